@@ -1,0 +1,34 @@
+/** Shared GPU fixture for tests: one context per test file, destroyed after. */
+import { afterAll, beforeAll } from 'vitest';
+import { acquireGpu, type AcquireOptions } from '../../src/gpu/acquire';
+import type { GpuContext } from '../../src/gpu/context';
+
+/** Call at the top level of a test file; use the returned getter inside tests. */
+export function useGpu(opts: AcquireOptions = {}): () => GpuContext {
+  let gpu: GpuContext | undefined;
+  beforeAll(async () => {
+    gpu = await acquireGpu(opts);
+  });
+  afterAll(() => gpu?.destroy());
+  return () => {
+    if (!gpu) throw new Error('GPU fixture not initialised');
+    return gpu;
+  };
+}
+
+/** Fill a buffer with a poison value (NaN bit pattern by default) so unwritten outputs are caught. */
+export const POISON_U32 = 0x7fc0dead;
+
+export function poisoned(count: number, word = POISON_U32): Uint32Array {
+  return new Uint32Array(count).fill(word);
+}
+
+/** Max relative error |a-b| / max(|b|, floor), elementwise. */
+export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>, floor = 1e-6): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), floor);
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
+  }
+  return worst;
+}
