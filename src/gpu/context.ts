@@ -206,7 +206,7 @@ export class GpuContext {
       padded.set(bytes);
       bytes = padded;
     }
-    this.device.queue.writeBuffer(buffer, offset, bytes);
+    this.device.queue.writeBuffer(buffer, offset, bytes as Uint8Array<ArrayBuffer>);
   }
 
   /**
