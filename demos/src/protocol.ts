@@ -1,0 +1,74 @@
+/**
+ * Messages between the train page, its worker, and the headless driver (src/cli/train-browser.ts).
+ * Everything is plain structured-cloneable data.
+ */
+import type { AdapterReport } from '../../src/gpu/context';
+import type { GenerationMetrics } from '../../src/meta/trainer';
+import type { TrainConfig } from '../../src/meta/train-config';
+
+export interface ProbeOptions {
+  /** Run the probe every N generations (0: never; the last generation is always probed when > 0). */
+  every: number;
+  /** Class-sorted training examples per class the probe learner sees. */
+  learnPerClass: number;
+  /** Test images per class it is asked about. */
+  testPerClass: number;
+}
+
+export const DEFAULT_PROBE: ProbeOptions = { every: 1, learnPerClass: 20, testPerClass: 20 };
+
+export interface RunRequest {
+  /** A fresh run's config, already validated. */
+  config?: TrainConfig;
+  /** Or a checkpoint file's text to continue from. */
+  checkpointText?: string;
+  /** With a checkpoint: a new total number of generations. */
+  generations?: number;
+  /** Absolute URL of the folder holding the MNIST IDX files. */
+  dataBase: string;
+  probe: ProbeOptions;
+  /** Send every checkpoint's text with the 'checkpoint' event (headless runs write them to disk). */
+  emitCheckpoints: boolean;
+}
+
+export interface ProbeResult {
+  generation: number;
+  /** Classes played (0..classes-1). */
+  classes: number;
+  perClass: number[];
+  accuracy: number;
+  /** Online accuracy during the class-sorted learning stream. */
+  onlineAccuracy: number;
+  ms: number;
+}
+
+export type RunEvent =
+  | { type: 'status'; message: string }
+  | { type: 'started'; generation: number; total: number; describe: string; dim: number; config: TrainConfig; trainName: string; trainCount: number }
+  | { type: 'generation'; metrics: GenerationMetrics; elapsedMs: number }
+  | { type: 'probe'; probe: ProbeResult }
+  | { type: 'checkpoint'; generation: number; text?: string }
+  | { type: 'paused'; generation: number }
+  | { type: 'resumed'; generation: number }
+  | { type: 'finished'; outcome: 'completed' | 'stopped'; generation: number }
+  | { type: 'error'; name: string; message: string };
+
+export type InitResult = { ok: true; adapter: AdapterReport; describe: string } | { ok: false; message: string };
+
+export interface ShareResult {
+  fragment: string;
+  sizes: { wireBytes: number; bodyBytes: number; fragmentChars: number };
+  kind: 'ga' | 'quantised';
+}
+
+export interface TrainWorkerApi {
+  init(): Promise<InitResult>;
+  run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<'completed' | 'stopped'>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  /** The run's current checkpoint as text (null before a run started). */
+  checkpointText(): string | null;
+  /** A share link fragment for the current learner. */
+  share(bits?: 8 | 16): Promise<ShareResult>;
+}

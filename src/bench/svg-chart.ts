@@ -1,0 +1,86 @@
+/**
+ * Dependency-free SVG charts for the scoreboard: accuracy against learned-state bytes (log x),
+ * and the forgetting curves. Plain strings, so they render on GitHub and in the browser alike.
+ */
+import type { ScoreRow } from './scoreboard';
+import { fmtBytes } from './scoreboard';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+
+export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
+  const W = 760;
+  const H = 480;
+  const m = { l: 64, r: 24, t: 40, b: 56 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const bytes = rows.map((r) => Math.max(1, r.stateBytes));
+  const lo = Math.floor(Math.log10(Math.min(...bytes, 1e3)));
+  const hi = Math.ceil(Math.log10(Math.max(...bytes, 1e4)));
+  const x = (b: number) => m.l + ((Math.log10(Math.max(1, b)) - lo) / (hi - lo)) * pw;
+  const y = (a: number) => m.t + (1 - a) * ph;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`);
+  for (let e = lo; e <= hi; e++) {
+    const px = x(10 ** e);
+    parts.push(`<line x1="${px}" y1="${m.t}" x2="${px}" y2="${m.t + ph}" stroke="#ddd"/>`);
+    parts.push(`<text x="${px}" y="${m.t + ph + 16}" text-anchor="middle">${esc(fmtBytes(10 ** e))}</text>`);
+  }
+  for (let a = 0; a <= 10; a++) {
+    const py = y(a / 10);
+    parts.push(`<line x1="${m.l}" y1="${py}" x2="${m.l + pw}" y2="${py}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${py + 4}" text-anchor="end">${a * 10}%</text>`);
+  }
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 14}" text-anchor="middle">learned state after the stream (bytes, log scale)</text>`);
+  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">test accuracy</text>`);
+  rows.forEach((r, i) => {
+    const px = x(r.stateBytes);
+    const py = y(r.accuracy);
+    const col = PALETTE[i % PALETTE.length];
+    const fill = r.reference ? 'white' : col;
+    parts.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="6" fill="${fill}" stroke="${col}" stroke-width="2"><title>${esc(`${r.id}: ${(100 * r.accuracy).toFixed(2)}%, ${fmtBytes(r.stateBytes)}`)}</title></circle>`);
+    const label = r.reference ? `${r.id} (shuffled ref.)` : r.id;
+    const anchor = px > m.l + pw * 0.75 ? 'end' : 'start';
+    const dx = anchor === 'end' ? -9 : 9;
+    // Alternate label offsets so that points at similar heights stay readable.
+    const dy = (i % 2 === 0 ? -1 : 1) * 9 + 4;
+    parts.push(`<text x="${(px + dx).toFixed(1)}" y="${(py + dy).toFixed(1)}" text-anchor="${anchor}" fill="${col}">${esc(label)}</text>`);
+  });
+  parts.push(`<text x="${m.l + 6}" y="${m.t + ph - 8}" fill="#555">filled: OrderedMNIST (sorted stream); hollow: shuffled reference, not the benchmark</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+export function forgettingSvg(rows: ScoreRow[], title: string): string {
+  const W = 760;
+  const H = 440;
+  const m = { l: 56, r: 220, t: 40, b: 48 };
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const n = Math.max(1, ...rows.map((r) => r.curve.length));
+  const x = (i: number) => m.l + (n === 1 ? pw / 2 : (i / (n - 1)) * pw);
+  const y = (a: number) => m.t + (1 - a) * ph;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="22" text-anchor="middle" font-size="15">${esc(title)}</text>`);
+  for (let a = 0; a <= 10; a++) {
+    parts.push(`<line x1="${m.l}" y1="${y(a / 10)}" x2="${m.l + pw}" y2="${y(a / 10)}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${y(a / 10) + 4}" text-anchor="end">${a * 10}%</text>`);
+  }
+  for (let i = 0; i < n; i++) parts.push(`<text x="${x(i)}" y="${m.t + ph + 16}" text-anchor="middle">${i + 1}</text>`);
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">checkpoint (classes seen, sorted stream)</text>`);
+  rows.forEach((r, i) => {
+    const col = PALETTE[i % PALETTE.length];
+    const pts = r.curve.map((p, k) => `${x(k).toFixed(1)},${y(Number.isFinite(p.accuracy) ? p.accuracy : 0).toFixed(1)}`).join(' ');
+    parts.push(`<polyline points="${pts}" fill="none" stroke="${col}" stroke-width="2"${r.reference ? ' stroke-dasharray="5 4"' : ''}/>`);
+    parts.push(`<text x="${m.l + pw + 10}" y="${m.t + 14 + i * 16}" fill="${col}">${esc(r.reference ? `${r.id} (shuffled ref.)` : r.id)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}

@@ -1,0 +1,72 @@
+/**
+ * Checkpoints: everything needed to continue a run bit for bit (validated config, strategy state,
+ * generations done), plus the current meta-parameters and learner config for consumers such as
+ * `npm run bench:ordered -- --checkpoint <file>`. Plain JSON (typed arrays as base64, see
+ * serialize.ts). Runtime-agnostic: the Node layer writes it atomically (temp file + rename).
+ */
+import type { VsmlConfig } from '../inner/vsml-config';
+import { parseState, stringifyState } from './serialize';
+import type { StrategyState } from './strategies';
+import { validateTrainConfig, type TrainConfig } from './train-config';
+
+export const CHECKPOINT_FORMAT = 'vsml-meta-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  /** Generations completed; resuming runs generation `generation` next. */
+  generation: number;
+  config: TrainConfig;
+  strategy: StrategyState;
+  /** The strategy's current parameters (ES/SNES mean, GA elite): the evolved learner. */
+  metaParams: Float32Array;
+  /** The learner these parameters are for (= config.learner; repeated for consumers). */
+  learner: VsmlConfig;
+  /** Wall time spent training so far (all sessions), for throughput and ETA. Not part of the result. */
+  elapsedMs: number;
+  /** ISO time of writing. Not part of the result. */
+  savedAt: string;
+  /** Adapter that produced the last generations, for the record. */
+  adapter?: string;
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function encodeCheckpoint(c: Checkpoint): string {
+  return stringifyState(c);
+}
+
+/** Parse and check a checkpoint; `source` names it in errors. */
+export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoint {
+  let c: Checkpoint;
+  try {
+    c = parseState<Checkpoint>(text);
+  } catch (e) {
+    throw new CheckpointError(`${source}: not valid JSON (${(e as Error).message}); the file may be truncated`);
+  }
+  if (c === null || typeof c !== 'object' || c.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${source}: not a ${CHECKPOINT_FORMAT} file`);
+  }
+  if (c.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${source}: version ${c.version}, this build reads version ${CHECKPOINT_VERSION}`);
+  }
+  if (!(c.metaParams instanceof Float32Array)) throw new CheckpointError(`${source}: metaParams missing`);
+  if (!Number.isInteger(c.generation) || c.generation < 0) throw new CheckpointError(`${source}: bad generation ${c.generation}`);
+  if (c.strategy?.generation !== c.generation) {
+    throw new CheckpointError(`${source}: strategy is at generation ${c.strategy?.generation}, checkpoint says ${c.generation}`);
+  }
+  try {
+    c.config = validateTrainConfig(c.config);
+  } catch (e) {
+    throw new CheckpointError(`${source}: ${(e as Error).message}`);
+  }
+  return c;
+}
+
+/** What an evaluator of the evolved learner needs. */
+export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; metaParams: Float32Array; generation: number } {
+  return { learner: c.learner, metaParams: c.metaParams, generation: c.generation };
+}

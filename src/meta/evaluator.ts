@@ -1,0 +1,173 @@
+/**
+ * Evaluates a population of meta-parameter vectors on one generation's tasks: builds the members'
+ * parameters on the GPU from their noise recipes (chunk by chunk, within the device limits), runs
+ * every member on the generation's T tasks with VsmlPopulation, and turns the episode metrics into
+ * per-member fitness. Runtime-agnostic (no Node imports).
+ */
+import type { ImageSplit } from '../data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
+import type { GpuContext } from '../gpu/context';
+import { type EpisodeMetrics, VsmlPopulation } from '../inner/population';
+import { metaParamLayout, numClasses } from '../inner/vsml-config';
+import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
+import type { PopulationSpec } from './noise';
+import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
+import type { FitnessKind, TrainConfig } from './train-config';
+
+/** Per-member metrics, each the mean over the member's T tasks. */
+export interface MemberMetrics {
+  queryAccuracy: Float64Array;
+  /** Mean query cross-entropy per example (natural log; lower is better). */
+  queryCrossEntropy: Float64Array;
+  /** Mean online cross-entropy per learning example (prediction made before the label). */
+  onlineCrossEntropy: Float64Array;
+  onlineAccuracy: Float64Array;
+}
+
+export interface GenerationEval {
+  /** Higher is better; NaN for a member whose cross-entropies were not finite (a failed rollout). */
+  fitness: Float64Array;
+  metrics: MemberMetrics;
+  /** Learner example steps run (members x tasks x (learn + query)). */
+  learnerSteps: number;
+  timeMs: { tasks: number; build: number; episodes: number };
+}
+
+export interface Evaluator {
+  evaluate(spec: PopulationSpec, generation: number): Promise<GenerationEval>;
+  destroy(): void;
+}
+
+/** Bytes of learned state one learner holds (h and c of every cell). */
+export function learnerStateBytes(config: TrainConfig): number {
+  const { layers, hidden } = config.learner;
+  let cells = 0;
+  for (let k = 0; k + 1 < layers.length; k++) cells += layers[k] * layers[k + 1];
+  return cells * 2 * hidden * 4;
+}
+
+/** Members per GPU batch: the configured value, or as many as one binding and the state budget allow. */
+export function chunkMembers(gpu: GpuContext, config: TrainConfig, populationSize: number): number {
+  if (config.chunkMembers > 0) return Math.min(config.chunkMembers, populationSize);
+  const dim = metaParamLayout(config.learner).size;
+  const perMember = config.tasks.tasksPerMember * learnerStateBytes(config);
+  const byBudget = Math.max(1, Math.floor((config.stateBudgetMiB * 2 ** 20) / perMember));
+  return Math.max(1, Math.min(populationSize, maxMembersPerBuffer(gpu, dim), byBudget));
+}
+
+export function memberFitness(kind: FitnessKind, m: MemberMetrics, i: number): number {
+  if (!Number.isFinite(m.queryCrossEntropy[i]) || !Number.isFinite(m.onlineCrossEntropy[i])) return NaN;
+  if (kind === 'query-accuracy') return m.queryAccuracy[i];
+  if (kind === 'query-cross-entropy') return -m.queryCrossEntropy[i];
+  return -m.onlineCrossEntropy[i];
+}
+
+const now = () => performance.now();
+
+export class VsmlEvaluator implements Evaluator {
+  private readonly sampler: TaskSampler;
+  private readonly populations = new Map<number, VsmlPopulation>();
+  private readonly dim: number;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly config: TrainConfig,
+    /** The TRAIN split (never the test split): tasks sample learn and query examples from disjoint parts of it. */
+    train: ImageSplit,
+  ) {
+    const pixels = train.rows * train.cols;
+    if (pixels !== config.learner.inputSize) {
+      throw new Error(`learner.inputSize is ${config.learner.inputSize} but ${train.name} images have ${pixels} pixels`);
+    }
+    this.sampler = new TaskSampler(train, config.tasks, numClasses(config.learner), config.seed);
+    this.dim = metaParamLayout(config.learner).size;
+  }
+
+  private population(members: number): VsmlPopulation {
+    let p = this.populations.get(members);
+    if (!p) {
+      const { tasksPerMember, learnLength, queryLength } = this.config.tasks;
+      p = VsmlPopulation.create(this.gpu, this.config.learner, { members, tasksPerMember, learnLength, queryLength });
+      this.populations.set(members, p);
+    }
+    return p;
+  }
+
+  async evaluate(spec: PopulationSpec, generation: number): Promise<GenerationEval> {
+    const { gpu, config } = this;
+    if (spec.dim !== this.dim) throw new Error(`population has ${spec.dim} parameters, the learner needs ${this.dim}`);
+    const T = config.tasks.tasksPerMember;
+    const { learnLength, queryLength } = config.tasks;
+    const P = spec.members.length;
+    const timeMs = { tasks: 0, build: 0, episodes: 0 };
+
+    let t0 = now();
+    const tasks = this.sampler.tasks(generation);
+    const ep = episodeSplit(this.sampler.split, tasks, numClasses(config.learner));
+    const gpuSplit: GpuImageSplit = uploadImageSplit(gpu, ep.split);
+    timeMs.tasks += now() - t0;
+
+    const metrics: MemberMetrics = {
+      queryAccuracy: new Float64Array(P),
+      queryCrossEntropy: new Float64Array(P),
+      onlineCrossEntropy: new Float64Array(P),
+      onlineAccuracy: new Float64Array(P),
+    };
+    const chunk = chunkMembers(gpu, config, P);
+    const pop = new GpuPopulation(gpu, spec);
+    const params = gpu.storage('member params', chunk * this.dim * 4);
+    const fixedProjection = config.learner.projection && !config.tasks.projectionPerTask ? config.learner.projectionSeed : null;
+    try {
+      for (let first = 0; first < P; first += chunk) {
+        const count = Math.min(chunk, P - first);
+        t0 = now();
+        pop.build(first, count, params);
+        await gpu.sync();
+        timeMs.build += now() - t0;
+
+        t0 = now();
+        const arrays = episodeArrays(ep, tasks, count, fixedProjection);
+        const result: EpisodeMetrics = await this.population(count).runEpisodes(params, {
+          learnSplit: gpuSplit,
+          querySplit: gpuSplit,
+          learnLength,
+          queryLength,
+          learnIndices: arrays.learnIndices,
+          queryIndices: arrays.queryIndices,
+          stateSeeds: arrays.stateSeeds,
+          projectionSeeds: config.learner.projection ? arrays.projectionSeeds : undefined,
+        });
+        timeMs.episodes += now() - t0;
+        for (let m = 0; m < count; m++) {
+          let qa = 0;
+          let qce = 0;
+          let oce = 0;
+          let oa = 0;
+          for (let t = 0; t < T; t++) {
+            const l = m * T + t;
+            qa += result.queryCorrect[l] / queryLength;
+            qce += result.queryCrossEntropy[l] / queryLength;
+            oce += result.onlineCrossEntropy[l] / learnLength;
+            oa += result.onlineCorrect[l] / learnLength;
+          }
+          metrics.queryAccuracy[first + m] = qa / T;
+          metrics.queryCrossEntropy[first + m] = qce / T;
+          metrics.onlineCrossEntropy[first + m] = oce / T;
+          metrics.onlineAccuracy[first + m] = oa / T;
+        }
+      }
+    } finally {
+      params.destroy();
+      pop.destroy();
+      gpuSplit.destroy();
+    }
+    const fitness = new Float64Array(P);
+    for (let m = 0; m < P; m++) fitness[m] = memberFitness(config.fitness, metrics, m);
+    return { fitness, metrics, learnerSteps: P * T * (learnLength + queryLength), timeMs };
+  }
+
+  destroy(): void {
+    for (const p of this.populations.values()) p.destroy();
+    this.populations.clear();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Node driver of a training run: GPU, dataset (train split only), trainer, metrics file,
+ * checkpoints, Ctrl-C and device loss. Used by `npm run train` and `npm start`.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { subsetSplit } from '../../data/dataset';
+import { loadDataset } from '../../data/load-node';
+import { acquireGpu } from '../../gpu/acquire';
+import type { GpuContext } from '../../gpu/context';
+import { GpuDeviceLostError } from '../../gpu/errors';
+import { describeVsmlConfig, metaParamLayout } from '../../inner/vsml-config';
+import { ProgressBar, formatDuration, formatRate } from '../../cli/progress';
+import type { Checkpoint } from '../checkpoint';
+import type { Evaluator } from '../evaluator';
+import type { TrainConfig } from '../train-config';
+import { type GenerationMetrics, Trainer, trainLoop } from '../trainer';
+import { MetricsLog, loadCheckpointFile, saveCheckpointFile, writeFileAtomic } from './io';
+
+export interface RunOptions {
+  /** A fresh run's config (ignored with `resume`). */
+  config?: TrainConfig;
+  /** Checkpoint file to continue from. */
+  resume?: string;
+  /** With `resume`: a new total number of generations. */
+  generations?: number;
+  /** Output directory (fresh runs). With `resume`: the checkpoint's directory. */
+  out?: string;
+  quiet?: boolean;
+  /** Use this GPU (tests) instead of acquiring one; it is not destroyed at the end. */
+  gpu?: GpuContext;
+  /** Stop after this many generations in this session (tests of interrupt/resume). */
+  maxGenerationsThisSession?: number;
+  /** Install a SIGINT handler (CLI). */
+  handleSignals?: boolean;
+  /** Replace the VSML evaluator (tests of the file layer with a cheap objective). */
+  evaluator?: (gpu: GpuContext) => Evaluator;
+}
+
+export interface RunResult {
+  outcome: 'completed' | 'stopped';
+  generation: number;
+  checkpointPath: string;
+  metricsPath: string;
+  outDir: string;
+  last?: GenerationMetrics;
+  wallMs: number;
+}
+
+function defaultOutDir(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `train-${t}`);
+}
+
+export async function runTraining(opts: RunOptions): Promise<RunResult> {
+  let ckpt: Checkpoint | undefined;
+  let outDir: string;
+  if (opts.resume) {
+    ckpt = loadCheckpointFile(opts.resume);
+    outDir = opts.out ?? resolve(opts.resume, '..');
+  } else {
+    if (!opts.config) throw new Error('runTraining: a config or a checkpoint to resume is needed');
+    outDir = opts.out ?? defaultOutDir();
+    if (existsSync(join(outDir, 'checkpoint.json'))) {
+      throw new Error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
+    }
+  }
+  const config = ckpt ? { ...ckpt.config, generations: opts.generations ?? ckpt.config.generations } : opts.config!;
+  const checkpointPath = join(outDir, 'checkpoint.json');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  const say = (s: string) => !opts.quiet && console.error(s);
+
+  const ds = await loadDataset(config.dataset);
+  const train = config.trainSubset > 0 ? subsetSplit(ds.train, config.trainSubset) : ds.train;
+  const gpu = opts.gpu ?? (await acquireGpu());
+  let trainer: Trainer | undefined;
+  let metrics: MetricsLog | undefined;
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) {
+      console.error('\nsecond Ctrl-C: exiting now; the last checkpoint is intact');
+      process.exit(130);
+    }
+    stopRequested = true;
+    console.error('\nCtrl-C: stopping after this generation and writing a checkpoint (Ctrl-C again to abort)');
+  };
+  if (opts.handleSignals) process.on('SIGINT', onSigint);
+  const wallStart = performance.now();
+  const bar = new ProgressBar({ total: config.generations, startGeneration: ckpt?.generation ?? 0, quiet: opts.quiet });
+  let last: GenerationMetrics | undefined;
+  try {
+    const evaluator = opts.evaluator?.(gpu);
+    trainer = ckpt ? Trainer.resume(gpu, ckpt, train, { generations: config.generations, evaluator }) : Trainer.create(gpu, config, train, { evaluator });
+    const sessionStart = trainer.generation;
+    say(`adapter: ${gpu.describe()}`);
+    say(
+      `learner: ${describeVsmlConfig(config.learner)}, ${metaParamLayout(config.learner).size} meta-parameters; ` +
+        `strategy ${config.strategy.kind}; dataset ${train.name} (${train.count} train examples; the test split is never read)`,
+    );
+    say(`${ckpt ? `resuming at generation ${trainer.generation}` : 'starting'}; output in ${outDir}`);
+    if (!ckpt) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    metrics = new MetricsLog(metricsPath, ckpt ? ckpt.generation : undefined);
+    const outcome = await trainLoop(trainer, {
+      onGeneration: (m) => {
+        last = m;
+        metrics!.append(m);
+        bar.update(m);
+      },
+      saveCheckpoint: (c) => saveCheckpointFile(checkpointPath, c),
+      shouldStop: () =>
+        stopRequested || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
+    });
+    bar.end();
+    return { outcome, generation: trainer.generation, checkpointPath, metricsPath, outDir, last, wallMs: performance.now() - wallStart };
+  } catch (e) {
+    bar.end();
+    if (e instanceof GpuDeviceLostError && trainer) {
+      // The strategy state only advances after a whole generation, so it is consistent: save it.
+      try {
+        saveCheckpointFile(checkpointPath, trainer.checkpoint());
+      } catch {
+        /* keep the previous checkpoint */
+      }
+      throw new GpuDeviceLostError(
+        e.reason,
+        `${e.message}\nTraining stopped at generation ${trainer.generation}; the checkpoint ${checkpointPath} is complete. ` +
+          `Continue with: npm run train -- --resume ${checkpointPath}`,
+      );
+    }
+    throw e;
+  } finally {
+    if (opts.handleSignals) process.off('SIGINT', onSigint);
+    metrics?.close();
+    trainer?.destroy();
+    if (!opts.gpu) gpu.destroy();
+  }
+}
+
+/** The closing summary: where things are and what to run next. */
+export function summary(r: RunResult, config: TrainConfig): string {
+  const m = r.last;
+  const lines = [
+    r.outcome === 'completed'
+      ? `Finished ${r.generation} generations in ${formatDuration(r.wallMs)} (this session).`
+      : `Stopped at generation ${r.generation} of ${config.generations} after ${formatDuration(r.wallMs)}.`,
+  ];
+  if (m) {
+    lines.push(
+      `  last generation: fitness (${m.fitnessKind}) best ${m.fitness.best.toFixed(4)} mean ${m.fitness.mean.toFixed(4)} median ${m.fitness.median.toFixed(4)}` +
+        (m.centre ? `; ${m.centre.role} query accuracy ${m.centre.queryAccuracy.toFixed(4)}` : '') +
+        `; ${formatRate(m.stepsPerSecond)} learner steps/s`,
+    );
+  }
+  lines.push(`  checkpoint: ${r.checkpointPath}`, `  metrics:    ${r.metricsPath} (one JSON object per generation)`);
+  if (r.outcome === 'stopped') lines.push(`Continue with: npm run train -- --resume ${r.checkpointPath}`);
+  lines.push(`Evaluate on OrderedMNIST: npm run bench:ordered -- --checkpoint ${r.checkpointPath}`);
+  return lines.join('\n');
+}

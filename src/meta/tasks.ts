@@ -1,0 +1,221 @@
+/**
+ * Meta-training tasks shaped like OrderedMNIST, sampled deterministically from (seed, generation).
+ *
+ * An episode picks k classes (k uniform in [minClasses, maxClasses]), shows `learnLength`
+ * examples of them one at a time sorted by (shown) label, each class a contiguous block of about
+ * learnLength / k examples, then asks `queryLength` held-out examples of the same classes with
+ * the learner's state frozen.
+ *
+ * Never the test split: only a TRAIN split is given to the sampler, and each of its classes is
+ * cut once, by file position, into a learn pool (the first 1 - queryFraction) and a query pool
+ * (the rest), so a query example is never one the learner was shown.
+ *
+ * Every task of a generation is shared by all members (common random numbers: members are
+ * compared on the same episodes, which is what ranking-based ES and GA selection need).
+ */
+import { PhiloxStream, RNG_DOMAIN } from '../kernels/philox';
+import { type ImageSplit, indicesByClass } from '../data/dataset';
+
+export interface TaskConfig {
+  /** Episodes per member per generation (T). */
+  tasksPerMember: number;
+  minClasses: number;
+  maxClasses: number;
+  /** Examples in the learning phase, split as evenly as possible over the k classes. */
+  learnLength: number;
+  /** Held-out query examples, split as evenly as possible over the k classes. */
+  queryLength: number;
+  /** Share of each class's train examples reserved for queries (by file position: the last ones). */
+  queryFraction: number;
+  /**
+   * Map the k classes to k random distinct output units (per task). Off: true labels when the
+   * learner has an output per dataset class, else classes take units 0..k-1 in class order.
+   */
+  labelPermutation: boolean;
+  /** With a projecting learner: a fresh random input projection per task (else the config's fixed one). */
+  projectionPerTask: boolean;
+}
+
+export interface Task {
+  /** Dataset classes shown, in presentation order. */
+  classes: number[];
+  /** Output unit of each dataset class shown (classes[i] -> units[i]). */
+  units: number[];
+  /** learnLength indices into the train split, sorted by shown label. */
+  learn: Uint32Array;
+  /** queryLength indices into the train split, from the query pools. */
+  query: Uint32Array;
+  stateSeed: number;
+  projectionSeed: number;
+}
+
+/** Sizes of k nearly equal parts of n (the first n % k parts one larger). */
+export function evenSplit(n: number, k: number): number[] {
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
+}
+
+/** n distinct values of pool, chosen uniformly (Floyd's algorithm), returned in pool order. */
+function sampleDistinct(pool: Uint32Array, n: number, rng: PhiloxStream): Uint32Array {
+  const chosen = new Set<number>();
+  for (let j = pool.length - n; j < pool.length; j++) {
+    const t = rng.int(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Uint32Array.from([...chosen].sort((a, b) => a - b), (p) => pool[p]);
+}
+
+export class TaskSampler {
+  readonly learnPools: Uint32Array[];
+  readonly queryPools: Uint32Array[];
+
+  constructor(
+    readonly split: ImageSplit,
+    readonly config: TaskConfig,
+    /** Output units of the learner (classes of its last layer). */
+    readonly outputs: number,
+    readonly seed: number,
+  ) {
+    const c = config;
+    const byClass = indicesByClass(split.labels, split.numClasses);
+    const usable = byClass.map((ix, cls) => ({ cls, n: ix.length })).filter((x) => x.n > 0);
+    if (c.maxClasses > usable.length) {
+      throw new Error(`tasks.maxClasses = ${c.maxClasses}, but ${split.name} has examples of only ${usable.length} classes`);
+    }
+    if (c.maxClasses > outputs) throw new Error(`tasks.maxClasses = ${c.maxClasses} exceeds the learner's ${outputs} output units`);
+    this.learnPools = [];
+    this.queryPools = [];
+    for (const ix of byClass) {
+      const nQuery = Math.ceil(ix.length * c.queryFraction);
+      this.learnPools.push(ix.subarray(0, ix.length - nQuery));
+      this.queryPools.push(ix.subarray(ix.length - nQuery));
+    }
+    // Every class must be able to fill its largest share in both phases.
+    const learnNeed = Math.ceil(c.learnLength / c.minClasses);
+    const queryNeed = Math.ceil(c.queryLength / c.minClasses);
+    for (const { cls } of usable) {
+      if (this.learnPools[cls].length < learnNeed || this.queryPools[cls].length < queryNeed) {
+        throw new Error(
+          `class ${cls} of ${split.name} has ${this.learnPools[cls].length} learn / ${this.queryPools[cls].length} query examples; ` +
+            `episodes of ${c.minClasses} classes need ${learnNeed} / ${queryNeed} (lower learnLength/queryLength, raise minClasses or use more data)`,
+        );
+      }
+    }
+  }
+
+  /** Task t of generation g: a pure function of (seed, g, t). */
+  task(generation: number, t: number): Task {
+    const c = this.config;
+    const rng = new PhiloxStream(this.seed, RNG_DOMAIN.taskSampling, generation, t);
+    const k = c.minClasses + rng.int(c.maxClasses - c.minClasses + 1);
+    const available = this.learnPools.map((p, cls) => (p.length > 0 ? cls : -1)).filter((cls) => cls >= 0);
+    const classes = Array.from(sampleDistinct(Uint32Array.from(available), k, rng));
+    let units: number[];
+    if (c.labelPermutation) {
+      const perm = new PhiloxStream(this.seed, RNG_DOMAIN.labelPermutation, generation, t);
+      const all = Array.from({ length: this.outputs }, (_, i) => i);
+      perm.shuffle(all);
+      units = all.slice(0, k);
+    } else if (this.outputs >= this.split.numClasses) {
+      units = classes;
+    } else {
+      units = classes.map((_, i) => i); // classes are sorted, so this keeps class order
+    }
+    // Present class blocks sorted by the label the learner sees, as OrderedMNIST does.
+    const order = classes.map((_, i) => i).sort((a, b) => units[a] - units[b]);
+    const learnSizes = evenSplit(c.learnLength, k);
+    const querySizes = evenSplit(c.queryLength, k);
+    const learn = new Uint32Array(c.learnLength);
+    const query = new Uint32Array(c.queryLength);
+    let li = 0;
+    let qi = 0;
+    order.forEach((i, pos) => {
+      learn.set(sampleDistinct(this.learnPools[classes[i]], learnSizes[pos], rng), li);
+      li += learnSizes[pos];
+      query.set(sampleDistinct(this.queryPools[classes[i]], querySizes[pos], rng), qi);
+      qi += querySizes[pos];
+    });
+    return {
+      classes: order.map((i) => classes[i]),
+      units: order.map((i) => units[i]),
+      learn,
+      query,
+      stateSeed: rng.nextU32(),
+      projectionSeed: rng.nextU32(),
+    };
+  }
+
+  tasks(generation: number): Task[] {
+    return Array.from({ length: this.config.tasksPerMember }, (_, t) => this.task(generation, t));
+  }
+}
+
+/**
+ * One generation's episodes as a compact split: for each task its learn examples then its query
+ * examples, labels already mapped to the task's output units. Uploading this (a few hundred KB)
+ * instead of the whole train split means the learners need no label map and the GPU never holds
+ * an example that is not part of the current tasks.
+ */
+export interface EpisodeSplit {
+  split: ImageSplit;
+  /** Per task: learnLength indices into `split`, in presentation order. */
+  learn: Uint32Array[];
+  /** Per task: queryLength indices into `split`. */
+  query: Uint32Array[];
+}
+
+export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number): EpisodeSplit {
+  const px = train.rows * train.cols;
+  const total = tasks.reduce((n, t) => n + t.learn.length + t.query.length, 0);
+  const images = new Uint8Array(total * px);
+  const labels = new Uint8Array(total);
+  const learn: Uint32Array[] = [];
+  const query: Uint32Array[] = [];
+  let next = 0;
+  for (const task of tasks) {
+    const unitOf = new Map(task.classes.map((cls, i) => [cls, task.units[i]]));
+    const copy = (src: Uint32Array) =>
+      Uint32Array.from(src, (i) => {
+        images.set(train.images.subarray(i * px, (i + 1) * px), next * px);
+        labels[next] = unitOf.get(train.labels[i])!;
+        return next++;
+      });
+    learn.push(copy(task.learn));
+    query.push(copy(task.query));
+  }
+  return {
+    split: { name: `${train.name} episodes`, count: total, rows: train.rows, cols: train.cols, images, labels, numClasses: outputs },
+    learn,
+    query,
+  };
+}
+
+/** EpisodeBatch index and seed arrays for `members` members sharing the tasks (l = member * T + task). */
+export interface EpisodeArrays {
+  learnIndices: Uint32Array;
+  queryIndices: Uint32Array;
+  stateSeeds: Uint32Array;
+  projectionSeeds: Uint32Array;
+}
+
+export function episodeArrays(ep: EpisodeSplit, tasks: Task[], members: number, fixedProjectionSeed: number | null): EpisodeArrays {
+  const T = tasks.length;
+  const L = members * T;
+  const learnLength = ep.learn[0].length;
+  const queryLength = ep.query[0].length;
+  const out: EpisodeArrays = {
+    learnIndices: new Uint32Array(L * learnLength),
+    queryIndices: new Uint32Array(L * queryLength),
+    stateSeeds: new Uint32Array(L),
+    projectionSeeds: new Uint32Array(L),
+  };
+  for (let m = 0; m < members; m++) {
+    for (let t = 0; t < T; t++) {
+      const l = m * T + t;
+      out.learnIndices.set(ep.learn[t], l * learnLength);
+      out.queryIndices.set(ep.query[t], l * queryLength);
+      out.stateSeeds[l] = tasks[t].stateSeed;
+      out.projectionSeeds[l] = fixedProjectionSeed ?? tasks[t].projectionSeed;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,468 @@
+/**
+ * Share links: a config and an evolved learner packed into a URL fragment ("#s=..."), so that a
+ * colleague's browser can rebuild the learner and replay it. Runtime-agnostic (browser, worker,
+ * Node).
+ *
+ * Wire format, version 1 (little-endian), base64url without padding after "s=":
+ *
+ *   header (17 bytes):  "VSL" | version u8 | flags u8 (bit 0: deflate-raw) | bodyLength u32 |
+ *                       storedLength u32 | crc32 u32 (of the header's first 13 bytes, then the
+ *                       stored body bytes)
+ *   stored body:        the body, deflate-raw compressed when flag 0 is set
+ *   body (uncompressed): configLength u32 | config JSON (UTF-8) | stateSeed u32 | learner
+ *   learner, kind u8 = 1 (GA genome):   initSeed u32 | sigma f32 | chainLength u32 | seeds u32 x n
+ *   learner, kind u8 = 2 (quantised):   dim u32 | bits u8 (8|16) | blockSize u16 |
+ *                                       scales f32 x ceil(dim/blockSize) | values int8|int16 x dim
+ *
+ * The config JSON is { vsml, train?, note? }: the learner's VsmlConfig (checked by the config
+ * module's validator), optionally the training config that produced it and a short note.
+ *
+ * What the shared learner IS: its meta-parameter vector `params` as returned by decodeShare. For a
+ * GA genome that is rebuildGenome(initMetaParams(vsml, initSeed), chain, sigma), exact; for other
+ * strategies it is the dequantised vector (f32(q * scale)), which replaces the original floats.
+ * Encoding returns the same vector, so the sender can replay exactly what the receiver will get.
+ *
+ * Decoding trusts nothing: lengths are checked before any allocation or decompression, the
+ * decompressed size is bounded, the checksum covers header and body, the JSON is parsed with
+ * limits, the config is validated, and every number is range-checked. Failures are ShareError with
+ * a specific `code`.
+ */
+import { initMetaParams, metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../inner/vsml-config';
+import { rebuildGenome } from '../meta/strategies/ga';
+import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';
+import { ByteReader, ByteWriter, TruncatedError } from './bytes';
+import { InflateError, deflateRaw, inflateRawBounded } from './compress';
+import { crc32 } from './crc32';
+import { QMAX, dequantise, quantise, type QuantBits, type Quantised } from './quantise';
+import { SafeJsonError, parseSafeJson } from './safe-json';
+
+export const SHARE_VERSION = 1;
+export const SHARE_PREFIX = 's=';
+const MAGIC = [0x56, 0x53, 0x4c]; // "VSL"
+const HEADER_BYTES = 17;
+const FLAG_DEFLATE = 1;
+const KIND_GA = 1;
+const KIND_QUANTISED = 2;
+
+/** Limits, checked before the work they protect. */
+export const SHARE_LIMITS = {
+  /** Characters after "s=" (Chromium accepts URLs up to 2 MB; links this long are already unwieldy). */
+  maxFragmentChars: 512 * 1024,
+  /** Uncompressed body bytes. */
+  maxBodyBytes: 2 * 1024 * 1024,
+  maxConfigBytes: 16 * 1024,
+  /** Meta-parameters of a shared learner. */
+  maxDim: 1 << 20,
+  /** GA chain length, and chain x dim (the TypeScript rebuild costs one normal draw per element). */
+  maxChain: 20_000,
+  maxChainWork: 50_000_000,
+  /** |parameter| bound for quantised learners (an evolved VSML cell stays far below). */
+  maxAbsParam: 1e6,
+  maxSigma: 100,
+  /**
+   * Learned state of the shared learner (cells x 2H floats): a link must not make the replay page
+   * allocate gigabytes. 256 MiB is ~250 times the default 784 -> 10 learner.
+   */
+  maxStateBytes: 256 * 1024 * 1024,
+} as const;
+
+/** Bytes of cell state (h and c, f32) of a learner: sum over layers of a x b cells. */
+export function learnerStateBytes(vsml: VsmlConfig): number {
+  let cells = 0;
+  for (let i = 0; i + 1 < vsml.layers.length; i++) cells += vsml.layers[i] * vsml.layers[i + 1];
+  return cells * 2 * vsml.hidden * 4;
+}
+
+export type ShareErrorCode =
+  | 'empty'
+  | 'bad-prefix'
+  | 'too-long'
+  | 'bad-encoding'
+  | 'truncated'
+  | 'bad-magic'
+  | 'unsupported-version'
+  | 'bad-header'
+  | 'too-large'
+  | 'corrupt'
+  | 'length-mismatch'
+  | 'checksum'
+  | 'bad-json'
+  | 'bad-config'
+  | 'bad-learner'
+  | 'trailing-bytes'
+  | 'encode';
+
+export class ShareError extends Error {
+  override name = 'ShareError';
+  constructor(
+    readonly code: ShareErrorCode,
+    message: string,
+  ) {
+    super(`share link: ${message}`);
+  }
+}
+
+/** A short free-form description carried with the learner (shown by the replay page). */
+export interface ShareNote {
+  title?: string;
+  strategy?: string;
+  generation?: number;
+  fitness?: number;
+}
+
+export interface ShareConfig {
+  vsml: VsmlConfig;
+  /** The training config that produced the learner (validated by `validateTrain` if given). */
+  train?: unknown;
+  note?: ShareNote;
+}
+
+export type ShareLearnerSpec =
+  | { kind: 'ga'; initSeed: number; sigma: number; chain: number[] }
+  | { kind: 'params'; params: Float32Array; bits?: QuantBits; blockSize?: number };
+
+export type DecodedLearner =
+  | { kind: 'ga'; initSeed: number; sigma: number; chain: number[] }
+  | { kind: 'quantised'; bits: QuantBits; blockSize: number; dim: number };
+
+export interface SharePayload {
+  config: ShareConfig;
+  /** Seed of the learner's initial cell state. */
+  stateSeed: number;
+  learner: ShareLearnerSpec;
+}
+
+export interface DecodedShare {
+  config: ShareConfig;
+  stateSeed: number;
+  learner: DecodedLearner;
+  /** The shared learner's meta-parameters (see file comment). */
+  params: Float32Array;
+  /** Bytes before base64 (header + compressed body) and uncompressed body bytes. */
+  sizes: { wireBytes: number; bodyBytes: number; fragmentChars: number };
+}
+
+export interface EncodedShare {
+  /** "s=..." (without '#'). */
+  fragment: string;
+  /** What the receiver's learner will be: decodeShare(fragment).params, bit for bit. */
+  params: Float32Array;
+  sizes: DecodedShare['sizes'];
+}
+
+export interface ShareCodecOptions {
+  /** Validator of the `train` section; must throw on invalid input. Default: refuse non-objects. */
+  validateTrain?: (train: unknown) => unknown;
+}
+
+const DEFAULT_BITS: QuantBits = 16;
+const DEFAULT_BLOCK = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions = {}): Promise<EncodedShare> {
+  // Validate what we send with the same checks the receiver applies.
+  const config = checkConfig(payload.config, opts);
+  const json = new TextEncoder().encode(JSON.stringify(config));
+  if (json.length > SHARE_LIMITS.maxConfigBytes) {
+    throw new ShareError('encode', `config JSON is ${json.length} bytes, above ${SHARE_LIMITS.maxConfigBytes}`);
+  }
+  const dim = metaParamLayout(config.vsml).size;
+  const body = new ByteWriter().u32(json.length).bytes(json).u32(checkU32(payload.stateSeed, 'stateSeed', 'encode'));
+  let params: Float32Array;
+  const l = payload.learner;
+  if (l.kind === 'ga') {
+    const chain = l.chain.map((s, i) => checkU32(s, `chain[${i}]`, 'encode'));
+    checkGa(chain.length, Math.fround(l.sigma), dim, 'encode');
+    body.u8(KIND_GA).u32(checkU32(l.initSeed, 'initSeed', 'encode')).f32(l.sigma).u32(chain.length);
+    for (const s of chain) body.u32(s);
+    params = rebuildGa(config.vsml, l.initSeed >>> 0, Math.fround(l.sigma), chain);
+  } else {
+    if (l.params.length !== dim) {
+      throw new ShareError('encode', `learner has ${l.params.length} parameters, the config's layout needs ${dim}`);
+    }
+    let q: Quantised;
+    try {
+      q = quantise(l.params, l.bits ?? DEFAULT_BITS, l.blockSize ?? DEFAULT_BLOCK);
+    } catch (e) {
+      throw new ShareError('encode', (e as Error).message);
+    }
+    body.u8(KIND_QUANTISED).u32(dim).u8(q.bits).u16(q.blockSize);
+    for (const s of q.scales) body.f32(s);
+    body.bytes(new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength));
+    params = dequantise(q);
+    checkParams(params, 'encode');
+  }
+  const raw = body.finish();
+  if (raw.length > SHARE_LIMITS.maxBodyBytes) {
+    throw new ShareError('encode', `payload is ${raw.length} bytes, above ${SHARE_LIMITS.maxBodyBytes}`);
+  }
+  const compressed = await deflateRaw(raw);
+  // Store uncompressed when deflate does not help (tiny GA genomes).
+  const useDeflate = compressed.length < raw.length;
+  const stored = useDeflate ? compressed : raw;
+  const header = new ByteWriter()
+    .bytes(Uint8Array.from(MAGIC))
+    .u8(SHARE_VERSION)
+    .u8(useDeflate ? FLAG_DEFLATE : 0)
+    .u32(raw.length)
+    .u32(stored.length)
+    .finish();
+  // The checksum covers the bytes as sent, so tampering is caught before any decompression.
+  const crc = crc32(stored, crc32(header));
+  const wire = new ByteWriter().bytes(header).u32(crc).bytes(stored).finish();
+  const fragment = SHARE_PREFIX + encodeBase64url(wire);
+  if (fragment.length - SHARE_PREFIX.length > SHARE_LIMITS.maxFragmentChars) {
+    throw new ShareError('encode', `link would be ${fragment.length} characters, above ${SHARE_LIMITS.maxFragmentChars}`);
+  }
+  return { fragment, params, sizes: { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: fragment.length } };
+}
+
+/** A full share URL: `base` (e.g. .../replay.html) with the fragment. */
+export function shareUrl(base: string, fragment: string): string {
+  return `${base.split('#')[0]}#${fragment}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Decode "#s=...", "s=..." or a whole URL containing one. */
+export async function decodeShare(input: string, opts: ShareCodecOptions = {}): Promise<DecodedShare> {
+  if (typeof input !== 'string') throw new ShareError('empty', 'no share data');
+  const hash = input.indexOf('#');
+  let frag = hash >= 0 ? input.slice(hash + 1) : input;
+  if (frag.length === 0) throw new ShareError('empty', 'the URL has no share data (nothing after #)');
+  // Check the length before anything else touches the text.
+  if (frag.length > SHARE_LIMITS.maxFragmentChars + SHARE_PREFIX.length) {
+    throw new ShareError('too-long', `${frag.length} characters, the limit is ${SHARE_LIMITS.maxFragmentChars}`);
+  }
+  if (!frag.startsWith(SHARE_PREFIX)) {
+    throw new ShareError('bad-prefix', `expected the fragment to start with "${SHARE_PREFIX}", got "${frag.slice(0, 12)}"`);
+  }
+  frag = frag.slice(SHARE_PREFIX.length);
+  let wire: Uint8Array;
+  try {
+    wire = decodeBase64url(frag);
+  } catch (e) {
+    if (e instanceof Base64Error && e.kind === 'length') {
+      throw new ShareError('truncated', `the link ends mid-character-group (${e.message}): was it cut short when copied?`);
+    }
+    throw new ShareError('bad-encoding', (e as Error).message);
+  }
+  if (MAGIC.some((b, i) => i < wire.length && wire[i] !== b)) throw new ShareError('bad-magic', 'this is not a VSML share link');
+  if (wire.length < HEADER_BYTES) {
+    throw new ShareError('truncated', `${wire.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  }
+  const r = new ByteReader(wire);
+  r.bytesCopy(3, 'magic');
+  const version = r.u8('version');
+  if (version !== SHARE_VERSION) {
+    throw new ShareError(
+      'unsupported-version',
+      `format version ${version}; this page reads version ${SHARE_VERSION}${version > SHARE_VERSION ? ' (the link is from a newer release)' : ''}`,
+    );
+  }
+  const flags = r.u8('flags');
+  if ((flags & ~FLAG_DEFLATE) !== 0) throw new ShareError('bad-header', `unknown flags 0x${flags.toString(16)}`);
+  const bodyLength = r.u32('body length');
+  if (bodyLength > SHARE_LIMITS.maxBodyBytes) {
+    throw new ShareError('too-large', `declared body of ${bodyLength} bytes exceeds ${SHARE_LIMITS.maxBodyBytes}`);
+  }
+  const storedLength = r.u32('stored length');
+  const crc = r.u32('checksum');
+  const stored = wire.subarray(HEADER_BYTES);
+  if (stored.length < storedLength) {
+    throw new ShareError('truncated', `the link is cut short: ${stored.length} of ${storedLength} payload bytes present`);
+  }
+  if (stored.length > storedLength) throw new ShareError('trailing-bytes', `${stored.length - storedLength} unexpected bytes after the payload`);
+  const want = crc32(stored, crc32(wire.subarray(0, 13)));
+  if (want !== crc) {
+    throw new ShareError('checksum', `checksum mismatch (stored ${hex(crc)}, computed ${hex(want)}): the link was altered or cut`);
+  }
+  let raw: Uint8Array;
+  if (flags & FLAG_DEFLATE) {
+    try {
+      // One byte more than declared is enough to detect a lying header without inflating a bomb.
+      raw = await inflateRawBounded(stored, bodyLength + 1);
+    } catch (e) {
+      if (!(e instanceof InflateError)) throw e;
+      if (e.reason === 'too-large') throw new ShareError('too-large', `body inflates past its declared ${bodyLength} bytes`);
+      throw new ShareError('corrupt', e.message);
+    }
+  } else raw = stored;
+  if (raw.length !== bodyLength) {
+    throw new ShareError(raw.length < bodyLength ? 'truncated' : 'length-mismatch', `body is ${raw.length} bytes, the header says ${bodyLength}`);
+  }
+  try {
+    return parseBody(raw, { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: frag.length + SHARE_PREFIX.length }, opts);
+  } catch (e) {
+    if (e instanceof TruncatedError) throw new ShareError('truncated', e.message);
+    throw e;
+  }
+}
+
+function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCodecOptions): DecodedShare {
+  const r = new ByteReader(raw);
+  const configLength = r.u32('config length');
+  if (configLength > SHARE_LIMITS.maxConfigBytes) {
+    throw new ShareError('too-large', `config of ${configLength} bytes exceeds ${SHARE_LIMITS.maxConfigBytes}`);
+  }
+  const jsonBytes = r.bytesCopy(configLength, 'the config');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes);
+  } catch {
+    throw new ShareError('bad-json', 'config is not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = parseSafeJson(text);
+  } catch (e) {
+    throw new ShareError('bad-json', e instanceof SafeJsonError ? e.message : String(e));
+  }
+  const config = checkConfig(json, opts);
+  const stateSeed = r.u32('state seed');
+  const dim = metaParamLayout(config.vsml).size;
+  const kind = r.u8('learner kind');
+  let learner: DecodedLearner;
+  let params: Float32Array;
+  if (kind === KIND_GA) {
+    const initSeed = r.u32('GA init seed');
+    const sigma = r.f32('GA sigma');
+    const n = r.u32('GA chain length');
+    checkGa(n, sigma, dim, 'bad-learner');
+    if (n * 4 > r.remaining) throw new TruncatedError(`truncated while reading the GA seed chain: ${n} seeds need ${n * 4} bytes, ${r.remaining} left`);
+    const chain: number[] = [];
+    for (let i = 0; i < n; i++) chain.push(r.u32('GA seed chain'));
+    learner = { kind: 'ga', initSeed, sigma, chain };
+    params = rebuildGa(config.vsml, initSeed, sigma, chain);
+  } else if (kind === KIND_QUANTISED) {
+    const d = r.u32('parameter count');
+    if (d !== dim) throw new ShareError('bad-learner', `learner has ${d} parameters, the config's layout needs ${dim}`);
+    const bits = r.u8('quantisation bits');
+    if (bits !== 8 && bits !== 16) throw new ShareError('bad-learner', `quantisation bits ${bits}, expected 8 or 16`);
+    const blockSize = r.u16('block size');
+    if (blockSize < 1) throw new ShareError('bad-learner', 'block size 0');
+    const blocks = Math.ceil(d / blockSize);
+    const need = blocks * 4 + d * (bits / 8);
+    if (need > r.remaining) throw new TruncatedError(`truncated while reading quantised parameters: need ${need} bytes, ${r.remaining} left`);
+    const scales = new Float32Array(blocks);
+    const qmax = QMAX[bits];
+    for (let b = 0; b < blocks; b++) {
+      const s = r.f32('scales');
+      if (!Number.isFinite(s) || s < 0 || s * qmax > SHARE_LIMITS.maxAbsParam) {
+        throw new ShareError('bad-learner', `scale ${b} is ${s}: must be finite, >= 0 and below ${SHARE_LIMITS.maxAbsParam / qmax}`);
+      }
+      scales[b] = s;
+    }
+    const bytes = r.bytesCopy(d * (bits / 8), 'quantised values');
+    const values = bits === 8 ? new Int8Array(bytes.buffer) : new Int16Array(bytes.buffer);
+    for (let i = 0; i < d; i++) {
+      if (values[i] < -qmax) throw new ShareError('bad-learner', `value ${i} is ${values[i]}, outside [-${qmax}, ${qmax}]`);
+    }
+    learner = { kind: 'quantised', bits, blockSize, dim: d };
+    params = dequantise({ bits, blockSize, scales, values });
+    checkParams(params, 'bad-learner');
+  } else {
+    throw new ShareError('bad-learner', `unknown learner kind ${kind}`);
+  }
+  if (r.remaining !== 0) throw new ShareError('trailing-bytes', `${r.remaining} unexpected bytes after the learner`);
+  return { config, stateSeed, learner, params, sizes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks shared by both directions
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function checkU32(v: number, what: string, code: ShareErrorCode): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ShareError(code, `${what} must be a 32-bit unsigned integer, got ${v}`);
+  return v;
+}
+
+function checkGa(n: number, sigma: number, dim: number, code: ShareErrorCode): void {
+  if (n > SHARE_LIMITS.maxChain) throw new ShareError(code, `GA chain of ${n} seeds exceeds ${SHARE_LIMITS.maxChain}`);
+  if (n * dim > SHARE_LIMITS.maxChainWork) {
+    throw new ShareError(code, `GA chain of ${n} seeds x ${dim} parameters is too costly to rebuild (limit ${SHARE_LIMITS.maxChainWork})`);
+  }
+  if (!Number.isFinite(sigma) || sigma <= 0 || sigma > SHARE_LIMITS.maxSigma) {
+    throw new ShareError(code, `GA sigma ${sigma} must be finite and in (0, ${SHARE_LIMITS.maxSigma}]`);
+  }
+}
+
+function checkParams(params: Float32Array, code: ShareErrorCode): void {
+  for (let i = 0; i < params.length; i++) {
+    if (!Number.isFinite(params[i]) || Math.abs(params[i]) > SHARE_LIMITS.maxAbsParam) {
+      throw new ShareError(code, `parameter ${i} is ${params[i]}, outside [-${SHARE_LIMITS.maxAbsParam}, ${SHARE_LIMITS.maxAbsParam}]`);
+    }
+  }
+}
+
+function rebuildGa(vsml: VsmlConfig, initSeed: number, sigma: number, chain: number[]): Float32Array {
+  const params = rebuildGenome(initMetaParams(vsml, initSeed), { initSeed, chain }, sigma);
+  checkParams(params, 'bad-learner');
+  return params;
+}
+
+const NOTE_KEYS = new Set(['title', 'strategy', 'generation', 'fitness']);
+
+function checkNote(v: unknown): ShareNote {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ShareError('bad-config', 'note must be an object');
+  const o = v as Record<string, unknown>;
+  const out: ShareNote = {};
+  for (const k of Object.keys(o)) {
+    if (!NOTE_KEYS.has(k)) throw new ShareError('bad-config', `note.${k}: unknown field`);
+    const x = o[k];
+    if (k === 'title' || k === 'strategy') {
+      if (typeof x !== 'string' || x.length > 200) throw new ShareError('bad-config', `note.${k} must be a string of at most 200 characters`);
+      out[k] = x;
+    } else {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new ShareError('bad-config', `note.${k} must be a finite number`);
+      if (k === 'generation' && (!Number.isInteger(x) || x < 0)) throw new ShareError('bad-config', 'note.generation must be a non-negative integer');
+      out[k as 'generation' | 'fitness'] = x;
+    }
+  }
+  return out;
+}
+
+/** Validated copy of a config section: only known fields, built fresh (never the input object). */
+function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ShareError('bad-config', 'config must be an object');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'vsml' && k !== 'train' && k !== 'note') throw new ShareError('bad-config', `unknown field '${k}' (expected vsml, train, note)`);
+  }
+  if (o.vsml === undefined) throw new ShareError('bad-config', 'the vsml learner config is missing');
+  let vsml: VsmlConfig;
+  try {
+    vsml = validateVsmlConfig(o.vsml);
+  } catch (e) {
+    throw new ShareError('bad-config', (e as Error).message);
+  }
+  const dim = metaParamLayout(vsml).size;
+  if (dim > SHARE_LIMITS.maxDim) throw new ShareError('bad-config', `the config needs ${dim} meta-parameters, above ${SHARE_LIMITS.maxDim}`);
+  const stateBytes = learnerStateBytes(vsml);
+  if (stateBytes > SHARE_LIMITS.maxStateBytes) {
+    throw new ShareError('bad-config', `the learner would hold ${stateBytes} bytes of state, above ${SHARE_LIMITS.maxStateBytes}`);
+  }
+  const out: ShareConfig = { vsml };
+  if (o.train !== undefined) {
+    try {
+      const validate = opts.validateTrain ?? defaultValidateTrain;
+      out.train = validate(o.train);
+    } catch (e) {
+      if (e instanceof ShareError) throw e;
+      throw new ShareError('bad-config', `train: ${(e as Error).message}`);
+    }
+  }
+  if (o.note !== undefined) out.note = checkNote(o.note);
+  return out;
+}
+
+function defaultValidateTrain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be an object');
+  return v;
+}

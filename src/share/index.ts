@@ -1,0 +1,23 @@
+/** Share links: config + learner in a URL fragment. See codec.ts for the format. */
+export {
+  SHARE_LIMITS,
+  SHARE_PREFIX,
+  SHARE_VERSION,
+  ShareError,
+  decodeShare,
+  encodeShare,
+  learnerStateBytes,
+  shareUrl,
+  type DecodedLearner,
+  type DecodedShare,
+  type EncodedShare,
+  type ShareCodecOptions,
+  type ShareConfig,
+  type ShareErrorCode,
+  type ShareLearnerSpec,
+  type ShareNote,
+  type SharePayload,
+} from './codec';
+export { crc32 } from './crc32';
+export { decodeBase64url, encodeBase64url } from './base64url';
+export { dequantise, quantise, type QuantBits } from './quantise';
