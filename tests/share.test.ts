@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_VSML_CONFIG, initMetaParams, metaParamLayout, type VsmlConfig } from '../src/inner/vsml-config';
 import { PhiloxStream, fillNormal } from '../src/kernels/philox';
 import { rebuildGenome } from '../src/meta/strategies/ga';
+import { validateTrainConfig } from '../src/meta/train-config';
 import { ByteWriter } from '../src/share/bytes';
 import { deflateRaw } from '../src/share/compress';
 import {
@@ -54,8 +55,10 @@ async function expectShareError(p: Promise<unknown>, codes: ShareErrorCode | Sha
   return se;
 }
 
+const TRAIN = validateTrainConfig({ learner: VSML, tasks: { maxClasses: 3 }, strategy: { kind: 'openai-es', pairs: 8 } });
+
 const paramsPayload = (bits: 8 | 16 = 16, params = randomParams(DIM)): SharePayload => ({
-  config: { vsml: VSML, train: { strategy: 'openai-es', popSize: 8 }, note: { title: 'test', generation: 12, fitness: 0.5 } },
+  config: { vsml: VSML, train: TRAIN, note: { title: 'test', generation: 12, fitness: 0.5 } },
   stateSeed: 1234,
   learner: { kind: 'params', params, bits },
 });
@@ -132,7 +135,8 @@ describe('building blocks', () => {
       const q = quantise(p, bits, 64);
       const d = dequantise(q);
       for (let i = 0; i < p.length; i++) {
-        expect(Math.abs(d[i] - p[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 64)] * 0.5000001);
+        // Half a step, plus f32 rounding of the scale and of the product (a few ulps of |x|).
+        expect(Math.abs(d[i] - p[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 64)] * 0.5 + Math.abs(p[i]) * 2 ** -21);
       }
       expect(Array.from(d.subarray(128, 192)).every((v) => v === 0)).toBe(true);
     }
@@ -149,7 +153,7 @@ describe(`share links round-trip (seed ${seed})`, () => {
       const dec = await decodeShare(`https://example.org/replay.html#${enc.fragment}`);
       expect(Array.from(bitsOf(dec.params))).toEqual(Array.from(bitsOf(enc.params)));
       expect(dec.config.vsml).toEqual(VSML);
-      expect(dec.config.train).toEqual({ strategy: 'openai-es', popSize: 8 });
+      expect(dec.config.train).toEqual(TRAIN);
       expect(dec.config.note).toEqual({ title: 'test', generation: 12, fitness: 0.5 });
       expect(dec.stateSeed).toBe(1234);
       expect(dec.learner).toEqual({ kind: 'quantised', bits, blockSize: 64, dim: DIM });
@@ -328,6 +332,8 @@ describe('hostile payloads with valid checksums', () => {
     ['note with a script title', () => body({ vsml: VSML, note: { title: 'x'.repeat(300) } }, quantSection()), 'bad-config'],
     ['note with an unknown field', () => body({ vsml: VSML, note: { onload: 'alert(1)' } }, quantSection()), 'bad-config'],
     ['train that is a string', () => body({ vsml: VSML, train: 'rm -rf' }, quantSection()), 'bad-config'],
+    ['train with an invalid field', () => body({ vsml: VSML, train: { ...TRAIN, generations: -1 } }, quantSection()), 'bad-config'],
+    ['train for another learner', () => body({ vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } }, quantSection()), 'bad-config'],
   ];
   for (const [name, make, code] of cases) {
     it(`${name} -> ${code}`, async () => {

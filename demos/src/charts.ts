@@ -95,7 +95,7 @@ export class LineChart {
     for (const s of [...this.series].reverse()) {
       const t = el('text', { x: legendX, y: 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
       svg.appendChild(t);
-      legendX -= 14 + 7 * s.name.length;
+      legendX -= 26 + 7 * s.name.length;
     }
     for (const s of this.series) {
       const good = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -126,14 +126,14 @@ export class BarChart {
     const { svg, opts } = this;
     const W = opts.width ?? 560;
     const H = opts.height ?? 220;
-    const m = { l: 40, r: 10, t: 30, b: 24 };
+    const m = { l: 40, r: 10, t: note ? 44 : 30, b: 24 };
     const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;
     svg.replaceChildren();
     svg.dataset.values = values.map((v) => (Number.isFinite(v) ? v.toFixed(4) : 'nan')).join(',');
     svg.appendChild(el('rect', { x: 0, y: 0, width: W, height: H, fill: '#fff' }));
     svg.appendChild(el('text', { x: m.l, y: 17, 'font-size': 14, 'font-weight': 600, fill: '#222' }, opts.title));
-    if (note) svg.appendChild(el('text', { x: W - m.r, y: 17, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, note));
+    if (note) svg.appendChild(el('text', { x: m.l, y: 33, 'font-size': 12, fill: '#555' }, note));
     for (let a = 0; a <= 4; a++) {
       const y = m.t + (1 - a / 4) * ph;
       svg.appendChild(el('line', { x1: m.l, x2: m.l + pw, y1: y, y2: y, stroke: '#eee' }));
@@ -146,7 +146,9 @@ export class BarChart {
       if (Number.isFinite(v)) {
         const h = Math.max(0, Math.min(1, v)) * ph;
         svg.appendChild(el('rect', { x: x + bw * 0.15, y: m.t + ph - h, width: bw * 0.7, height: h, fill: opts.color ?? '#3b7dd8' }));
-        svg.appendChild(el('text', { x: x + bw / 2, y: m.t + ph - h - 3, 'text-anchor': 'middle', 'font-size': 10, fill: '#333' }, `${Math.round(v * 100)}`));
+        // Inside the bar when it is tall, above it otherwise.
+        const ty = h > 16 ? m.t + ph - h + 13 : m.t + ph - h - 3;
+        svg.appendChild(el('text', { x: x + bw / 2, y: ty, 'text-anchor': 'middle', 'font-size': 11, fill: h > 16 ? '#fff' : '#333' }, `${Math.round(v * 100)}%`));
       }
       svg.appendChild(el('text', { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, labels[i] ?? String(i)));
     });

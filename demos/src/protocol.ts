@@ -58,7 +58,16 @@ export type InitResult = { ok: true; adapter: AdapterReport; describe: string } 
 export interface ShareResult {
   fragment: string;
   sizes: { wireBytes: number; bodyBytes: number; fragmentChars: number };
-  kind: 'ga' | 'quantised';
+  /** The shared parameters equal the run's bit for bit (GA chains; int16 rarely, int8 never). */
+  exact: boolean;
+  generation: number;
+}
+
+export interface LoadedCheckpoint {
+  generation: number;
+  generations: number;
+  strategy: string;
+  config: TrainConfig;
 }
 
 export interface TrainWorkerApi {
@@ -67,6 +76,8 @@ export interface TrainWorkerApi {
   pause(): void;
   resume(): void;
   stop(): void;
+  /** Make a checkpoint file the current state (to download, share, or continue with run()). */
+  loadCheckpoint(text: string): LoadedCheckpoint;
   /** The run's current checkpoint as text (null before a run started). */
   checkpointText(): string | null;
   /** A share link fragment for the current learner. */

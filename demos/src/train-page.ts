@@ -1,1 +1,333 @@
-document.getElementById('app')!.textContent = 'train page (placeholder)';
+/**
+ * The train page: pick or edit a config, Start / Pause / Resume / Stop a run in a dedicated worker
+ * (Comlink), live charts, checkpoint download and load, share links. The same page is driven
+ * headless by src/cli/train-browser.ts through window.vsmlApp.
+ */
+import * as Comlink from 'comlink';
+import { PRESETS, presetConfig, validateTrainConfig, type TrainConfig } from '../../src/meta/train-config';
+import type { GenerationMetrics } from '../../src/meta/trainer';
+import { BarChart, LineChart } from './charts';
+import { DEFAULT_PROBE, type InitResult, type ProbeOptions, type RunEvent, type ShareResult, type TrainWorkerApi } from './protocol';
+import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage, replayUrl } from './page-util';
+import './style.css';
+
+type Phase = 'init' | 'no-gpu' | 'idle' | 'running' | 'pausing' | 'paused' | 'stopping';
+
+const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: 'vsml-train' });
+const api = Comlink.wrap<TrainWorkerApi>(worker);
+
+const ui = {
+  adapter: $('adapter'),
+  noGpu: $('nogpu'),
+  preset: $('preset') as HTMLSelectElement,
+  config: $('config') as HTMLTextAreaElement,
+  configError: $('config-error'),
+  start: $('start') as HTMLButtonElement,
+  pause: $('pause') as HTMLButtonElement,
+  resume: $('resume') as HTMLButtonElement,
+  stop: $('stop') as HTMLButtonElement,
+  download: $('download') as HTMLButtonElement,
+  load: $('load') as HTMLInputElement,
+  share: $('share') as HTMLButtonElement,
+  shareBits: $('share-bits') as HTMLSelectElement,
+  shareOut: $('share-out'),
+  status: $('status'),
+  log: $('log'),
+  probeEvery: $('probe-every') as HTMLInputElement,
+  probeLearn: $('probe-learn') as HTMLInputElement,
+  probeTest: $('probe-test') as HTMLInputElement,
+};
+
+const fitnessChart = new LineChart($('chart-fitness'), { title: 'Fitness per generation', xLabel: 'generation', yLabel: 'fitness' });
+const throughputChart = new LineChart($('chart-throughput'), { title: 'Throughput', xLabel: 'generation', yLabel: 'learner steps / s', yMin: 0 });
+const probeChart = new BarChart($('chart-probe'), {
+  title: 'Best learner on an OrderedMNIST probe: test accuracy per class',
+  labels: Array.from({ length: 10 }, (_, i) => String(i)),
+  width: 1000,
+  height: 230,
+});
+
+let phase: Phase = 'init';
+let history: GenerationMetrics[] = [];
+let total = 0;
+/** A checkpoint loaded from a file, to continue with Start. */
+let loadedCheckpoint: string | null = null;
+let hasState = false;
+
+function log(line: string): void {
+  const t = new Date().toLocaleTimeString();
+  ui.log.textContent = `${ui.log.textContent}[${t}] ${line}\n`.split('\n').slice(-300).join('\n');
+  ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function setPhase(p: Phase): void {
+  phase = p;
+  document.body.dataset.phase = p;
+  const busy = p === 'running' || p === 'pausing' || p === 'paused' || p === 'stopping';
+  ui.start.disabled = p !== 'idle' || !!ui.configError.textContent;
+  ui.pause.disabled = p !== 'running';
+  ui.resume.disabled = p !== 'paused';
+  ui.stop.disabled = !(p === 'running' || p === 'paused' || p === 'pausing');
+  ui.download.disabled = !hasState || p === 'init' || p === 'no-gpu';
+  ui.share.disabled = ui.download.disabled;
+  ui.preset.disabled = busy || p === 'no-gpu';
+  ui.config.readOnly = busy;
+  ui.load.disabled = busy || p === 'no-gpu';
+}
+
+// ---- config editing ------------------------------------------------------------------------
+
+for (const name of Object.keys(PRESETS)) ui.preset.add(new Option(name, name));
+
+function showConfig(c: TrainConfig): void {
+  ui.config.value = JSON.stringify(c, null, 2);
+  checkConfig();
+}
+
+/** Validate the textarea; returns the config or null (and shows the error). */
+function checkConfig(): TrainConfig | null {
+  let c: TrainConfig | null = null;
+  try {
+    c = validateTrainConfig(JSON.parse(ui.config.value));
+    ui.configError.textContent = '';
+  } catch (e) {
+    ui.configError.textContent = (e as Error).message;
+  }
+  if (phase === 'idle') setPhase('idle');
+  return c;
+}
+
+ui.preset.addEventListener('change', () => {
+  loadedCheckpoint = null;
+  showConfig(presetConfig(ui.preset.value));
+});
+ui.config.addEventListener('input', () => {
+  loadedCheckpoint = null;
+  checkConfig();
+});
+
+function probeOptions(): ProbeOptions {
+  const n = (el: HTMLInputElement, d: number, min: number) => {
+    const v = Math.floor(Number(el.value));
+    return Number.isFinite(v) && v >= min ? v : d;
+  };
+  return { every: n(ui.probeEvery, DEFAULT_PROBE.every, 0), learnPerClass: n(ui.probeLearn, DEFAULT_PROBE.learnPerClass, 1), testPerClass: n(ui.probeTest, DEFAULT_PROBE.testPerClass, 1) };
+}
+
+// ---- run events ----------------------------------------------------------------------------
+
+function redrawCharts(): void {
+  const x = (m: GenerationMetrics) => m.generation + 1;
+  fitnessChart.setSeries([
+    { name: 'best', color: '#d6452f', points: history.map((m) => ({ x: x(m), y: m.fitness.best })) },
+    { name: 'mean', color: '#2f6fd6', points: history.map((m) => ({ x: x(m), y: m.fitness.mean })) },
+    ...(history.some((m) => m.centre)
+      ? [{ name: history.find((m) => m.centre)?.centre?.role ?? 'centre', color: '#2a9d55', points: history.filter((m) => m.centre).map((m) => ({ x: x(m), y: m.centre!.fitness })) }]
+      : []),
+  ]);
+  throughputChart.setSeries([{ name: 'steps/s', color: '#7b4bc4', points: history.map((m) => ({ x: x(m), y: m.stepsPerSecond })) }]);
+}
+
+/** Forward to the headless driver when it listens (puppeteer's exposeFunction). */
+function forward(e: RunEvent): void {
+  const hook = (window as unknown as { __vsmlHeadless?: (e: unknown) => void }).__vsmlHeadless;
+  if (hook) void Promise.resolve(hook(JSON.parse(JSON.stringify(e)))).catch(() => undefined);
+}
+
+function onEvent(e: RunEvent): void {
+  forward(e);
+  switch (e.type) {
+    case 'status':
+      ui.status.textContent = e.message;
+      log(e.message);
+      break;
+    case 'started':
+      total = e.total;
+      hasState = true;
+      log(`started at generation ${e.generation}/${e.total}: ${e.describe}, ${e.dim} meta-parameters, ${e.config.strategy.kind}; ${e.trainName} (${e.trainCount} examples)`);
+      ui.status.textContent = `generation ${e.generation}/${e.total}`;
+      break;
+    case 'generation': {
+      const m = e.metrics;
+      history.push(m);
+      redrawCharts();
+      document.body.dataset.generations = String(history.length);
+      ui.status.innerHTML = `generation <b>${m.generation + 1}</b>/${total} · best ${fmt(m.fitness.best)} · mean ${fmt(m.fitness.mean)} · ${fmt(m.stepsPerSecond, 0)} steps/s · ${fmt(m.timeMs.total / 1000, 2)} s/gen`;
+      log(`gen ${m.generation + 1}: fitness best ${fmt(m.fitness.best)} mean ${fmt(m.fitness.mean)}, query acc ${fmt(m.queryAccuracy.mean)}, ${fmt(m.stepsPerSecond, 0)} steps/s`);
+      break;
+    }
+    case 'probe': {
+      const p = e.probe;
+      probeChart.set(p.perClass, `generation ${p.generation} · test acc ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
+      document.body.dataset.probes = String(Number(document.body.dataset.probes ?? 0) + 1);
+      break;
+    }
+    case 'checkpoint':
+      log(`checkpoint at generation ${e.generation}`);
+      break;
+    case 'paused':
+      setPhase('paused');
+      ui.status.textContent = `paused after generation ${e.generation}/${total}`;
+      log('paused');
+      break;
+    case 'resumed':
+      setPhase('running');
+      log('resumed');
+      break;
+    case 'finished':
+      log(`${e.outcome} at generation ${e.generation}`);
+      ui.status.textContent = `${e.outcome} at generation ${e.generation}/${total}`;
+      break;
+    case 'error':
+      log(`error: ${e.name}: ${e.message}`);
+      ui.status.innerHTML = '';
+      ui.status.append(Object.assign(document.createElement('span'), { className: 'error', textContent: `${e.name}: ${e.message}` }));
+      break;
+  }
+}
+
+export interface StartOptions {
+  config?: unknown;
+  checkpointText?: string;
+  generations?: number;
+  probe?: ProbeOptions;
+  emitCheckpoints?: boolean;
+}
+
+async function start(opts: StartOptions = {}): Promise<'completed' | 'stopped'> {
+  if (phase !== 'idle') throw new Error(`cannot start while ${phase}`);
+  const checkpointText = opts.checkpointText ?? (opts.config === undefined ? (loadedCheckpoint ?? undefined) : undefined);
+  let config: TrainConfig | undefined;
+  if (!checkpointText) {
+    config = opts.config !== undefined ? validateTrainConfig(opts.config) : (checkConfig() ?? undefined);
+    if (!config) throw new Error(`invalid config: ${ui.configError.textContent}`);
+    if (opts.config !== undefined) showConfig(config);
+  }
+  history = [];
+  redrawCharts();
+  document.body.dataset.generations = '0';
+  setPhase('running');
+  try {
+    return await api.run(
+      { config, checkpointText, generations: opts.generations, dataBase: dataBaseUrl(), probe: opts.probe ?? probeOptions(), emitCheckpoints: opts.emitCheckpoints ?? false },
+      Comlink.proxy(onEvent),
+    );
+  } finally {
+    setPhase('idle');
+  }
+}
+
+ui.start.addEventListener('click', () => void start().catch((e) => log(`start failed: ${(e as Error).message}`)));
+ui.pause.addEventListener('click', () => {
+  setPhase('pausing');
+  ui.status.textContent = 'pausing after this generation…';
+  void api.pause();
+});
+ui.resume.addEventListener('click', () => void api.resume());
+ui.stop.addEventListener('click', () => {
+  setPhase('stopping');
+  ui.status.textContent = 'stopping after this generation…';
+  void api.stop();
+});
+
+// ---- checkpoints and sharing ---------------------------------------------------------------
+
+ui.download.addEventListener('click', async () => {
+  const text = await api.checkpointText();
+  if (!text) return;
+  const gen = (JSON.parse(text) as { generation: number }).generation;
+  const a = Object.assign(document.createElement('a'), {
+    href: URL.createObjectURL(new Blob([text], { type: 'application/json' })),
+    download: `vsml-checkpoint-gen${gen}.json`,
+  });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+});
+
+ui.load.addEventListener('change', async () => {
+  const file = ui.load.files?.[0];
+  if (!file) return;
+  try {
+    const text = await file.text();
+    const info = await api.loadCheckpoint(text);
+    loadedCheckpoint = text;
+    hasState = true;
+    ui.config.value = JSON.stringify(info.config, null, 2);
+    checkConfig();
+    log(`loaded ${file.name}: ${info.strategy}, generation ${info.generation}/${info.generations}. Start continues it; Share shares it.`);
+    ui.status.textContent = `checkpoint loaded (generation ${info.generation})`;
+  } catch (e) {
+    log(`could not load ${file.name}: ${(e as Error).message}`);
+    ui.status.textContent = `could not load ${file.name}`;
+  } finally {
+    ui.load.value = '';
+    setPhase(phase);
+  }
+});
+
+async function share(bits: 8 | 16 = 16): Promise<ShareResult & { url: string }> {
+  const r = await api.share(bits);
+  return { ...r, url: replayUrl(r.fragment) };
+}
+
+ui.share.addEventListener('click', async () => {
+  try {
+    const r = await share(Number(ui.shareBits.value) === 8 ? 8 : 16);
+    ui.shareOut.replaceChildren(
+      Object.assign(document.createElement('a'), { href: r.url, target: '_blank', textContent: 'replay link' }),
+      document.createTextNode(` (generation ${r.generation}, ${r.sizes.fragmentChars} characters${r.exact ? ', exact' : ', quantised'})`),
+    );
+    await navigator.clipboard?.writeText(r.url).catch(() => undefined);
+    log(`share link: ${r.sizes.fragmentChars} characters`);
+  } catch (e) {
+    log(`share failed: ${(e as Error).message}`);
+  }
+});
+
+// ---- start-up --------------------------------------------------------------------------------
+
+async function init(): Promise<InitResult> {
+  const params = new URLSearchParams(location.search);
+  const preset = params.get('preset') ?? 'tiny';
+  ui.preset.value = PRESETS[preset] ? preset : 'tiny';
+  showConfig(presetConfig(ui.preset.value));
+  if (!hasWebGpu()) {
+    const message = noWebGpuMessage();
+    ui.noGpu.textContent = message;
+    ui.noGpu.classList.remove('hidden');
+    ui.adapter.textContent = 'no WebGPU';
+    setPhase('no-gpu');
+    return { ok: false, message };
+  }
+  const r = await api.init();
+  if (!r.ok) {
+    ui.noGpu.textContent = `WebGPU is present but no GPU device could be created: ${r.message}`;
+    ui.noGpu.classList.remove('hidden');
+    ui.adapter.textContent = 'no GPU device';
+    setPhase('no-gpu');
+    return r;
+  }
+  ui.adapter.textContent = `adapter: ${r.describe}`;
+  document.body.dataset.adapter = r.describe;
+  setPhase('idle');
+  log(`WebGPU adapter: ${r.describe}`);
+  if (params.get('autostart') === '1') void start().catch((e) => log(`start failed: ${(e as Error).message}`));
+  return r;
+}
+
+const ready = init();
+
+/** The headless driver's handle (src/cli/train-browser.ts) and the tests'. */
+const app = {
+  ready,
+  start,
+  pause: () => api.pause(),
+  resume: () => api.resume(),
+  stop: () => api.stop(),
+  checkpointText: () => api.checkpointText(),
+  share,
+  phase: () => phase,
+  generations: () => history.length,
+};
+(window as unknown as { vsmlApp: typeof app }).vsmlApp = app;
+export type VsmlApp = typeof app;

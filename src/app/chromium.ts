@@ -87,8 +87,15 @@ export interface PageLog {
   lines: string[];
 }
 
-export async function openPage(browser: Browser, url: string, log: PageLog = { errors: [], lines: [] }): Promise<{ page: Page; log: PageLog }> {
+/** Open `url` in a new tab, logging errors; `before` runs before navigation (exposeFunction, evaluateOnNewDocument). */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  opts: { before?: (page: Page) => Promise<unknown> } = {},
+): Promise<{ page: Page; log: PageLog }> {
+  const log: PageLog = { errors: [], lines: [] };
   const page = await browser.newPage();
+  await opts.before?.(page);
   page.on('console', (m: ConsoleMessage) => {
     const line = `[${m.type()}] ${m.text()}`;
     log.lines.push(line);

@@ -4,7 +4,7 @@
  * server over a finished build (dist/), on 127.0.0.1 with an OS-assigned port. URLs use
  * "localhost" so the page is a secure context (WebGPU needs one).
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 
@@ -53,7 +53,8 @@ export async function startPreviewServer(outDir = join(REPO_ROOT, 'dist')): Prom
     preview({
       configFile: CONFIG,
       logLevel: 'error',
-      build: { outDir },
+      // Absolute: Vite resolves a relative outDir against its root (demos/), not the cwd.
+      build: { outDir: resolve(outDir) },
       preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
     }),
     20_000,

@@ -46,10 +46,12 @@ export interface Predictor {
   /** Release resources (GPU buffers); the harness calls it when done with this predictor. */
   dispose?(): void;
   /**
-   * Learners that defer their (sequential, in-order) learning to the GPU until the first predict
-   * call (see src/bench/vsml-adapter.ts) report what that cost in the last predict call: the time
-   * spent learning (moved from test to learning time) and the FLOPs of re-running a stream prefix
-   * for a forgetting-curve probe (counted as curve cost; the final test's run is the learning).
+   * Learners that defer their (sequential, in-order) learning to the GPU until a predict call
+   * (see src/bench/vsml-adapter.ts) report it: `deferredLearnMs` = learning time inside the last
+   * predict call, `deferredLearnFlops` = FLOPs of all learning runs inside predict calls so far.
+   * The harness counts a forgetting-curve probe's runs as curve cost (an eager learner would not
+   * re-learn), moves the final test's learning time to learning time, and adds any final-test
+   * runs beyond the one that is the learning itself to the test FLOPs.
    */
   deferredLearnMs?(): number;
   deferredLearnFlops?(): number;

@@ -92,6 +92,7 @@ async function main(): Promise<number> {
   }
   if (args.list) {
     for (const m of Object.values({ ...METHODS, ...extra })) console.log(`${m.name.padEnd(14)} ${m.describe} (params: ${m.params.join(', ') || 'none'})`);
+    if (!extra.vsml) console.log(`${'vsml'.padEnd(14)} evolved VSML learner on the GPU (needs --checkpoint FILE|SHARE|init:SEED)`);
     console.log(`default: ${DEFAULT_METHODS.join(',')}${args.checkpoint ? ',vsml' : ''}`);
     return 0;
   }

@@ -1,24 +1,21 @@
-/** Throttled progress lines on stderr for long scoreboard runs: phase, count, rate, ETA. */
+/** Throttled progress lines on stderr for long scoreboard runs: phase, count, elapsed, ETA. */
 import type { ProgressEvent } from './protocol';
 
 export function progressPrinter(intervalMs = 5000, write: (s: string) => void = (s) => process.stderr.write(s)) {
   let last = 0;
-  let phaseKey = '';
-  let phaseStart = 0;
+  // First time each (method, phase) was seen: learning alternates with curve probes, so rates
+  // are taken over the whole phase so far (curve time included in the learning ETA).
+  const started = new Map<string, number>();
   return (method: string, p: ProgressEvent): void => {
     const t = performance.now();
     const key = `${method}/${p.phase}`;
-    if (key !== phaseKey) {
-      phaseKey = key;
-      phaseStart = t;
-    }
+    if (!started.has(key)) started.set(key, t);
     const finished = p.done >= p.total;
     if (!finished && t - last < intervalMs) return;
-    if (finished && p.phase === 'curve' && p.done !== p.total) return;
     last = t;
-    const el = (t - phaseStart) / 1000;
-    const rate = p.done / Math.max(el, 1e-3);
-    const eta = p.done > 0 && !finished ? ` eta ${((p.total - p.done) / rate).toFixed(0)} s` : '';
-    write(`[${new Date().toISOString().slice(11, 19)}] ${method}: ${p.phase} ${p.done}/${p.total} (${el.toFixed(0)} s${eta})\n`);
+    const el = (t - started.get(key)!) / 1000;
+    const eta = p.done > 0 && !finished && p.phase !== 'curve' ? `, eta ${(((p.total - p.done) * el) / p.done).toFixed(0)} s` : '';
+    const what = p.phase === 'curve' ? `forgetting-curve point ${p.done}/${p.total}` : `${p.phase} ${p.done}/${p.total}`;
+    write(`[${new Date().toISOString().slice(11, 19)}] ${method}: ${what} (${el.toFixed(0)} s${eta})\n`);
   };
 }

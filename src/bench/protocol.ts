@@ -255,6 +255,7 @@ export async function runProtocol(learner: Learner, train: ImageSplit, test: Ima
   const deferredMs = frozen.predictor.deferredLearnMs?.() ?? 0;
   const testMs = now() - t3 - deferredMs;
   learnMs += deferredMs;
+  const relearnFlops = Math.max(0, (frozen.predictor.deferredLearnFlops?.() ?? 0) - learnFlops);
   frozen.predictor.dispose?.();
 
   const confusion = Array.from({ length: C }, () => new Array(C).fill(0));
@@ -282,7 +283,7 @@ export async function runProtocol(learner: Learner, train: ImageSplit, test: Ima
     learnFlops,
     freezeFlops: frozen.flops,
     trainFlops: learnFlops + frozen.flops,
-    testFlops: test.count * frozen.predictor.flopsPerImage,
+    testFlops: test.count * frozen.predictor.flopsPerImage + relearnFlops,
     stateBytes,
     algorithmBytes,
     stateBytesTotal: sumBytes(stateBytes),

@@ -37,18 +37,42 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 14}" text-anchor="middle">learned state after the stream (bytes, log scale)</text>`);
   parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">test accuracy</text>`);
+  // Labels: try a few positions around each point and keep the first that overlaps no label or
+  // point placed so far (text width estimated at 6.6 px per character).
+  const boxes: { x0: number; y0: number; x1: number; y1: number }[] = rows.map((r) => {
+    const px = x(r.stateBytes);
+    const py = y(r.accuracy);
+    return { x0: px - 6, y0: py - 6, x1: px + 6, y1: py + 6 };
+  });
+  const hit = (b: { x0: number; y0: number; x1: number; y1: number }) => boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
   rows.forEach((r, i) => {
     const px = x(r.stateBytes);
     const py = y(r.accuracy);
     const col = PALETTE[i % PALETTE.length];
     const fill = r.reference ? 'white' : col;
     parts.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="6" fill="${fill}" stroke="${col}" stroke-width="2"><title>${esc(`${r.id}: ${(100 * r.accuracy).toFixed(2)}%, ${fmtBytes(r.stateBytes)}`)}</title></circle>`);
+  });
+  rows.forEach((r, i) => {
+    const px = x(r.stateBytes);
+    const py = y(r.accuracy);
+    const col = PALETTE[i % PALETTE.length];
     const label = r.reference ? `${r.id} (shuffled ref.)` : r.id;
-    const anchor = px > m.l + pw * 0.75 ? 'end' : 'start';
-    const dx = anchor === 'end' ? -9 : 9;
-    // Alternate label offsets so that points at similar heights stay readable.
-    const dy = (i % 2 === 0 ? -1 : 1) * 9 + 4;
-    parts.push(`<text x="${(px + dx).toFixed(1)}" y="${(py + dy).toFixed(1)}" text-anchor="${anchor}" fill="${col}">${esc(label)}</text>`);
+    const w = label.length * 6.6;
+    const candidates: [number, number][] = [];
+    for (const dy of [0, -14, 14, -28, 28, -42, 42, -56, 56]) candidates.push([9, dy], [-9 - w, dy]);
+    let chosen = candidates[0];
+    for (const [dx, dy] of candidates) {
+      const b = { x0: px + dx, y0: py + dy - 9, x1: px + dx + w, y1: py + dy + 4 };
+      if (b.x0 < m.l || b.x1 > m.l + pw || b.y0 < m.t || b.y1 > m.t + ph) continue;
+      if (!hit(b)) {
+        chosen = [dx, dy];
+        break;
+      }
+    }
+    const [dx, dy] = chosen;
+    boxes.push({ x0: px + dx, y0: py + dy - 9, x1: px + dx + w, y1: py + dy + 4 });
+    if (dy !== 0) parts.push(`<line x1="${px.toFixed(1)}" y1="${py.toFixed(1)}" x2="${(px + dx + (dx < 0 ? w : 0)).toFixed(1)}" y2="${(py + dy - 3).toFixed(1)}" stroke="${col}" stroke-width="0.6"/>`);
+    parts.push(`<text x="${(px + dx).toFixed(1)}" y="${(py + dy + 1).toFixed(1)}" fill="${col}">${esc(label)}</text>`);
   });
   parts.push(`<text x="${m.l + 6}" y="${m.t + ph - 8}" fill="#555">filled: OrderedMNIST (sorted stream); hollow: shuffled reference, not the benchmark</text>`);
   parts.push('</svg>');
@@ -74,7 +98,7 @@ export function forgettingSvg(rows: ScoreRow[], title: string): string {
   }
   for (let i = 0; i < n; i++) parts.push(`<text x="${x(i)}" y="${m.t + ph + 16}" text-anchor="middle">${i + 1}</text>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">checkpoint (classes seen, sorted stream)</text>`);
+  parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">checkpoint: c-th class boundary (sorted stream) or c tenths of the stream (shuffled)</text>`);
   rows.forEach((r, i) => {
     const col = PALETTE[i % PALETTE.length];
     const pts = r.curve.map((p, k) => `${x(k).toFixed(1)},${y(Number.isFinite(p.accuracy) ? p.accuracy : 0).toFixed(1)}`).join(' ');

@@ -11,22 +11,44 @@
 import { GpuLimitError } from '../gpu/errors';
 import { type VsmlConfig, metaParamLayout } from './vsml-config';
 
-/** Threads per workgroup of the cell kernel (one per cell of a tile). */
+/** Threads per workgroup of the cell kernel. */
 export const CELL_WORKGROUP = 64;
 /** Largest TB: keeps the per-output staging (TB x 4H floats) within 16 KiB of workgroup memory. */
 const MAX_TB = 16;
+
+/**
+ * Where the cell kernel reads the recurrent matrices: 'workgroup' (staged once per workgroup; the
+ * GPU path), 'private' (copied once into each thread's private array; the CPU path: SwiftShader's
+ * workgroup and storage loads are gathers, private loads at constant offsets are plain vector
+ * loads), or 'storage' (read where they are; the fallback when workgroup memory is too small).
+ */
+export type WeightSource = 'workgroup' | 'private' | 'storage';
+
+export interface CellKernelOptions {
+  weights: WeightSource;
+}
 
 export interface LayerPlan {
   k: number;
   /** Input and output units. */
   A: number;
   B: number;
-  /** Tile shape and counts. */
+  /** Tile shape (cells TA x TB) and counts. */
   TA: number;
   TB: number;
   TT: number;
+  /** Cells per thread (consecutive b, stepped in turn: TB on the private path, else 1) and threads per tile row: TB = NC * TBC. */
+  NC: number;
+  TBC: number;
+  /** Threads per workgroup: TA * TBC. */
+  threads: number;
   aTiles: number;
   bTiles: number;
+  /**
+   * Rows of forward partial sums per (learner, example, b): aTiles when a workgroup sums its tile
+   * in workgroup memory; A on the private-weights path, which writes each row's h directly.
+   */
+  partRows: number;
   unitsPerLearner: number;
   /** vec4 per unit: (2H/4) * TT. */
   unitVec4s: number;
@@ -34,16 +56,9 @@ export interface LayerPlan {
   isLast: boolean;
   /** Rows of the per-unit message terms: 4H (full) or r padded to a multiple of 4 (low-rank). */
   termRows: number;
-  /** Workgroup memory the cell kernel needs (bytes) and whether the cell matrices are staged there. */
+  /** Workgroup memory the cell kernel needs (bytes) and where it reads the cell matrices. */
   sharedBytes: number;
-  stageWeights: boolean;
-}
-
-export function tileShape(A: number, B: number, wg = CELL_WORKGROUP): { TA: number; TB: number } {
-  const bSplits = Math.ceil(B / Math.min(MAX_TB, wg));
-  const TB = Math.ceil(B / bSplits);
-  const TA = Math.max(1, Math.min(A, Math.floor(wg / TB)));
-  return { TA, TB };
+  weights: WeightSource;
 }
 
 /** Padded rank (multiple of 4) of the low-rank cell; 0 for the full cell. */
@@ -51,32 +66,108 @@ export function paddedRank(c: VsmlConfig): number {
   return c.cell.kind === 'lstm-lowrank' ? Math.ceil(c.cell.rank / 4) * 4 : 0;
 }
 
-function sharedFloats(c: VsmlConfig, TA: number, TB: number, stage: boolean): number {
-  const H = c.hidden;
-  const R = paddedRank(c);
-  const termRows = c.cell.kind === 'lstm' ? 4 * H : R;
-  const weights = !stage ? 0 : c.cell.kind === 'lstm' ? 4 * H * H : R * H + 4 * H * R + 4 * H;
-  const constRows = c.cell.kind === 'lstm' ? 0 : stage ? 0 : 4 * H;
-  return weights + constRows + (TA + TB) * termRows + TA * TB * H;
+/**
+ * Per-member weights repacked once per episode (src/kernels/vsml-pack.ts) into vec4-aligned
+ * blocks the cell kernel loads directly. Offsets and sizes in vec4.
+ *  rec: full W_h [4H rows][H/4] | low-rank V_h [R rows][H/4] (rows >= r are 0)
+ *  u:   low-rank U [4H rows][R/4] (columns >= r are 0)
+ *  wf, wb: message columns as row quads, [rowQuads][M]: vec4 = rows 4q..4q+3 of column m
+ *  cq:  bias + fixed gate offset, [H] quads of the 4H gate rows
+ */
+export interface PackedLayout {
+  rec: number;
+  u: number;
+  wf: number;
+  wb: number;
+  cq: number;
+  /** vec4 per member. */
+  size: number;
+  recSize: number;
+  uSize: number;
+  rowQuads: number;
 }
 
-export function planLayers(c: VsmlConfig, maxSharedBytes: number, wg = CELL_WORKGROUP): LayerPlan[] {
+export function packedLayout(c: VsmlConfig): PackedLayout {
+  const H = c.hidden;
+  const H4 = H / 4;
+  const M = c.message;
+  const R = paddedRank(c);
+  const lowRank = c.cell.kind === 'lstm-lowrank';
+  const rowQuads = lowRank ? R / 4 : H;
+  const recSize = lowRank ? R * H4 : 4 * H * H4;
+  const uSize = lowRank ? 4 * H * (R / 4) : 0;
+  const rec = 0;
+  const u = rec + recSize;
+  const wf = u + uSize;
+  const wb = wf + rowQuads * M;
+  const cq = wb + rowQuads * M;
+  return { rec, u, wf, wb, cq, size: cq + H, recSize, uSize, rowQuads };
+}
+
+function sharedVec4s(c: VsmlConfig, TA: number, TB: number, weights: WeightSource): number {
+  const pk = packedLayout(c);
+  const staged = weights === 'workgroup' ? pk.recSize + pk.uSize + (c.cell.kind === 'lstm' ? 0 : c.hidden) : 0;
+  // sGf, sGb, and the h of every cell of the tile for the partial sums.
+  return staged + (TA + TB) * pk.rowQuads + (TA * TB * c.hidden) / 4;
+}
+
+export interface PlanLimits {
+  /** Largest storage binding (min of binding and buffer size limits). */
+  maxBinding: number;
+  maxSharedBytes: number;
+  maxWorkgroupsPerDimension: number;
+}
+
+export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOptions, wg = CELL_WORKGROUP): LayerPlan[] {
+  const maxSharedBytes = limits.maxSharedBytes;
   const H = c.hidden;
   const out: LayerPlan[] = [];
   const K = c.layers.length - 1;
   for (let k = 0; k < K; k++) {
     const A = c.layers[k];
     const B = c.layers[k + 1];
-    const { TA, TB } = tileShape(A, B, wg);
-    let stage = true;
-    let bytes = sharedFloats(c, TA, TB, true) * 4;
-    if (bytes > maxSharedBytes) {
-      stage = false;
-      bytes = sharedFloats(c, TA, TB, false) * 4;
+    const bSplits = Math.ceil(B / Math.min(MAX_TB, wg));
+    const TB = Math.ceil(B / bSplits);
+    if (opts.weights === 'private') {
+      // CPU path: one thread per input row a, stepping the tile's TB outputs in turn; no workgroup
+      // memory and no barriers (SwiftShader's compile time grows with workgroup memory size).
+      let TA = Math.max(1, Math.min(A, wg));
+      while (2 * H * TA * TB * 4 > limits.maxBinding && TA > 1) TA = Math.ceil(TA / 2);
+      out.push({
+        k,
+        A,
+        B,
+        TA,
+        TB,
+        TT: TA * TB,
+        NC: TB,
+        TBC: 1,
+        threads: TA,
+        aTiles: Math.ceil(A / TA),
+        bTiles: Math.ceil(B / TB),
+        partRows: A,
+        unitsPerLearner: Math.ceil(A / TA) * Math.ceil(B / TB),
+        unitVec4s: (2 * H * TA * TB) / 4,
+        isInput: k === 0,
+        isLast: k === K - 1,
+        termRows: c.cell.kind === 'lstm' ? 4 * H : paddedRank(c),
+        sharedBytes: 0,
+        weights: 'private',
+      });
+      continue;
     }
-    if (bytes > maxSharedBytes) {
+    const NC = 1;
+    const TBC = TB;
+    let TA = Math.max(1, Math.min(A, Math.floor(wg / TBC)));
+    let weights = opts.weights;
+    const bytes = () => sharedVec4s(c, TA, TB, weights) * 16;
+    // A tile's state (one unit) must fit one binding; its workgroup memory must fit too.
+    const unitBytes = () => 2 * H * TA * TB * 4;
+    while ((bytes() > maxSharedBytes || unitBytes() > limits.maxBinding) && TA > 1) TA = Math.ceil(TA / 2);
+    if (bytes() > maxSharedBytes) weights = 'storage';
+    if (bytes() > maxSharedBytes) {
       throw new GpuLimitError(
-        `layer ${k} (${A} -> ${B}, H=${H}) needs ${bytes} bytes of workgroup memory, above maxComputeWorkgroupStorageSize ${maxSharedBytes}`,
+        `layer ${k} (${A} -> ${B}, H=${H}) needs ${bytes()} bytes of workgroup memory, above maxComputeWorkgroupStorageSize ${maxSharedBytes}`,
       );
     }
     out.push({
@@ -86,15 +177,19 @@ export function planLayers(c: VsmlConfig, maxSharedBytes: number, wg = CELL_WORK
       TA,
       TB,
       TT: TA * TB,
+      NC,
+      TBC,
+      threads: TA * TBC,
       aTiles: Math.ceil(A / TA),
       bTiles: Math.ceil(B / TB),
+      partRows: Math.ceil(A / TA),
       unitsPerLearner: Math.ceil(A / TA) * Math.ceil(B / TB),
       unitVec4s: (2 * H * TA * TB) / 4,
       isInput: k === 0,
       isLast: k === K - 1,
       termRows: c.cell.kind === 'lstm' ? 4 * H : paddedRank(c),
-      sharedBytes: bytes,
-      stageWeights: stage,
+      sharedBytes: bytes(),
+      weights,
     });
   }
   return out;
@@ -140,12 +235,14 @@ export function perLearnerBytes(c: VsmlConfig, layers: LayerPlan[], E: number, s
     labelMap: C * 4,
     predictions: Math.max(1, queryLength) * 4,
     metaParams: D * 4,
+    packedParams: packedLayout(c).size * 16,
   };
   for (const l of layers) {
-    r[`partialB${l.k}`] = E * l.aTiles * l.B * H * 4;
+    r[`partialB${l.k}`] = E * l.partRows * l.B * H * 4;
     if (!l.isInput) r[`partialA${l.k}`] = l.bTiles * l.A * H * 4;
     r[`forward${l.k}`] = E * l.B * M * 4;
     r[`backward${l.k}`] = l.B * M * 4;
+    r[`terms${l.k}`] = l.B * packedLayout(c).rowQuads * 16;
   }
   return r;
 }
@@ -153,10 +250,10 @@ export function perLearnerBytes(c: VsmlConfig, layers: LayerPlan[], E: number, s
 export function planPopulation(
   c: VsmlConfig,
   learners: number,
-  limits: { maxBinding: number; maxSharedBytes: number },
-  opts: { queryBatch: number; stepsPerSubmit: number; queryLength: number },
+  limits: PlanLimits,
+  opts: { queryBatch: number; stepsPerSubmit: number; queryLength: number; cell: CellKernelOptions },
 ): PopulationPlan {
-  const layers = planLayers(c, limits.maxSharedBytes);
+  const layers = planLayers(c, limits, opts.cell);
   let E = Math.max(1, opts.queryBatch);
   let perLearner = 0;
   for (;;) {
@@ -173,7 +270,12 @@ export function planPopulation(
         (worst[0] === 'indices' ? ' (lower stepsPerSubmit)' : worst[0] === 'predictions' ? ' (do not request predictions, or shorten queries)' : ''),
     );
   }
-  const perGroup = Math.max(1, Math.min(learners, Math.floor(limits.maxBinding / perLearner)));
+  // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
+  const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
+  const pk = packedLayout(c);
+  const threadsPerLearner = Math.max(E * c.layers[0], pk.size, ...layers.map((l) => E * l.B + l.A));
+  const perGroup = Math.max(1, Math.min(learners, Math.floor(limits.maxBinding / perLearner), Math.floor(maxThreads / threadsPerLearner)));
+  if (threadsPerLearner > maxThreads) throw new GpuLimitError(`one learner needs ${threadsPerLearner} threads in one dispatch, above a ${limits.maxWorkgroupsPerDimension}^2 grid of 64`);
   const groups: GroupPlan[] = [];
   for (let first = 0; first < learners; first += perGroup) {
     const count = Math.min(perGroup, learners - first);
@@ -182,7 +284,9 @@ export function planPopulation(
       if (unitBytes > limits.maxBinding) {
         throw new GpuLimitError(`a ${l.TA}x${l.TB} tile of layer ${l.k} state needs ${unitBytes} bytes, above the binding limit ${limits.maxBinding}`);
       }
-      const perSlab = Math.floor(limits.maxBinding / unitBytes);
+      // One workgroup per unit (cell kernel) and TT threads per unit (init kernel) within the grid.
+      const maxWg = limits.maxWorkgroupsPerDimension ** 2;
+      const perSlab = Math.max(1, Math.min(Math.floor(limits.maxBinding / unitBytes), maxWg, Math.floor((maxWg * 64) / l.TT)));
       const total = count * l.unitsPerLearner;
       const s: [number, number][] = [];
       for (let u = 0; u < total; u += perSlab) s.push([u, Math.min(perSlab, total - u)]);

@@ -17,11 +17,13 @@ import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
 import { CELL_PARAMS, type CellMode, cellKernelSource, cellParams } from '../kernels/vsml-cell';
 import { HEADS_WORKGROUP, headsKernelSource, headsParams, headsThreads } from '../kernels/vsml-heads';
-import { INIT_WORKGROUP, initKernelSource, initParams } from '../kernels/vsml-init';
+import { INIT_SOURCE, INIT_WORKGROUP, initParams } from '../kernels/vsml-init';
 import { INPUT_WORKGROUP, inputKernelSource, inputParams } from '../kernels/vsml-input';
 import { ADVANCE_SOURCE, CTRL_WORDS, METRIC, METRIC_WORDS, READOUT_WORKGROUP, readoutKernelSource, readoutParams } from '../kernels/vsml-readout';
+import { PACK_WORKGROUP, packKernelSource, packParams } from '../kernels/vsml-pack';
+import { TERMS_WORKGROUP, termsKernelSource, termsParams } from '../kernels/vsml-terms';
 import { type VsmlCost, vsmlCost } from './cost-model';
-import { CELL_WORKGROUP, type PopulationPlan, planPopulation, stateVec4Index } from './plan';
+import { CELL_WORKGROUP, type CellKernelOptions, type PopulationPlan, type WeightSource, packedLayout, planPopulation, stateVec4Index } from './plan';
 import { type VsmlConfig, describeVsmlConfig, metaParamLayout, numClasses, validateVsmlConfig } from './vsml-config';
 
 export interface PopulationShape {
@@ -80,6 +82,8 @@ export interface PopulationOptions {
   maxInFlight?: number;
   /** Tests: fill every internal buffer with a NaN pattern at creation, so reads of unwritten data show. */
   poison?: boolean;
+  /** Where cell kernels read the recurrent matrices (default 'auto': private on software adapters, else workgroup). */
+  weights?: 'auto' | WeightSource;
 }
 
 const POISON_WORD = 0x7fc0dead;
@@ -93,7 +97,7 @@ interface Slab {
 
 interface LayerBuffers {
   slabs: Slab[];
-  /** [Lg][E][aTiles][B][H] partial sums over a (forward). */
+  /** [Lg][E][partRows][B][H] partial sums over a (forward). */
   partB: GPUBuffer;
   /** [Lg][bTiles][A][H] partial sums over b (backward; layers > 0). */
   partA: GPUBuffer | null;
@@ -101,6 +105,8 @@ interface LayerBuffers {
   fwdOut: GPUBuffer;
   /** [Lg][B][M] incoming backward messages (last layer: the feedback). */
   bwdIn: GPUBuffer;
+  /** CPU path: backward terms [Lg][B][row quads] vec4 (src/kernels/vsml-terms.ts). */
+  gb: GPUBuffer | null;
 }
 
 interface Group {
@@ -113,6 +119,8 @@ interface Group {
   projSeeds: GPUBuffer;
   x: GPUBuffer;
   labels: GPUBuffer;
+  /** Packed weights of the group's members (src/kernels/vsml-pack.ts). */
+  packed: GPUBuffer;
   metrics: GPUBuffer;
   predictions: GPUBuffer;
   layers: LayerBuffers[];
@@ -154,11 +162,19 @@ export class VsmlPopulation {
     const E0 = Math.max(1, opts.queryBatch ?? 16);
     const autoSteps = Math.floor(budget / (this.learners * this.cost.flopsPerLearnExample));
     const S = Math.max(1, Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)));
+    const soft = gpu.report.isFallback;
+    const cell: CellKernelOptions = {
+      weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
+    };
     this.plan = planPopulation(
       config,
       this.learners,
-      { maxBinding: maxBindingBytes(gpu), maxSharedBytes: gpu.limits.maxComputeWorkgroupStorageSize },
-      { queryBatch: Math.min(E0, Math.max(1, shape.queryLength)), stepsPerSubmit: Math.max(S, E0), queryLength: shape.queryLength },
+      {
+        maxBinding: maxBindingBytes(gpu),
+        maxSharedBytes: gpu.limits.maxComputeWorkgroupStorageSize,
+        maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
+      },
+      { queryBatch: Math.min(E0, Math.max(1, shape.queryLength)), stepsPerSubmit: Math.max(S, E0), queryLength: shape.queryLength, cell },
     );
     const E = this.plan.queryBatch;
     const autoQuery = Math.floor(budget / (this.learners * E * this.cost.flopsPerQueryExample));
@@ -175,7 +191,7 @@ export class VsmlPopulation {
     const p = this.plan;
     return (
       `${describeVsmlConfig(this.config)}, L=${this.learners} (${this.shape.members}x${this.shape.tasksPerMember}), ` +
-      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}`).join('/')}, ` +
+      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}/${l.NC}`).join(' ')} (${p.layers[0].weights} weights), ` +
       `${this.stepsPerSubmit} steps/submit, query batch ${p.queryBatch}`
     );
   }
@@ -207,12 +223,14 @@ export class VsmlPopulation {
         unitBase,
         unitCount,
       })),
-      partB: this.buffer(`${name} L${k} partB`, count * E * lp.aTiles * lp.B * H * 4),
+      partB: this.buffer(`${name} L${k} partB`, count * E * lp.partRows * lp.B * H * 4),
       partA: lp.isInput ? null : this.buffer(`${name} L${k} partA`, count * lp.bTiles * lp.A * H * 4),
       fwdOut: this.buffer(`${name} L${k} fwdOut`, count * E * lp.B * M * 4),
       bwdIn: this.buffer(`${name} L${k} bwdIn`, count * lp.B * M * 4),
+      gb: lp.weights === 'private' ? this.buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16) : null,
     }));
     const idxWords = Math.max(this.stepsPerSubmit, this.queryStepsPerSubmit * E);
+    const members: [number, number] = [Math.floor(first / T), Math.floor((first + count - 1) / T)];
     return {
       first,
       count,
@@ -223,10 +241,11 @@ export class VsmlPopulation {
       projSeeds: this.buffer(`${name} projSeeds`, count * 4),
       x: this.buffer(`${name} x`, count * E * c.layers[0] * 4),
       labels: this.buffer(`${name} labels`, count * E * 4),
+      packed: this.buffer(`${name} packed`, (members[1] - members[0] + 1) * packedLayout(c).size * 16),
       metrics: this.buffer(`${name} metrics`, count * METRIC_WORDS * 4),
       predictions: this.buffer(`${name} predictions`, count * Math.max(1, this.shape.queryLength) * 4),
       layers,
-      members: [Math.floor(first / T), Math.floor((first + count - 1) / T)],
+      members,
     };
   }
 
@@ -293,10 +312,20 @@ export class VsmlPopulation {
       const lp = this.plan.layers[k];
       const lb = g.layers[k];
       const cellPipe = gpu.pipeline({
-        code: cellKernelSource({ config: c, layer: lp, mode, examples: E, workgroupSize: CELL_WORKGROUP }),
+        code: cellKernelSource({ config: c, layer: lp, mode, examples: E }),
         label: `vsml-cell-${mode}-L${k}`,
       });
       const fwdIn = k === 0 ? g.x : g.layers[k - 1].fwdOut;
+      const zeroBwd = !learn && lp.isLast ? 1 : 0;
+      if (lb.gb) {
+        const tPipe = gpu.pipeline({ code: termsKernelSource(c, lp), label: `vsml-terms-L${k}` });
+        const tGrid = gpu.grid(Math.ceil((g.count * lp.B * packedLayout(c).rowQuads) / TERMS_WORKGROUP));
+        const tu = this.uniform(
+          'vsml terms params',
+          termsParams({ learners: g.count, gridX: tGrid[0], firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd, pad0: 0, pad1: 0 }),
+        );
+        calls.push([tPipe, this.bind(tPipe, [tu, g.packed, lb.bwdIn, lb.gb], `vsml terms L${k}`), tGrid]);
+      }
       for (const slab of lb.slabs) {
         const grid = gpu.grid(slab.unitCount);
         const u = this.uniform(
@@ -307,12 +336,12 @@ export class VsmlPopulation {
             gridX: grid[0],
             firstLearner: g.first,
             tasksPerMember: T,
-            paramShift: shift,
-            zeroBwd: !learn && lp.isLast ? 1 : 0,
+            firstMember: g.members[0],
+            zeroBwd,
             pad: 0,
           }),
         );
-        const entries: Binding[] = [u, mp, slab.buffer, fwdIn, lb.bwdIn, lb.partB];
+        const entries: Binding[] = [u, g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
         if (learn && !lp.isInput) entries.push(lb.partA!);
         calls.push([cellPipe, this.bind(cellPipe, entries, `vsml cell L${k}`), grid]);
       }
@@ -341,16 +370,22 @@ export class VsmlPopulation {
     return calls;
   }
 
-  private encodeInit(enc: GPUCommandEncoder): void {
+  private encodeInit(enc: GPUCommandEncoder, metaParams: GPUBuffer): void {
     const gpu = this.gpu;
     const H = this.config.hidden;
     const pass = enc.beginComputePass({ label: 'vsml init' });
+    const packPipe = gpu.pipeline({ code: packKernelSource(this.config), label: 'vsml-pack' });
     for (const g of this.groups) {
+      const { binding, shift } = this.paramRange(g, metaParams);
+      const members = g.members[1] - g.members[0] + 1;
+      const grid = gpu.grid(Math.ceil((members * packedLayout(this.config).size) / PACK_WORKGROUP));
+      const u = this.uniform('vsml pack params', packParams({ members, firstMember: g.members[0], paramShift: shift, gridX: grid[0] }));
+      this.dispatch(pass, packPipe, this.bind(packPipe, [u, binding, g.packed], 'vsml pack'), grid);
       this.plan.layers.forEach((lp, k) => {
-        const pipe = gpu.pipeline({ code: initKernelSource(lp, H), label: `vsml-init-L${k}` });
+        const pipe = gpu.pipeline({ code: INIT_SOURCE, label: 'vsml-init' });
         for (const slab of g.layers[k].slabs) {
           const grid = gpu.grid(Math.ceil((slab.unitCount * lp.TT) / INIT_WORKGROUP));
-          const u = this.uniform('vsml init params', initParams({ unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0], pad: 0 }));
+          const u = this.uniform('vsml init params', initParams(lp, H, { unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0] }));
           this.dispatch(pass, pipe, this.bind(pipe, [u, g.stateSeeds, slab.buffer], 'vsml init'), grid);
         }
       });
@@ -411,8 +446,9 @@ export class VsmlPopulation {
       gpu.upload(g.projSeeds, ps);
     }
     const transient = this.owned.length;
-    const learnSteps = this.groups.map((g) => this.buildStep(g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false));
-    const querySteps = this.groups.map((g) => this.buildStep(g, 'query', metaParams, batch.querySplit, batch.queryLength, want));
+    // Pipelines are built only for phases that run (compiling is slow on software adapters).
+    const learnSteps = batch.learnLength > 0 ? this.groups.map((g) => this.buildStep(g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false)) : [];
+    const querySteps = batch.queryLength > 0 ? this.groups.map((g) => this.buildStep(g, 'query', metaParams, batch.querySplit, batch.queryLength, want)) : [];
 
     // Initial state, zero messages and metrics.
     const enc = gpu.device.createCommandEncoder({ label: 'vsml episode init' });
@@ -420,7 +456,7 @@ export class VsmlPopulation {
       enc.clearBuffer(g.metrics);
       for (const l of g.layers) enc.clearBuffer(l.bwdIn);
     }
-    this.encodeInit(enc);
+    this.encodeInit(enc, metaParams);
     gpu.device.queue.submit([enc.finish()]);
 
     const total = batch.learnLength + batch.queryLength;
@@ -529,6 +565,26 @@ export class VsmlPopulation {
       }
     }
     return { h, c: cc };
+  }
+
+  /** The first layer's inputs of the last step, [L][E][A0] (E = 1 after learning; tests). */
+  async readInputs(examples = 1): Promise<Float32Array> {
+    const A0 = this.config.layers[0];
+    const out = new Float32Array(this.learners * examples * A0);
+    for (const g of this.groups) out.set(await this.gpu.readF32(g.x, 0, g.count * examples * A0), g.first * examples * A0);
+    return out;
+  }
+
+  /** Packed weights of the members of group `group` (tests: compare with packMember). */
+  async readPacked(group = 0): Promise<{ firstMember: number; data: Float32Array }> {
+    const g = this.groups[group];
+    const n = (g.members[1] - g.members[0] + 1) * packedLayout(this.config).size * 4;
+    return { firstMember: g.members[0], data: await this.gpu.readF32(g.packed, 0, n) };
+  }
+
+  /** Number of learner groups (a group shares every buffer; more than one when limits force it). */
+  get groupCount(): number {
+    return this.groups.length;
   }
 
   /** Incoming backward messages of one layer, [L][B][M] (last layer: the feedback). */

@@ -241,7 +241,16 @@ export interface ReferenceEpisodeResult {
   queryCrossEntropy: number;
   queryPredictions: Uint32Array;
   onlinePredictions: Uint32Array;
+  /** Logits of every query. */
+  queryLogits: Float64Array[];
+  /** Online steps whose two best logits are within 1e-4 (relative): an f32 run may pick either. */
+  nearTies: number;
   learner: VsmlReference;
+}
+
+function isNearTie(y: Float64Array): boolean {
+  const s = [...y].sort((a, b) => b - a);
+  return s[0] - s[1] < 1e-4 * Math.max(1, Math.abs(s[0]));
 }
 
 /** One learner's episode over a raw image split (images u8, pixels per image = config.inputSize). */
@@ -262,6 +271,8 @@ export function referenceEpisode(
     queryCrossEntropy: 0,
     queryPredictions: new Uint32Array(queryIndices.length),
     onlinePredictions: new Uint32Array(learnIndices.length),
+    queryLogits: [],
+    nearTies: 0,
     learner: ref,
   };
   for (let t = 0; t < learnIndices.length; t++) {
@@ -270,6 +281,7 @@ export function referenceEpisode(
     r.onlineCorrect += s.correct ? 1 : 0;
     r.onlineCrossEntropy += s.crossEntropy;
     r.onlinePredictions[t] = s.prediction;
+    if (isNearTie(s.logits)) r.nearTies++;
   }
   for (let q = 0; q < queryIndices.length; q++) {
     const i = queryIndices[q];
@@ -277,6 +289,7 @@ export function referenceEpisode(
     r.queryCorrect += s.correct ? 1 : 0;
     r.queryCrossEntropy += s.crossEntropy;
     r.queryPredictions[q] = s.prediction;
+    r.queryLogits.push(s.logits);
   }
   return r;
 }

@@ -1,22 +1,29 @@
 /**
  * The VSML cell kernel: one workgroup steps one tile (TA inputs x TB outputs) of one learner's
  * layer for `ticks` ticks, for E examples (E = 1 when learning; E queries from the frozen state
- * when querying), and writes per-tile partial sums of h for the mean aggregations.
+ * when querying), and writes partial sums of h for the mean aggregations.
  *
- * Per workgroup: stage the member's recurrent matrix (W_h, or V_h / U for the low-rank cell) in
- * workgroup memory once; compute the message terms once per input unit of the tile (W_f fwd_a)
- * and once per output unit (W_b bwd_b + bias + gate offset); then each thread keeps its cell's
- * h and c in registers (vec4 variables, unrolled) across ticks and examples.
+ * GPU path ('workgroup' weights): the member's packed recurrent matrix (W_h, or V_h and U) is
+ * staged in workgroup memory once per workgroup; the message terms are computed once per input
+ * unit of the tile (W_f fwd_a) and once per output unit (W_b bwd_b + bias + gate offset), not once
+ * per cell; each thread keeps its cell's h and c in registers (vec4 variables, unrolled tick)
+ * across ticks and examples; the tile's h are summed in workgroup memory (fixed order).
  *
- * Buffers (all [group learner]-major; see src/inner/plan.ts for the tiled state layout):
+ * CPU path ('private' weights, SwiftShader): workgroup-memory loads are gathers there and its
+ * compile time grows with workgroup memory, so each thread copies the weights into a private array
+ * once (constant-offset loads are plain vector loads), owns one input row a and steps the tile's
+ * outputs one after the other; no workgroup memory, no barriers; row sums go straight to partB.
+ *
+ * Buffers (all [group learner]-major; tiled state layout: src/inner/plan.ts):
+ *   pk     packed weights [member of group][PackedLayout.size] vec4
  *   fwdIn  input layer: x [Lg][E][A] f32;  other layers: forward messages [Lg][E][A][M]
- *   bwdIn  [Lg][B][M]  (ignored when P.zeroBwd != 0)
+ *   bwdIn  [Lg][B][M]  (ignored when P.zeroBwd != 0); CPU path: gb [Lg][B][RQ] vec4 from vsml-terms.ts
  *   partB  [Lg][E][aTiles][B][H/4] vec4: sum over the tile's a of h_ab
  *   partA  [Lg][bTiles][A][H/4] vec4: sum over the tile's b of h_ab (learning, layers > 0 only)
  */
-import type { LayerPlan } from '../inner/plan';
+import { type LayerPlan, packedLayout } from '../inner/plan';
 import type { VsmlConfig } from '../inner/vsml-config';
-import { activationsWgsl, gateOffsetWgsl, layoutConstsWgsl, load4, u } from './vsml-common';
+import { activationsWgsl, u } from './vsml-common';
 
 export type CellMode = 'learn' | 'query';
 
@@ -26,243 +33,226 @@ export interface CellKernelSpec {
   mode: CellMode;
   /** Examples per learner in one dispatch (1 when learning). */
   examples: number;
-  workgroupSize: number;
 }
 
 /** Uniform block of the cell kernel, in u32 words (order = WGSL struct order). */
-export const CELL_PARAMS = ['unitBase', 'unitCount', 'gridX', 'firstLearner', 'tasksPerMember', 'paramShift', 'zeroBwd', 'pad'] as const;
+export const CELL_PARAMS = ['unitBase', 'unitCount', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad'] as const;
 
 export function cellParams(v: Record<(typeof CELL_PARAMS)[number], number>): Uint32Array {
   return Uint32Array.from(CELL_PARAMS.map((k) => v[k]));
 }
 
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 export function cellKernelSource(spec: CellKernelSpec): string {
-  const { config: c, layer: lp, mode, examples: E, workgroupSize: WG } = spec;
+  const { config: c, layer: lp, mode, examples: E } = spec;
+  const WG = lp.threads;
   const H = c.hidden;
   const H4 = H / 4;
+  const M = c.message;
   const lowRank = c.cell.kind === 'lstm-lowrank';
-  const R4 = lp.termRows / 4; // vec4 rows of the message terms: H (full: 4H rows) or rank/4
+  const pk = packedLayout(c);
+  const RQ = pk.rowQuads; // vec4 rows of the message terms: H (full: 4H rows) or rank/4
   const learn = mode === 'learn';
   const wantPartA = learn && !lp.isInput;
+  const src = lp.weights;
   if (learn && E !== 1) throw new Error('learning steps one example per learner');
-  const rank = lowRank ? (c.cell as { rank: number }).rank : 0;
+  if (lp.TBC * lp.NC !== lp.TB) throw new Error('cell tile does not match the thread layout');
 
-  // ---- weight accessors: staged in workgroup memory, or read from the meta-parameter buffer.
-  let weightDecls = '';
-  let stageCode = '';
-  let accessors = '';
-  if (!lowRank) {
-    // WH(i): vec4 j of row `row` of W's h-columns, i = row * H4 + j.
-    if (lp.stageWeights) {
-      weightDecls = `var<workgroup> sWh: array<vec4<f32>, ${4 * H * H4}>;`;
-      stageCode = `
-  for (var i = lid; i < ${u(4 * H * H4)}; i += ${u(WG)}) {
-    let o = pb + P_LSTM_W + (i / H4) * Z + 2u * M + (i % H4) * 4u;
-    sWh[i] = ${load4('mp', 'o')};
-  }`;
-      accessors = `fn WH(i: u32, pb: u32) -> vec4<f32> { return sWh[i]; }`;
-    } else {
-      accessors = `fn WH(i: u32, pb: u32) -> vec4<f32> {
-  let o = pb + P_LSTM_W + (i / H4) * Z + 2u * M + (i % H4) * 4u;
-  return ${load4('mp', 'o')};
-}`;
-    }
-  } else {
-    // VH(i): vec4 j of row p of V's h-columns (i = p * H4 + j; rows >= rank are 0).
-    // UU(i): vec4 q of row `row` of U (i = row * R4 + q; columns >= rank are 0).
-    // sConst: bias + gate offset per gate row, as vec4 quads.
-    weightDecls = `var<workgroup> sConst: array<vec4<f32>, ${H}>;`;
-    stageCode = `
-  for (var i = lid; i < ${u(H)}; i += ${u(WG)}) {
-    sConst[i] = ${load4('mp', 'pb + P_LSTM_B + i * 4u')} +
-      vec4<f32>(gate_offset(i * 4u), gate_offset(i * 4u + 1u), gate_offset(i * 4u + 2u), gate_offset(i * 4u + 3u));
-  }`;
-    const vhLoad = `fn ld_vh(i: u32, pb: u32) -> vec4<f32> {
-  let p = i / H4;
-  if (p >= ${u(rank)}) { return vec4<f32>(0.0); }
-  let o = pb + P_LSTM_V + p * Z + 2u * M + (i % H4) * 4u;
-  return ${load4('mp', 'o')};
-}
-fn ld_u(i: u32, pb: u32) -> vec4<f32> {
-  let row = i / ${u(R4)};
-  let q = (i % ${u(R4)}) * 4u;
-  let o = pb + P_LSTM_U + row * ${u(rank)};
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < 4u; k++) { if (q + k < ${u(rank)}) { v[k] = mp[o + q + k]; } }
-  return v;
-}`;
-    if (lp.stageWeights) {
-      weightDecls += `
-var<workgroup> sVh: array<vec4<f32>, ${R4 * 4 * H4}>;
-var<workgroup> sU: array<vec4<f32>, ${4 * H * R4}>;`;
-      stageCode += `
-  for (var i = lid; i < ${u(R4 * 4 * H4)}; i += ${u(WG)}) { sVh[i] = ld_vh(i, pb); }
-  for (var i = lid; i < ${u(4 * H * R4)}; i += ${u(WG)}) { sU[i] = ld_u(i, pb); }`;
-      accessors = `${vhLoad}
-fn VH(i: u32, pb: u32) -> vec4<f32> { return sVh[i]; }
-fn UU(i: u32, pb: u32) -> vec4<f32> { return sU[i]; }`;
-    } else {
-      accessors = `${vhLoad}
-fn VH(i: u32, pb: u32) -> vec4<f32> { return ld_vh(i, pb); }
-fn UU(i: u32, pb: u32) -> vec4<f32> { return ld_u(i, pb); }`;
-    }
-  }
+  // ---- weight accessors (indices are compile-time constants after unrolling).
+  // Weights needed per tick: the recurrent block, U and the gate constants (low-rank).
+  const tickVec4s = pk.recSize + pk.uSize + (lowRank ? H : 0);
+  const wIdx = (region: 'rec' | 'u' | 'cq', i: number) => (region === 'rec' ? i : region === 'u' ? pk.recSize + i : pk.recSize + pk.uSize + i);
+  const pkIdx = (region: 'rec' | 'u' | 'cq', i: number) => (region === 'rec' ? pk.rec + i : region === 'u' ? pk.u + i : pk.cq + i);
+  const W = (region: 'rec' | 'u' | 'cq', i: number) =>
+    src === 'workgroup' ? `sW[${u(wIdx(region, i))}]` : src === 'private' ? `wp[${u(wIdx(region, i))}]` : `pk[pb + ${u(pkIdx(region, i))}]`;
+  // The copy loop fills sW / wp in the order of wIdx: rec, then u, then cq.
+  const copyLoop = (dst: string, start: string, step: string) =>
+    `for (var i = ${start}; i < ${u(tickVec4s)}; i += ${step}) { ${dst}[i] = tick_weight(pb, i); }`;
+  // Message terms of row quad qi: constant per (cell, example). Private mode keeps them in a private array.
+  const GT = (qi: number) => (src === 'private' ? `gt[${u(qi)}]` : `(sGf[fo + ${u(qi)}] + sGb[bo + ${u(qi)}])`);
 
-  // ---- message terms, one pre-activation row at a time.
-  // Forward: row `row` of the fwd columns times the input unit's message.
-  const fwdMat = lowRank ? 'P_LSTM_V' : 'P_LSTM_W';
-  const termRowsReal = lowRank ? rank : 4 * H;
-  const fwdTerm = lp.isInput
-    ? `mp[pb + ${fwdMat} + row * Z] * fwdIn[(lg * ${u(E)} + e) * ${u(lp.A)} + a]`
-    : `fwd_dot(pb + ${fwdMat} + row * Z, ((lg * ${u(E)} + e) * ${u(lp.A)} + a) * M)`;
-  const bwdBias = lowRank ? '0.0' : 'mp[pb + P_LSTM_B + row] + gate_offset(row)';
-  const termFns = `
-fn fwd_dot(w: u32, x: u32) -> f32 {
-  var s = 0.0;
-  for (var m = 0u; m < M; m++) { s += mp[w + m] * fwdIn[x + m]; }
-  return s;
-}
-fn fwd_term(pb: u32, row: u32, lg: u32, e: u32, a: u32) -> f32 {
-  if (row >= ${u(termRowsReal)}) { return 0.0; }
-  return ${fwdTerm};
-}
-fn bwd_term(pb: u32, row: u32, lg: u32, b: u32) -> f32 {
-  if (row >= ${u(termRowsReal)}) { return 0.0; }
-  var s = ${bwdBias};
-  if (P.zeroBwd == 0u) {
-    let w = pb + ${fwdMat} + row * Z + M;
-    let x = (lg * ${u(lp.B)} + b) * M;
-    for (var m = 0u; m < M; m++) { s += mp[w + m] * bwdIn[x + m]; }
-  }
-  return s;
-}`;
-
-  // ---- the unrolled cell tick.
-  const hv = (j: number) => `h${j}`;
-  const dotRow = (acc: (i: number) => string, row: number, n: number, vec: (j: number) => string) =>
-    Array.from({ length: n }, (_, j) => `dot(${acc(row * n + j)}, ${vec(j)})`).join(' + ');
+  // ---- the unrolled cell tick: h_j, c_q, n_q are the cell's quads.
+  const quads = range(H4);
+  /** target = base + (rows row0..row0+3 of matrix acc(row * n + j)) . vec(j). */
+  const rowQuad = (target: string, base: string, acc: (idx: number) => string, row0: number, n: number, vec: (j: number) => string) => {
+    const comps = range(4).map((k) => range(n).map((j) => `dot(${acc((row0 + k) * n + j)}, ${vec(j)})`).join(' + '));
+    return `${target} = ${base} + vec4<f32>(\n          ${comps.join(',\n          ')});`;
+  };
   let tick = '';
-  if (!lowRank) {
-    for (let q = 0; q < H4; q++) {
-      const pre = (G: number) => {
-        const qi = G * H4 + q;
-        const rows = [0, 1, 2, 3].map((k) => dotRow((i) => `WH(${u(i)}, pb)`, G * H + 4 * q + k, H4, hv));
-        return `sGf[fo + ${u(qi)}] + sGb[bo + ${u(qi)}] + vec4<f32>(${rows.join(',\n        ')})`;
-      };
+  if (lowRank) {
+    for (const p of range(RQ)) {
       tick += `
-      {
-        let pi = ${pre(0)};
-        let pf = ${pre(1)};
-        let pg = ${pre(2)};
-        let po = ${pre(3)};
-        c${q} = sig4(pf) * c${q} + sig4(pi) * tanh4(pg);
-        n${q} = sig4(po) * tanh4(c${q});
-      }`;
-    }
-  } else {
-    for (let p = 0; p < R4; p++) {
-      const rows = [0, 1, 2, 3].map((k) => dotRow((i) => `VH(${u(i)}, pb)`, 4 * p + k, H4, hv));
-      tick += `
-      let v${p} = sGf[fo + ${u(p)}] + sGb[bo + ${u(p)}] + vec4<f32>(${rows.join(',\n        ')});`;
-    }
-    for (let q = 0; q < H4; q++) {
-      const pre = (G: number) => {
-        const rows = [0, 1, 2, 3].map((k) => dotRow((i) => `UU(${u(i)}, pb)`, G * H + 4 * q + k, R4, (j) => `v${j}`));
-        return `sConst[${u(G * H4 + q)}] + vec4<f32>(${rows.join(',\n        ')})`;
-      };
-      tick += `
-      {
-        let pi = ${pre(0)};
-        let pf = ${pre(1)};
-        let pg = ${pre(2)};
-        let po = ${pre(3)};
-        c${q} = sig4(pf) * c${q} + sig4(pi) * tanh4(pg);
-        n${q} = sig4(po) * tanh4(c${q});
-      }`;
+        let v${p} = ${GT(p)} + vec4<f32>(\n          ${range(4).map((k) => quads.map((j) => `dot(${W('rec', (4 * p + k) * H4 + j)}, h${j})`).join(' + ')).join(',\n          ')});`;
     }
   }
-  const Q = Array.from({ length: H4 }, (_, q) => q);
-  const stateLoads = Q.map((q) => `    s${q} = state[sb + ${u(q * lp.TT)}];\n    t${q} = state[sb + ${u((H4 + q) * lp.TT)}];`).join('\n');
-  const stateStores = Q.map((q) => `        state[sb + ${u(q * lp.TT)}] = h${q};\n        state[sb + ${u((H4 + q) * lp.TT)}] = c${q};`).join('\n');
+  const gates = ['pi', 'pf', 'pg', 'po'];
+  for (const q of quads) {
+    tick += `
+        {`;
+    for (const G of range(4)) {
+      const qi = G * H4 + q;
+      tick += `
+        var ${gates[G]}: vec4<f32>;
+        ${
+          lowRank
+            ? rowQuad(gates[G], W('cq', qi), (idx) => W('u', idx), G * H + 4 * q, RQ, (j) => `v${j}`)
+            : rowQuad(gates[G], GT(qi), (idx) => W('rec', idx), G * H + 4 * q, H4, (j) => `h${j}`)
+        }`;
+    }
+    tick += `
+        c${q} = sig4(pf) * c${q} + sig4(pi) * tanh4(pg);
+        n${q} = sig4(po) * tanh4(c${q});
+        }`;
+  }
 
-  return /* wgsl */ `
-${layoutConstsWgsl(c)}
+  const fwdTerm = lp.isInput
+    ? `pk[pb + ${u(pk.wf)} + q * M] * fwdIn[(lg * E + e) * A + a]`
+    : `fwd_term(pb, q, ((lg * E + e) * A + a) * M)`;
+  const header = `
+const H4 = ${u(H4)};
+const M = ${u(M)};
 const A = ${u(lp.A)};
 const B = ${u(lp.B)};
 const TA = ${u(lp.TA)};
 const TB = ${u(lp.TB)};
 const TT = ${u(lp.TT)};
-const ATILES = ${u(lp.aTiles)};
 const BTILES = ${u(lp.bTiles)};
 const UNITS_PER_LEARNER = ${u(lp.unitsPerLearner)};
 const UNIT_VEC4S = ${u(lp.unitVec4s)};
-const ROWS4 = ${u(R4)};
+const RQ = ${u(RQ)};
+const PV = ${u(pk.size)};
 const E = ${u(E)};
 const TICKS = ${u(c.ticks)};
 
 struct Params { ${CELL_PARAMS.map((k) => `${k}: u32`).join(', ')} }
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> mp: array<f32>;
+@group(0) @binding(1) var<storage, read> pk: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, ${learn ? 'read_write' : 'read'}> state: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> fwdIn: array<f32>;
-@group(0) @binding(4) var<storage, read> bwdIn: array<f32>;
+${src === 'private' ? '@group(0) @binding(4) var<storage, read> gb: array<vec4<f32>>;' : '@group(0) @binding(4) var<storage, read> bwdIn: array<f32>;'}
 @group(0) @binding(5) var<storage, read_write> partB: array<vec4<f32>>;
 ${wantPartA ? '@group(0) @binding(6) var<storage, read_write> partA: array<vec4<f32>>;' : ''}
 
-${weightDecls}
-var<workgroup> sGf: array<vec4<f32>, ${lp.TA * R4}>;
-var<workgroup> sGb: array<vec4<f32>, ${lp.TB * R4}>;
-var<workgroup> sH: array<vec4<f32>, ${lp.TT * H4}>;
-
 ${activationsWgsl}
-${gateOffsetWgsl}
-${accessors}
-${termFns}
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let unit = wid.x + wid.y * P.gridX;
+// Weights used every tick, in copy order: recurrent block, then U and the gate constants (low-rank).
+fn tick_weight(pb: u32, i: u32) -> vec4<f32> {
+  if (i < ${u(pk.recSize)}) { return pk[pb + ${u(pk.rec)} + i]; }
+  if (i < ${u(pk.recSize + pk.uSize)}) { return pk[pb + ${u(pk.u)} + i - ${u(pk.recSize)}]; }
+  return pk[pb + ${u(pk.cq)} + i - ${u(pk.recSize + pk.uSize)}];
+}
+
+// Forward term of row quad q: sum_m (rows 4q..4q+3 of column m) * message[m].
+fn fwd_term(pb: u32, q: u32, x: u32) -> vec4<f32> {
+  var s = vec4<f32>(0.0);
+  for (var m = 0u; m < M; m++) { s += pk[pb + ${u(pk.wf)} + q * M + m] * fwdIn[x + m]; }
+  return s;
+}
+
+${
+  src === 'private'
+    ? ''
+    : `// Backward term of row quad q for output unit b (+ bias and gate offsets for the full cell).
+fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
+  var s = ${lowRank ? 'vec4<f32>(0.0)' : `pk[pb + ${u(pk.cq)} + q]`};
+  if (P.zeroBwd == 0u) {
+    let x = (lg * B + b) * M;
+    for (var m = 0u; m < M; m++) { s += pk[pb + ${u(pk.wb)} + q * M + m] * bwdIn[x + m]; }
+  }
+  return s;
+}`
+}
+`;
+  const prologue = `let unit = wid.x + wid.y * P.gridX;
   if (unit >= P.unitCount) { return; }
   let gu = P.unitBase + unit;
   let lg = gu / UNITS_PER_LEARNER;
   let tile = gu % UNITS_PER_LEARNER;
   let aTile = tile / BTILES;
   let bTile = tile % BTILES;
-  let pb = ((P.firstLearner + lg) / P.tasksPerMember) * D - P.paramShift;
+  let pb = ((P.firstLearner + lg) / P.tasksPerMember - P.firstMember) * PV;
   let nA = min(TA, A - aTile * TA);
-  let nB = min(TB, B - bTile * TB);
-${stageCode}
-  // Backward terms (+ bias and gate offsets for the full cell): fixed for all examples and ticks.
-  for (var i = lid; i < TB * ROWS4; i += ${u(WG)}) {
-    let b = min(bTile * TB + i / ROWS4, B - 1u);
-    let r = (i % ROWS4) * 4u;
-    sGb[i] = vec4<f32>(bwd_term(pb, r, lg, b), bwd_term(pb, r + 1u, lg, b), bwd_term(pb, r + 2u, lg, b), bwd_term(pb, r + 3u, lg, b));
+  let nB = min(TB, B - bTile * TB);`;
+  const tickLoop = `for (var tick = 0u; tick < TICKS; tick++) {${tick}
+        ${quads.map((q) => `h${q} = n${q};`).join(' ')}
+      }`;
+
+  if (src === 'private') {
+    // CPU path: a thread owns input row a and steps the tile's outputs in turn. No workgroup
+    // memory, no barriers; each row's h goes straight to partB (partRows = A).
+    return /* wgsl */ `${header}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  ${prologue}
+  let ta = lid;
+  if (ta >= nA) { return; }
+  let a = aTile * TA + ta;
+  var wp: array<vec4<f32>, ${tickVec4s}>;
+  ${copyLoop('wp', '0u', '1u')}
+  var gf: array<vec4<f32>, ${RQ}>;
+  var gt: array<vec4<f32>, ${RQ}>;
+  for (var e = 0u; e < E; e++) {
+    for (var q = 0u; q < RQ; q++) { gf[q] = ${fwdTerm}; }
+    ${wantPartA ? `var hs: array<vec4<f32>, ${H4}>;` : ''}
+    for (var ci = 0u; ci < nB; ci++) {
+      let b = bTile * TB + ci;
+      let sb = unit * UNIT_VEC4S + ta * TB + ci;
+      for (var q = 0u; q < RQ; q++) { gt[q] = gf[q] + gb[(lg * B + b) * RQ + q]; }
+      ${quads.map((q) => `var h${q} = state[sb + ${u(q * lp.TT)}]; var c${q} = state[sb + ${u((H4 + q) * lp.TT)}]; var n${q}: vec4<f32>;`).join('\n      ')}
+      ${tickLoop}
+      ${quads.map((q) => `partB[(((lg * E + e) * A + a) * B + b) * H4 + ${u(q)}] = h${q};`).join('\n      ')}
+      ${learn ? quads.map((q) => `state[sb + ${u(q * lp.TT)}] = h${q}; state[sb + ${u((H4 + q) * lp.TT)}] = c${q};`).join('\n      ') : ''}
+      ${wantPartA ? quads.map((q) => `hs[${q}] += h${q};`).join(' ') : ''}
+    }
+    ${wantPartA ? `for (var q = 0u; q < H4; q++) { partA[((lg * BTILES + bTile) * A + a) * H4 + q] = hs[q]; }` : ''}
   }
-  let ta = lid / TB;
-  let tb = lid % TB;
-  let valid = lid < TT && ta < nA && tb < nB;
-  let fo = ta * ROWS4;
-  let bo = tb * ROWS4;
-  let sb = unit * UNIT_VEC4S + lid;
-  ${Q.map((q) => `var s${q} = vec4<f32>(0.0); var t${q} = vec4<f32>(0.0);`).join(' ')}
-  if (valid) {
-${stateLoads}
+}
+`;
+  }
+
+  // GPU path: workgroup memory for the weights ('workgroup') or not ('storage'), the message
+  // terms of the tile and the tile's h for the partial sums; one cell per thread.
+  return /* wgsl */ `${header}
+const ATILES = ${u(lp.aTiles)};
+const TBC = ${u(lp.TBC)};
+${src === 'workgroup' ? `var<workgroup> sW: array<vec4<f32>, ${tickVec4s}>;` : ''}
+var<workgroup> sGf: array<vec4<f32>, ${lp.TA * RQ}>;
+var<workgroup> sGb: array<vec4<f32>, ${lp.TB * RQ}>;
+var<workgroup> sH: array<vec4<f32>, ${lp.TT * H4}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  ${prologue}
+  ${src === 'workgroup' ? copyLoop('sW', 'lid', u(WG)) : ''}
+  // Backward terms: fixed for all examples and ticks of this step.
+  for (var i = lid; i < TB * RQ; i += ${u(WG)}) {
+    sGb[i] = bwd_term(pb, i % RQ, lg, min(bTile * TB + i / RQ, B - 1u));
+  }
+  let ta = lid / TBC;
+  let tb = lid % TBC;
+  let ok = ta < nA && tb < nB;
+  let fo = ta * RQ;
+  let bo = tb * RQ;
+  let sb = unit * UNIT_VEC4S + ta * TB + tb;
+  // The cell's state stays in registers across the E examples (query batches).
+  ${quads.map((q) => `var s${q} = vec4<f32>(0.0); var t${q} = vec4<f32>(0.0);`).join(' ')}
+  if (ok) {
+    ${quads.map((q) => `s${q} = state[sb + ${u(q * lp.TT)}]; t${q} = state[sb + ${u((H4 + q) * lp.TT)}];`).join('\n    ')}
   }
   for (var e = 0u; e < E; e++) {
     // Forward terms of this example for the tile's input units.
-    for (var i = lid; i < TA * ROWS4; i += ${u(WG)}) {
-      let a = min(aTile * TA + i / ROWS4, A - 1u);
-      let r = (i % ROWS4) * 4u;
-      sGf[i] = vec4<f32>(fwd_term(pb, r, lg, e, a), fwd_term(pb, r + 1u, lg, e, a), fwd_term(pb, r + 2u, lg, e, a), fwd_term(pb, r + 3u, lg, e, a));
+    for (var i = lid; i < TA * RQ; i += ${u(WG)}) {
+      let a = min(aTile * TA + i / RQ, A - 1u);
+      let q = i % RQ;
+      sGf[i] = ${fwdTerm};
     }
     workgroupBarrier();
-    if (valid) {
-      ${Q.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' ')}
-      for (var tick = 0u; tick < TICKS; tick++) {${tick}
-        ${Q.map((q) => `h${q} = n${q};`).join(' ')}
-      }
-      ${Q.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' ')}
-${learn ? stateStores : ''}
+    if (ok) {
+      ${quads.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' ')}
+      ${tickLoop}
+      ${quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' ')}
+      ${learn ? quads.map((q) => `state[sb + ${u(q * lp.TT)}] = h${q}; state[sb + ${u((H4 + q) * lp.TT)}] = c${q};`).join('\n      ') : ''}
     }
     workgroupBarrier();
     // Partial forward aggregation: sum over the tile's inputs, per output unit.

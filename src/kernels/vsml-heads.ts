@@ -37,7 +37,7 @@ export function headsKernelSource(c: VsmlConfig, lp: LayerPlan, E: number, backw
 ${layoutConstsWgsl(c)}
 const A = ${u(lp.A)};
 const B = ${u(lp.B)};
-const ATILES = ${u(lp.aTiles)};
+const PART_ROWS = ${u(lp.partRows)};
 const BTILES = ${u(lp.bTiles)};
 const E = ${u(E)};
 
@@ -56,10 +56,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (id < nF) {
     let lg = id / (E * B);
     let eb = id % (E * B);
-    let base = (lg * E + eb / B) * ATILES * B + eb % B;
+    let base = (lg * E + eb / B) * PART_ROWS * B + eb % B;
     for (var q = 0u; q < H4; q++) {
       var acc = vec4<f32>(0.0);
-      for (var t = 0u; t < ATILES; t++) { acc += partB[(base + t * B) * H4 + q]; }
+      for (var t = 0u; t < PART_ROWS; t++) { acc += partB[(base + t * B) * H4 + q]; }
       s[q] = acc / f32(A);
     }
     let pb = ((P.firstLearner + lg) / P.tasksPerMember) * D - P.paramShift;

@@ -41,7 +41,7 @@ export class Base64Error extends Error {
 }
 
 export function decodeBase64url(text: string): Uint8Array {
-  if (text.length % 4 === 1) throw new Base64Error('length', `length ${text.length} is not a valid base64url length`);
+  // Characters are checked before the length: a foreign character says more than a bad length.
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));
   let o = 0;
   let acc = 0;
@@ -58,6 +58,7 @@ export function decodeBase64url(text: string): Uint8Array {
     }
     acc &= (1 << bits) - 1;
   }
+  if (text.length % 4 === 1) throw new Base64Error('length', `length ${text.length} is not a valid base64url length`);
   // Leftover bits must be zero, or two different texts would decode to the same bytes.
   if (acc !== 0) throw new Base64Error('length', 'non-zero padding bits at the end');
   return out.subarray(0, o);

@@ -29,6 +29,7 @@
  */
 import { initMetaParams, metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../inner/vsml-config';
 import { rebuildGenome } from '../meta/strategies/ga';
+import { validateTrainConfig } from '../meta/train-config';
 import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';
 import { ByteReader, ByteWriter, TruncatedError } from './bytes';
 import { InflateError, deflateRaw, inflateRawBounded } from './compress';
@@ -53,9 +54,12 @@ export const SHARE_LIMITS = {
   maxConfigBytes: 16 * 1024,
   /** Meta-parameters of a shared learner. */
   maxDim: 1 << 20,
-  /** GA chain length, and chain x dim (the TypeScript rebuild costs one normal draw per element). */
+  /**
+   * GA chain length, and chain x dim: the TypeScript rebuild costs one normal draw per element
+   * (about 0.3 us each), so 25M (a 10,000-generation chain of the default learner) is ~8 s.
+   */
   maxChain: 20_000,
-  maxChainWork: 50_000_000,
+  maxChainWork: 25_000_000,
   /** |parameter| bound for quantised learners (an evolved VSML cell stays far below). */
   maxAbsParam: 1e6,
   maxSigma: 100,
@@ -151,7 +155,7 @@ export interface EncodedShare {
 }
 
 export interface ShareCodecOptions {
-  /** Validator of the `train` section; must throw on invalid input. Default: refuse non-objects. */
+  /** Validator of the `train` section; must throw on invalid input. Default: validateTrainConfig. */
   validateTrain?: (train: unknown) => unknown;
 }
 
@@ -451,18 +455,18 @@ function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
   const out: ShareConfig = { vsml };
   if (o.train !== undefined) {
     try {
-      const validate = opts.validateTrain ?? defaultValidateTrain;
+      const validate = opts.validateTrain ?? validateTrainConfig;
       out.train = validate(o.train);
     } catch (e) {
       if (e instanceof ShareError) throw e;
       throw new ShareError('bad-config', `train: ${(e as Error).message}`);
     }
+    // A training config names its learner too; it must be the one shared.
+    const tl = (out.train as { learner?: unknown } | null)?.learner;
+    if (tl !== undefined && JSON.stringify(tl) !== JSON.stringify(vsml)) {
+      throw new ShareError('bad-config', 'train.learner differs from the shared vsml config');
+    }
   }
   if (o.note !== undefined) out.note = checkNote(o.note);
   return out;
-}
-
-function defaultValidateTrain(v: unknown): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be an object');
-  return v;
 }

@@ -21,3 +21,4 @@ export {
 export { crc32 } from './crc32';
 export { decodeBase64url, encodeBase64url } from './base64url';
 export { dequantise, quantise, type QuantBits } from './quantise';
+export { checkpointSharePayload, shareCheckpoint } from './checkpoint';

@@ -1,0 +1,188 @@
+/**
+ * OrderedMNIST in miniature for one learner on the GPU: a class-sorted learning stream (the first
+ * `learnPerClass` training images of each class, file order), then test images with the state
+ * frozen. Used by the train page's probe (the current best learner, after a generation) and by
+ * the replay page.
+ *
+ * Classes: a learner with C output units plays classes 0..C-1 (all ten for a 784 -> ... -> 10
+ * learner; the first C for smaller meta-training learners), with true labels as output units.
+ * Its fixed projection (if any) is config.projectionSeed; its initial state comes from `stateSeed`.
+ */
+import { type Dataset, type ImageSplit, indicesByClass, pixelsPerImage } from '../../src/data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset';
+import type { GpuContext } from '../../src/gpu/context';
+import { VsmlPopulation } from '../../src/inner/population';
+import { type VsmlConfig, metaParamLayout, numClasses } from '../../src/inner/vsml-config';
+import type { ProbeOptions, ProbeResult } from './protocol';
+
+export interface OrderedStream {
+  classes: number;
+  /** Examples in presentation order: [learn..., test...] as one small split. */
+  split: ImageSplit;
+  learnCount: number;
+  testCount: number;
+  /** True class of each example of `split`. */
+  labels: Uint8Array;
+}
+
+/** Classes a learner can play: its output units, at most the dataset's classes. */
+export function playableClasses(learner: VsmlConfig, ds: Dataset): number {
+  return Math.min(numClasses(learner), ds.train.numClasses);
+}
+
+function take(split: ImageSplit, indices: number[], out: Uint8Array, outLabels: Uint8Array, at: number): void {
+  const px = pixelsPerImage(split);
+  indices.forEach((src, k) => {
+    out.set(split.images.subarray(src * px, (src + 1) * px), (at + k) * px);
+    outLabels[at + k] = split.labels[src];
+  });
+}
+
+/**
+ * The stream: per class c < classes, the first `learnPerClass` train images (0: all), sorted by
+ * class; then, per class, the first `testPerClass` test images (0: all), grouped by class.
+ */
+export function orderedStream(ds: Dataset, classes: number, learnPerClass: number, testPerClass: number): OrderedStream {
+  const pick = (split: ImageSplit, per: number) =>
+    indicesByClass(split.labels, split.numClasses)
+      .slice(0, classes)
+      .flatMap((ix) => Array.from(per > 0 ? ix.subarray(0, per) : ix));
+  const learn = pick(ds.train, learnPerClass);
+  const test = pick(ds.test, testPerClass);
+  const px = pixelsPerImage(ds.train);
+  const count = learn.length + test.length;
+  const images = new Uint8Array(count * px);
+  const labels = new Uint8Array(count);
+  take(ds.train, learn, images, labels, 0);
+  take(ds.test, test, images, labels, learn.length);
+  return {
+    classes,
+    // numClasses = classes played: the learner checks its outputs cover every label of the split.
+    split: { name: `ordered-${classes}`, count, rows: ds.train.rows, cols: ds.train.cols, images, labels, numClasses: classes },
+    learnCount: learn.length,
+    testCount: test.length,
+    labels,
+  };
+}
+
+export interface OrderedRunResult {
+  /** Predicted class of every test example, in stream order. */
+  testPredictions: Uint32Array;
+  onlineCorrect: number;
+  testCorrect: number;
+  perClass: number[];
+  accuracy: number;
+}
+
+/** Per-class accuracy of test predictions (NaN for a class without test examples). */
+export function perClassAccuracy(stream: OrderedStream, predictions: ArrayLike<number>): { perClass: number[]; correct: number } {
+  const hit = new Array(stream.classes).fill(0);
+  const n = new Array(stream.classes).fill(0);
+  let correct = 0;
+  for (let i = 0; i < stream.testCount; i++) {
+    const label = stream.labels[stream.learnCount + i];
+    n[label]++;
+    if (predictions[i] === label) {
+      hit[label]++;
+      correct++;
+    }
+  }
+  return { perClass: hit.map((h, c) => (n[c] ? h / n[c] : NaN)), correct };
+}
+
+/**
+ * Runs one learner through a stream as a single VSML episode (learn, then frozen queries).
+ * The population, uploaded split and parameter buffer are cached between calls with the same shape.
+ */
+export class OrderedRunner {
+  private population: VsmlPopulation | null = null;
+  private gpuSplit: GpuImageSplit | null = null;
+  private params: GPUBuffer | null = null;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly learner: VsmlConfig,
+    readonly stream: OrderedStream,
+  ) {}
+
+  async run(params: Float32Array, stateSeed: number, onProgress?: (done: number, total: number) => void): Promise<OrderedRunResult> {
+    const { gpu, stream, learner } = this;
+    const dim = metaParamLayout(learner).size;
+    if (params.length !== dim) throw new Error(`learner needs ${dim} meta-parameters, got ${params.length}`);
+    this.gpuSplit ??= uploadImageSplit(gpu, stream.split);
+    this.params ??= gpu.storage('ordered-replay params', dim * 4);
+    this.population ??= VsmlPopulation.create(gpu, learner, {
+      members: 1,
+      tasksPerMember: 1,
+      learnLength: stream.learnCount,
+      queryLength: stream.testCount,
+    });
+    gpu.upload(this.params, params);
+    const learnIndices = Uint32Array.from({ length: stream.learnCount }, (_, i) => i);
+    const queryIndices = Uint32Array.from({ length: stream.testCount }, (_, i) => stream.learnCount + i);
+    const m = await this.population.runEpisodes(
+      this.params,
+      {
+        learnSplit: this.gpuSplit,
+        querySplit: this.gpuSplit,
+        learnLength: stream.learnCount,
+        queryLength: stream.testCount,
+        learnIndices,
+        queryIndices,
+        stateSeeds: Uint32Array.of(stateSeed >>> 0),
+        projectionSeeds: learner.projection ? Uint32Array.of(learner.projectionSeed) : undefined,
+      },
+      { wantPredictions: true, onProgress },
+    );
+    const testPredictions = m.queryPredictions ?? new Uint32Array(0);
+    if (testPredictions.length !== stream.testCount) throw new Error('the learner returned no test predictions');
+    const { perClass, correct } = perClassAccuracy(stream, testPredictions);
+    return {
+      testPredictions,
+      onlineCorrect: m.onlineCorrect[0],
+      testCorrect: correct,
+      perClass,
+      accuracy: stream.testCount ? correct / stream.testCount : NaN,
+    };
+  }
+
+  destroy(): void {
+    this.population?.destroy();
+    this.gpuSplit?.destroy();
+    this.params?.destroy();
+    this.population = null;
+    this.gpuSplit = null;
+    this.params = null;
+  }
+}
+
+let probeRunner: { key: string; runner: OrderedRunner } | null = null;
+
+/** The train page's probe: the current learner on a short OrderedMNIST stream. */
+export async function runProbe(
+  gpu: GpuContext,
+  learner: VsmlConfig,
+  params: Float32Array,
+  ds: Dataset,
+  opts: ProbeOptions,
+  stateSeed: number,
+  generation: number,
+): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const classes = playableClasses(learner, ds);
+  const key = JSON.stringify([learner, classes, opts.learnPerClass, opts.testPerClass]);
+  if (probeRunner?.key !== key) {
+    probeRunner?.runner.destroy();
+    probeRunner = { key, runner: new OrderedRunner(gpu, learner, orderedStream(ds, classes, opts.learnPerClass, opts.testPerClass)) };
+  }
+  const r = await probeRunner.runner.run(params, stateSeed);
+  const s = probeRunner.runner.stream;
+  return {
+    generation,
+    classes,
+    perClass: r.perClass,
+    accuracy: r.accuracy,
+    onlineAccuracy: s.learnCount ? r.onlineCorrect / s.learnCount : NaN,
+    ms: performance.now() - t0,
+  };
+}

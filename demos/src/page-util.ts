@@ -1,0 +1,36 @@
+/** Small helpers shared by the pages. */
+
+export function $(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el;
+}
+
+/** Absolute URL of the bundled MNIST folder (workers resolve relative URLs against their own script). */
+export function dataBaseUrl(): string {
+  return new URL('./data/mnist/', document.baseURI).href;
+}
+
+/** The replay page with a share fragment, next to the current page. */
+export function replayUrl(fragment: string): string {
+  return `${new URL('./replay.html', document.baseURI).href}#${fragment}`;
+}
+
+export function fmt(x: number | undefined, digits = 3): string {
+  return x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+}
+
+export function hasWebGpu(): boolean {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
+}
+
+export function noWebGpuMessage(): string {
+  const insecure = !window.isSecureContext ? ' This page is not a secure context (WebGPU needs https:// or localhost).' : '';
+  return (
+    'This browser does not expose WebGPU, so nothing can run here.' +
+    insecure +
+    ' Use a recent Chrome or Edge (WebGPU is on by default on Windows, macOS and ChromeOS; on Linux start it with ' +
+    '--enable-unsafe-webgpu), or Firefox/Safari versions with WebGPU enabled. Without a GPU, Chromium falls back to ' +
+    'SwiftShader (slow but correct). The same jobs also run in Node: npm run train.'
+  );
+}

@@ -1,0 +1,58 @@
+/** Messages between the replay page and its worker. Plain structured-cloneable data. */
+import type { VsmlConfig } from '../../src/inner/vsml-config';
+import type { TrainConfig } from '../../src/meta/train-config';
+import type { DecodedLearner, ShareNote } from '../../src/share';
+import type { InitResult } from './protocol';
+
+export interface ShareSummary {
+  vsml: VsmlConfig;
+  describe: string;
+  dim: number;
+  learner: DecodedLearner;
+  note: ShareNote;
+  train?: TrainConfig;
+  sizes: { wireBytes: number; bodyBytes: number; fragmentChars: number };
+  stateSeed: number;
+  stateBytes: number;
+  outputs: number;
+}
+
+export type DecodeOutcome = { ok: true; summary: ShareSummary } | { ok: false; code: string; message: string };
+
+export interface PlayOptions {
+  /** Absolute URL of the MNIST folder. */
+  dataBase: string;
+  /** Training examples per class in the class-sorted stream (0: all of them, i.e. full OrderedMNIST). */
+  learnPerClass: number;
+  /** Test images per class (0: all). */
+  testPerClass: number;
+  /** Send the stream's images to the page for display. */
+  sendImages: boolean;
+}
+
+export type ReplayEvent =
+  | { type: 'status'; message: string }
+  | { type: 'stream'; classes: number; learnCount: number; testCount: number; images: Uint8Array; labels: Uint8Array; rows: number; cols: number }
+  /** Example steps done of learn + test (learn steps come first). */
+  | { type: 'progress'; done: number; total: number; learnCount: number };
+
+export interface ReplayResult {
+  classes: number;
+  learnCount: number;
+  testCount: number;
+  testPredictions: number[];
+  perClass: number[];
+  accuracy: number;
+  onlineAccuracy: number;
+  ms: number;
+  adapter: string;
+}
+
+export interface ReplayWorkerApi {
+  decode(fragment: string): Promise<DecodeOutcome>;
+  init(): Promise<InitResult>;
+  play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult>;
+  /** The same play, for a parameter vector given directly (tests compare it with the link's). */
+  playParams(vsml: VsmlConfig, params: Float32Array, stateSeed: number, opts: PlayOptions): Promise<ReplayResult>;
+  decodedParams(): Float32Array | null;
+}

@@ -1,0 +1,123 @@
+/**
+ * The replay worker: decodes a share link (validation and any GA chain rebuild happen here, off the
+ * page's thread), then plays the decoded learner on OrderedMNIST on the GPU.
+ */
+import * as Comlink from 'comlink';
+import type { Dataset } from '../../src/data/dataset';
+import { loadIdxUrl } from '../../src/data/load-url';
+import { acquireGpu } from '../../src/gpu/acquire';
+import type { GpuContext } from '../../src/gpu/context';
+import type { TrainConfig } from '../../src/meta/train-config';
+import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/inner/vsml-config';
+import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
+import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
+import type { InitResult } from './protocol';
+import type { DecodeOutcome, PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi } from './replay-protocol';
+
+let gpu: GpuContext | null = null;
+let decoded: DecodedShare | null = null;
+let dataset: Promise<Dataset> | null = null;
+
+async function ensureGpu(): Promise<GpuContext> {
+  if (gpu && !gpu.isLost) return gpu;
+  gpu = await acquireGpu();
+  return gpu;
+}
+
+function loadData(base: string): Promise<Dataset> {
+  dataset ??= loadIdxUrl(base, 'mnist');
+  dataset.catch(() => (dataset = null));
+  return dataset;
+}
+
+async function play(
+  vsml: VsmlConfig,
+  params: Float32Array,
+  stateSeed: number,
+  opts: PlayOptions,
+  emit: (e: ReplayEvent) => void,
+): Promise<ReplayResult> {
+  const t0 = performance.now();
+  const g = await ensureGpu();
+  emit({ type: 'status', message: 'loading MNIST…' });
+  const ds = await loadData(opts.dataBase);
+  const classes = playableClasses(vsml, ds);
+  const stream = orderedStream(ds, classes, opts.learnPerClass, opts.testPerClass);
+  if (opts.sendImages) {
+    const images = stream.split.images.slice();
+    const labels = stream.labels.slice();
+    emit(Comlink.transfer({ type: 'stream', classes, learnCount: stream.learnCount, testCount: stream.testCount, images, labels, rows: ds.train.rows, cols: ds.train.cols }, [images.buffer, labels.buffer]));
+  }
+  emit({ type: 'status', message: `playing ${stream.learnCount} class-sorted training examples, then ${stream.testCount} test images…` });
+  const runner = new OrderedRunner(g, vsml, stream);
+  try {
+    const r = await runner.run(params, stateSeed, (done, total) => {
+      emit({ type: 'progress', done, total, learnCount: stream.learnCount });
+    });
+    return {
+      classes,
+      learnCount: stream.learnCount,
+      testCount: stream.testCount,
+      testPredictions: Array.from(r.testPredictions),
+      perClass: r.perClass,
+      accuracy: r.accuracy,
+      onlineAccuracy: stream.learnCount ? r.onlineCorrect / stream.learnCount : NaN,
+      ms: performance.now() - t0,
+      adapter: g.describe(),
+    };
+  } finally {
+    runner.destroy();
+  }
+}
+
+const api: ReplayWorkerApi = {
+  async decode(fragment: string): Promise<DecodeOutcome> {
+    decoded = null;
+    try {
+      const d = await decodeShare(fragment);
+      decoded = d;
+      return {
+        ok: true,
+        summary: {
+          vsml: d.config.vsml,
+          describe: describeVsmlConfig(d.config.vsml),
+          dim: metaParamLayout(d.config.vsml).size,
+          learner: d.learner,
+          note: d.config.note ?? {},
+          train: d.config.train as TrainConfig | undefined,
+          sizes: d.sizes,
+          stateSeed: d.stateSeed,
+          stateBytes: learnerStateBytes(d.config.vsml),
+          outputs: d.config.vsml.layers[d.config.vsml.layers.length - 1],
+        },
+      };
+    } catch (e) {
+      if (e instanceof ShareError) return { ok: false, code: e.code, message: e.message };
+      return { ok: false, code: 'internal', message: `unexpected ${(e as Error).name}: ${(e as Error).message}` };
+    }
+  },
+
+  async init(): Promise<InitResult> {
+    try {
+      const g = await ensureGpu();
+      return { ok: true, adapter: g.report, describe: g.describe() };
+    } catch (e) {
+      return { ok: false, message: (e as Error).message };
+    }
+  },
+
+  async play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult> {
+    if (!decoded) throw new Error('no decoded share link');
+    return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent);
+  },
+
+  async playParams(vsml: VsmlConfig, params: Float32Array, stateSeed: number, opts: PlayOptions): Promise<ReplayResult> {
+    return play(vsml, params, stateSeed, opts, () => undefined);
+  },
+
+  decodedParams(): Float32Array | null {
+    return decoded ? decoded.params.slice() : null;
+  },
+};
+
+Comlink.expose(api);

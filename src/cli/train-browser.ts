@@ -1,0 +1,316 @@
+/**
+ * `npm run train:browser -- [options]`: the same training job as `npm run train`, run by the
+ * browser app in headless Chromium (puppeteer-core + the system's /usr/bin/chromium; WebGPU on the
+ * GPU, or SwiftShader without one). It serves the app with Vite, opens the train page, starts the
+ * run through window.vsmlApp, streams progress to the terminal, and writes the same files as the
+ * Node CLI: config.json, metrics.jsonl (one GenerationMetrics per line) and checkpoint.json (same
+ * format, resumable by either CLI), plus share.txt with the learner's share link.
+ *
+ * Exit codes: 0 completed or stopped (Ctrl-C), 1 failure (no WebGPU, page or training error),
+ * 2 bad options.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import type { ProbeOptions, RunEvent, ShareResult } from '../../demos/src/protocol';
+import { launchChromium, openPage, type LaunchedBrowser } from '../app/chromium';
+import { startDevServer, startPreviewServer, type TestServer } from '../app/vite-server';
+import { describeVsmlConfig } from '../inner/vsml-config';
+import { decodeCheckpoint } from '../meta/checkpoint';
+import { MetricsLog, writeFileAtomic } from '../meta/node/io';
+import { TrainConfigError, type TrainConfig } from '../meta/train-config';
+import type { GenerationMetrics } from '../meta/trainer';
+import { ProgressBar, formatDuration } from './progress';
+import { TRAIN_HELP, parseTrainArgs } from './train';
+
+export const TRAIN_BROWSER_HELP = `Usage: npm run train:browser -- [options]
+
+Runs the browser app's training in headless Chromium (WebGPU; SwiftShader without a GPU) and
+writes the same files as \`npm run train\`: config.json, metrics.jsonl, checkpoint.json, and
+share.txt (a replay link for the learner).
+
+Browser options:
+  --dist DIR               serve a built site (npm run build) instead of the Vite dev server
+  --probe-every N          OrderedMNIST probe of the current learner every N generations (default 0: off)
+  --probe-learn N          probe: class-sorted training examples per class (default 20)
+  --probe-test N           probe: test images per class (default 20)
+  --share-bits 8|16        quantisation of ES/SNES parameters in the share link (default 16)
+  --browser-arg ARG        extra Chromium flag (repeatable), e.g. --browser-arg=--use-webgpu-adapter=swiftshader
+  --timeout SECONDS        give up (exit 1) after this long (default: none)
+
+Training options (as npm run train):
+${TRAIN_HELP.split('\n').slice(TRAIN_HELP.split('\n').findIndex((l) => l.startsWith('Options:')) + 1).join('\n')}`;
+
+export interface BrowserArgs {
+  dist?: string;
+  probe: ProbeOptions;
+  shareBits: 8 | 16;
+  browserArgs: string[];
+  timeoutS?: number;
+  rest: string[];
+}
+
+/** Split our options from the training options (which parseTrainArgs handles). */
+export function parseBrowserArgs(argv: string[]): BrowserArgs {
+  const out: BrowserArgs = { probe: { every: 0, learnPerClass: 20, testPerClass: 20 }, shareBits: 16, browserArgs: [], rest: [] };
+  const intArg = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new TrainConfigError(flag, `expects an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string | undefined => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--dist':
+        out.dist = value();
+        if (!out.dist) throw new TrainConfigError(flag, 'needs a directory');
+        break;
+      case '--probe-every':
+        out.probe.every = intArg(flag, value(), 0);
+        break;
+      case '--probe-learn':
+        out.probe.learnPerClass = intArg(flag, value(), 1);
+        break;
+      case '--probe-test':
+        out.probe.testPerClass = intArg(flag, value(), 1);
+        break;
+      case '--share-bits': {
+        const b = intArg(flag, value(), 8);
+        if (b !== 8 && b !== 16) throw new TrainConfigError(flag, `must be 8 or 16, got ${b}`);
+        out.shareBits = b;
+        break;
+      }
+      case '--browser-arg': {
+        const v = value();
+        if (!v) throw new TrainConfigError(flag, 'needs a value');
+        out.browserArgs.push(v);
+        break;
+      }
+      case '--timeout':
+        out.timeoutS = intArg(flag, value(), 1);
+        break;
+      default:
+        out.rest.push(a);
+    }
+  }
+  return out;
+}
+
+function defaultOutDir(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return join('runs', `train-browser-${t}`);
+}
+
+class BrowserRunError extends Error {
+  override name = 'BrowserRunError';
+}
+
+interface Session {
+  server: TestServer;
+  chromium: LaunchedBrowser;
+  page: Page;
+  pageErrors: string[];
+}
+
+async function openApp(b: BrowserArgs, onEvent: (e: RunEvent) => void): Promise<Session> {
+  const server = b.dist ? await startPreviewServer(b.dist) : await startDevServer();
+  let chromium: LaunchedBrowser | undefined;
+  try {
+    chromium = await launchChromium({ extraArgs: b.browserArgs });
+    // The event hook is installed before navigation so the page sees it from its first event.
+    const { page, log } = await openPage(chromium.browser, `${server.url}index.html`, {
+      before: (p) => p.exposeFunction('__vsmlHeadless', (e: RunEvent) => onEvent(e)),
+    });
+    return { server, chromium, page, pageErrors: log.errors };
+  } catch (e) {
+    await chromium?.close();
+    await server.close();
+    throw e;
+  }
+}
+
+export async function trainBrowserMain(argv: string[]): Promise<number> {
+  let b: BrowserArgs;
+  let args: ReturnType<typeof parseTrainArgs>;
+  try {
+    b = parseBrowserArgs(argv);
+    args = parseTrainArgs(b.rest);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\nRun with --help for the options.`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(TRAIN_BROWSER_HELP);
+    return 0;
+  }
+  if (args.printConfig) {
+    console.log(JSON.stringify(args.config ?? { resume: args.resume }, null, 2));
+    return 0;
+  }
+
+  if (b.dist && !existsSync(join(b.dist, 'index.html'))) {
+    console.error(`--dist ${b.dist}: no index.html there; build the site first with npm run build`);
+    return 1;
+  }
+  let checkpointText: string | undefined;
+  let config: TrainConfig;
+  let outDir: string;
+  if (args.resume) {
+    if (!existsSync(args.resume)) {
+      console.error(`checkpoint not found: ${args.resume}`);
+      return 1;
+    }
+    checkpointText = readFileSync(args.resume, 'utf8');
+    try {
+      const c = decodeCheckpoint(checkpointText, args.resume);
+      config = { ...c.config, generations: args.generations ?? c.config.generations };
+    } catch (e) {
+      console.error((e as Error).message);
+      return 1;
+    }
+    outDir = args.out ?? join(args.resume, '..');
+  } else {
+    config = args.config!;
+    outDir = args.out ?? defaultOutDir();
+    if (existsSync(join(outDir, 'checkpoint.json'))) {
+      console.error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
+      return 1;
+    }
+  }
+  const startGeneration = checkpointText ? (JSON.parse(checkpointText) as { generation: number }).generation : 0;
+  const checkpointPath = join(outDir, 'checkpoint.json');
+  const metricsPath = join(outDir, 'metrics.jsonl');
+  const probePath = join(outDir, 'probe.jsonl');
+  const say = (s: string) => !args.quiet && bar.log(s);
+  const bar = new ProgressBar({ total: config.generations, startGeneration, quiet: args.quiet });
+
+  let metrics: MetricsLog | undefined;
+  let last: GenerationMetrics | undefined;
+  let failure: string | null = null;
+  let finished: ((outcome: string) => void) | null = null;
+  const done = new Promise<string>((resolve) => (finished = resolve));
+  const onEvent = (e: RunEvent) => {
+    switch (e.type) {
+      case 'status':
+        say(e.message);
+        break;
+      case 'started':
+        say(`learner: ${e.describe}, ${e.dim} meta-parameters; strategy ${e.config.strategy.kind}; dataset ${e.trainName} (${e.trainCount} train examples)`);
+        break;
+      case 'generation':
+        last = e.metrics;
+        metrics?.append(e.metrics);
+        bar.update(e.metrics);
+        break;
+      case 'probe':
+        writeFileSync(probePath, `${JSON.stringify(e.probe)}\n`, { flag: 'a' });
+        say(`probe after generation ${e.probe.generation}: OrderedMNIST test accuracy ${(100 * e.probe.accuracy).toFixed(1)}% on classes 0-${e.probe.classes - 1}`);
+        break;
+      case 'checkpoint':
+        if (e.text) writeFileAtomic(checkpointPath, e.text);
+        break;
+      case 'error':
+        failure = `${e.name}: ${e.message}`;
+        finished?.('error');
+        break;
+      case 'finished':
+        finished?.(e.outcome);
+        break;
+    }
+  };
+
+  const wallStart = performance.now();
+  let session: Session | undefined;
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) {
+      console.error('\nsecond Ctrl-C: exiting now; the last checkpoint is intact');
+      process.exit(130);
+    }
+    stopRequested = true;
+    console.error('\nCtrl-C: stopping after this generation and writing a checkpoint (Ctrl-C again to abort)');
+    void session?.page.evaluate(() => window.vsmlApp.stop()).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    session = await openApp(b, onEvent);
+    const { page } = session;
+    await page
+      .waitForFunction(() => typeof window.vsmlApp === 'object', { timeout: 30_000 })
+      .catch(() => {
+        throw new BrowserRunError(`the train page did not start (is ${b.dist ? `${b.dist} a build of this app` : 'the dev server working'}?)`);
+      });
+    const ready = await page.evaluate(() => window.vsmlApp.ready);
+    if (!ready.ok) throw new BrowserRunError(`the browser has no usable WebGPU: ${ready.message}`);
+    say(`adapter: ${ready.describe} (headless Chromium)`);
+    say(`${checkpointText ? `resuming at generation ${startGeneration}` : 'starting'}; output in ${outDir}`);
+    if (!checkpointText) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    metrics = new MetricsLog(metricsPath, checkpointText ? startGeneration : undefined);
+    // Not awaited here: a run may last longer than any single DevTools call may.
+    await page.evaluate(
+      (opts) => {
+        window.__vsmlRun = window.vsmlApp.start(opts).catch((e: Error) => `error: ${e.message}`);
+      },
+      { config: checkpointText ? undefined : config, checkpointText, generations: args.generations, probe: b.probe, emitCheckpoints: true },
+    );
+    const timeout = new Promise<string>((resolve) => {
+      if (b.timeoutS) timer = setTimeout(() => resolve('timeout'), b.timeoutS * 1000);
+    });
+    const pageDied = new Promise<string>((resolve) => {
+      page.once('error', (e) => resolve(`page crashed: ${e.message}`));
+      page.once('close', () => resolve('page closed'));
+    });
+    const outcome = await Promise.race([done, timeout, pageDied]);
+    bar.end();
+    if (outcome === 'timeout') throw new BrowserRunError(`gave up after --timeout ${b.timeoutS} s`);
+    if (outcome !== 'completed' && outcome !== 'stopped') throw new BrowserRunError(failure ?? outcome);
+    if (session.pageErrors.length) throw new BrowserRunError(`the page reported errors:\n  ${session.pageErrors.join('\n  ')}`);
+    const share: ShareResult & { url: string } = await page.evaluate((bits) => window.vsmlApp.share(bits), b.shareBits);
+    writeFileAtomic(join(outDir, 'share.txt'), `${share.fragment}\n`);
+    const generation = last ? last.generation + 1 : startGeneration;
+    console.log(
+      [
+        outcome === 'completed'
+          ? `Finished ${generation} generations in ${formatDuration(performance.now() - wallStart)} (headless Chromium).`
+          : `Stopped at generation ${generation} of ${config.generations}.`,
+        ...(last ? [`  last generation: fitness (${last.fitnessKind}) best ${last.fitness.best.toFixed(4)} mean ${last.fitness.mean.toFixed(4)}`] : []),
+        `  learner:    ${describeVsmlConfig(config.learner)}`,
+        `  checkpoint: ${checkpointPath}`,
+        `  metrics:    ${metricsPath} (one JSON object per generation)`,
+        `  share link: replay.html#${share.fragment}`,
+        `              (${share.sizes.fragmentChars} characters${share.exact ? ', exact parameters' : ', quantised parameters'}; saved in ${join(outDir, 'share.txt')};`,
+        `              open it under the site root of \`npm run dev\` or a hosted \`npm run build\`)`,
+        ...(outcome === 'stopped' ? [`Continue with: npm run train:browser -- --resume ${checkpointPath}`] : []),
+      ].join('\n'),
+    );
+    return 0;
+  } catch (e) {
+    bar.end();
+    console.error(`\n${(e as Error).name}: ${(e as Error).message}`);
+    if (existsSync(checkpointPath)) console.error(`The last checkpoint is ${checkpointPath}; continue with: npm run train:browser -- --resume ${checkpointPath}`);
+    return 1;
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSigint);
+    metrics?.close();
+    await session?.chromium.close();
+    await session?.server.close();
+  }
+}
+
+declare global {
+  interface Window {
+    vsmlApp: import('../../demos/src/train-page').VsmlApp;
+    __vsmlRun?: Promise<unknown>;
+  }
+}
+
+if (/src[\\/]cli[\\/]train-browser\.ts$/.test(process.argv[1] ?? '')) {
+  process.exitCode = await trainBrowserMain(process.argv.slice(2));
+  // Vite and puppeteer may leave handles behind; everything is closed, so leave now.
+  process.exit(process.exitCode);
+}

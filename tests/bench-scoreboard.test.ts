@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_METHODS, parseMethod, parseMethodList } from '../src/bench/methods';
+import { runScoreboard } from '../src/bench/run';
+import { COLUMNS, consoleTable, fmtBytes, fmtFlops, markdownReport } from '../src/bench/scoreboard';
+import { accuracyVsStateSvg, forgettingSvg } from '../src/bench/svg-chart';
+import { clusterSplit } from '../src/bench/synthetic';
+
+describe('method specs', () => {
+  it('parses names, parameters and the shuffled-reference suffix', () => {
+    expect(parseMethod('knn:k=3')).toMatchObject({ name: 'knn', params: { k: '3' }, order: undefined });
+    expect(parseMethod('mlp:hidden=32:lr=0.1@shuffled')).toMatchObject({ name: 'mlp', params: { hidden: '32', lr: '0.1' }, order: 'shuffled' });
+    expect(parseMethodList(' ncm, slda ,').map((s) => s.name)).toEqual(['ncm', 'slda']);
+    expect(() => parseMethod('nope')).toThrow(/unknown method/);
+    expect(() => parseMethod('knn:q=1')).toThrow(/no parameter 'q'/);
+    expect(() => parseMethod('ncm@random')).toThrow(/@sorted or @shuffled/);
+  });
+});
+
+describe('scoreboard end to end on a synthetic dataset (every default method)', async () => {
+  const ds = { name: 'synthetic', train: clusterSplit('syn/train', 12, 3, 4, 4, 0, 60), test: clusterSplit('syn/test', 6, 3, 4, 4, 5, 60) };
+  const specs = parseMethodList([...DEFAULT_METHODS, 'replay-logreg:buffer=5', 'mlp:hidden=8'].join(','));
+  const sb = await runScoreboard(ds, specs, {
+    order: 'sorted',
+    curvePerClass: 2,
+    shuffleSeed: 1,
+    command: 'test',
+    machine: 'test',
+    gpu: () => Promise.reject(new Error('no GPU method in this list')),
+  });
+
+  it('has one row per method with all four axes, the adapter, and shuffled rows marked as references', () => {
+    expect(sb.rows.map((r) => r.id)).toEqual(specs.map((s) => s.id));
+    for (const r of sb.rows) {
+      expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      expect(r.perClassAccuracy).toHaveLength(3);
+      expect(r.trainFlops + r.testFlops).toBeGreaterThan(0);
+      expect(r.stateBytes).toBe(r.stateBreakdown.reduce((s, b) => s + b.bytes, 0));
+      expect(r.algorithmBytes).toBe(r.algorithmBreakdown.reduce((s, b) => s + b.bytes, 0));
+      expect(r.adapter).toMatch(/CPU/);
+      expect(r.curve).toHaveLength(3);
+      expect(r.reference).toBe(r.id.endsWith('@shuffled'));
+    }
+    // Well-separated clusters: the order-invariant methods get everything right.
+    for (const id of ['ncm', 'knn:k=1', 'knn:k=3', 'slda']) expect(sb.rows.find((r) => r.id === id)!.accuracy, id).toBe(1);
+    // kNN keeps every example: state = 36 x (16 + 1) bytes.
+    expect(sb.rows.find((r) => r.id === 'knn:k=1')!.stateBytes).toBe(36 * 17);
+  });
+
+  it('renders a table, Markdown and SVG with every method on them', () => {
+    const table = consoleTable(sb.rows);
+    const md = markdownReport(sb);
+    for (const col of COLUMNS) {
+      expect(table).toContain(col);
+      expect(md).toContain(col);
+    }
+    for (const r of sb.rows) {
+      expect(table).toContain(r.id);
+      expect(md).toContain(`| ${r.id}`);
+    }
+    expect(md).toContain('NOT the benchmark');
+    const svg = accuracyVsStateSvg(sb.rows, 't');
+    expect(svg.match(/<circle /g)).toHaveLength(sb.rows.length);
+    // x grows with log(state bytes): kNN (612 B) right of NCM (208 B).
+    const cx = (id: string) => Number(new RegExp(`<circle cx="([0-9.]+)"[^>]*><title>${id.replace(/[:@]/g, '.')}:`).exec(svg)![1]);
+    expect(cx('knn:k=1')).toBeGreaterThan(cx('ncm'));
+    expect(forgettingSvg(sb.rows, 't').match(/<polyline /g)).toHaveLength(sb.rows.length);
+  });
+});
+
+describe('formatting', () => {
+  it('FLOPs and bytes', () => {
+    expect(fmtFlops(0)).toBe('0');
+    expect(fmtFlops(4.7e11)).toBe('4.70e11');
+    expect(fmtBytes(9999)).toBe('9999 B');
+    expect(fmtBytes(47_100_000)).toBe('47.1 MB');
+    expect(fmtBytes(1_003_840)).toBe('1.0 MB');
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { runProtocol, shapeOf, streamOrder } from '../src/bench/protocol';
+import { clusterSplit } from '../src/bench/synthetic';
+import { VsmlLearner, loadVsmlSpec } from '../src/bench/vsml-adapter';
+import { vsmlCost } from '../src/inner/cost-model';
+import { referenceEpisode } from '../src/inner/reference';
+import { DEFAULT_VSML_CONFIG, initMetaParams, validateVsmlConfig } from '../src/inner/vsml-config';
+import { useGpu } from './helpers/gpu';
+
+const gpu = useGpu();
+
+// A tiny VSML learner (16 pixels -> 3 classes) so that SwiftShader runs it in well under a second.
+const config = validateVsmlConfig({ ...DEFAULT_VSML_CONFIG, inputSize: 16, layers: [16, 3] });
+const metaParams = initMetaParams(config, 7);
+const spec = { config, metaParams, stateSeed: 5, source: 'test' };
+const train = clusterSplit('syn/train', 4, 3, 4, 4, 0, 30);
+const test = clusterSplit('syn/test', 3, 3, 4, 4, 2, 30);
+
+describe('VSML adapter on the protocol', () => {
+  it('predicts what the float64 reference predicts after the class-sorted stream', async () => {
+    const learner = new VsmlLearner(gpu(), spec, shapeOf(train));
+    const order = streamOrder(train, 'sorted');
+    for (const i of order) learner.learn(train.images.slice(i * 16, (i + 1) * 16), train.labels[i]);
+    const f = learner.freeze();
+    const got = Array.from(await f.predictor.predict(test.images.slice(), test.count));
+    const ref = referenceEpisode(
+      config,
+      metaParams,
+      { learnImages: train.images, learnLabels: train.labels, queryImages: test.images, queryLabels: new Uint8Array(test.count) },
+      order,
+      Array.from({ length: test.count }, (_, i) => i),
+      { stateSeed: 5 },
+    );
+    // f32 on the GPU vs f64: compare where the reference's two best logits are not near-tied.
+    let compared = 0;
+    ref.queryLogits.forEach((y, q) => {
+      const s = [...y].sort((a, b) => b - a);
+      if (s[0] - s[1] < 1e-4 * Math.max(1, Math.abs(s[0]))) return;
+      compared++;
+      expect(got[q], `query ${q}`).toBe(ref.queryPredictions[q]);
+    });
+    expect(compared).toBeGreaterThan(test.count / 2);
+  });
+
+  it('reports the cost model on all four axes; curve probes count their re-run prefixes', async () => {
+    const cost = vsmlCost(config);
+    const r = await runProtocol(new VsmlLearner(gpu(), spec, shapeOf(train)), train, test, { curvePerClass: 1 });
+    expect(r.trainFlops).toBe(train.count * cost.flopsPerLearnExample);
+    expect(r.testFlops).toBe(test.count * cost.flopsPerQueryExample);
+    expect(r.stateBytesTotal).toBe(cost.stateBytes);
+    expect(r.algorithmBytesTotal).toBe(metaParams.length * 4 + 4);
+    // Probe after class c: 4c examples re-learned, then 3 probe queries.
+    const relearn = (4 + 8 + 12) * cost.flopsPerLearnExample;
+    expect(r.curveFlops).toBe(relearn + 3 * 3 * cost.flopsPerQueryExample);
+    expect(r.curve.map((p) => p.classesSeen.length)).toEqual([1, 2, 3]);
+  });
+
+  it('reads init:SEED and rejects a learner that does not fit the dataset', async () => {
+    const s = await loadVsmlSpec('init:3');
+    expect(s.metaParams).toEqual(initMetaParams(s.config, 3));
+    expect(() => new VsmlLearner(gpu(), s, shapeOf(train))).toThrow(/784 pixels/);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The VSML kernels whose output is exactly defined are checked bit for bit against their
+ * TypeScript twins, on fresh random inputs and with poisoned buffers: weight packing, the
+ * initial state (Philox normals), and the input stage (pixel scaling, the +-1 projection whose
+ * signed pixel sums are exact integers). The arithmetic kernels (cells, heads, readout) are
+ * covered against the float64 reference in vsml-parity.test.ts.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { subsetSplit } from '../src/data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
+import { loadDataset } from '../src/data/load-node';
+import { learnerSeeds } from '../src/inner/episodes';
+import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
+import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { initialCell } from '../src/kernels/vsml-init';
+import { PIXEL_SCALE, projectInput } from '../src/kernels/vsml-input';
+import { packMember } from '../src/kernels/vsml-pack';
+import { useGpu } from './helpers/gpu';
+
+const gpu = useGpu();
+const seed = (Math.random() * 2 ** 32) >>> 0;
+let split: GpuImageSplit;
+let images: Uint8Array;
+
+beforeAll(async () => {
+  const ds = await loadDataset('mnist');
+  const s = subsetSplit(ds.train, 500);
+  images = s.images;
+  split = uploadImageSplit(gpu(), s);
+});
+
+async function run(cfg: VsmlConfig, members: number, tasks: number, learnLength: number, weights: 'auto' | 'workgroup' = 'auto') {
+  const g = gpu();
+  const L = members * tasks;
+  const D = metaParamLayout(cfg).size;
+  const params = new Float32Array(members * D);
+  for (let m = 0; m < members; m++) params.set(initMetaParams(cfg, seed + m), m * D);
+  // Biases nonzero so the folded gate constants are exercised.
+  for (let i = 0; i < params.length; i++) if (params[i] === 0) params[i] = Math.fround(((i * 7919) % 101) / 50 - 1);
+  const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
+  const learnIndices = Uint32Array.from({ length: L * learnLength }, (_, i) => (seed + i * 7) % 500);
+  const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength: 0 }, { poison: true, weights });
+  const paramBuf = g.storage('params', params);
+  const batch: EpisodeBatch = {
+    learnSplit: split,
+    querySplit: split,
+    learnLength,
+    queryLength: 0,
+    learnIndices,
+    queryIndices: new Uint32Array(0),
+    stateSeeds,
+    projectionSeeds,
+  };
+  await pop.runEpisodes(paramBuf, batch);
+  return { pop, params, D, stateSeeds, projectionSeeds, learnIndices, paramBuf };
+}
+
+describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed})`, () => {
+  it('pack: every member of every group, both cells', async () => {
+    for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 3 }), validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 5, cell: { kind: 'lstm-lowrank', rank: 3 } })]) {
+      const { pop, params, D, paramBuf } = await run(cfg, 3, 2, 0);
+      const { firstMember, data } = await pop.readPacked(0);
+      const per = data.length / 3;
+      for (let m = 0; m < 3; m++) {
+        const want = packMember(cfg, params.subarray((firstMember + m) * D, (firstMember + m + 1) * D));
+        expect(data.subarray(m * per, (m + 1) * per)).toEqual(want);
+      }
+      pop.destroy();
+      paramBuf.destroy();
+    }
+  });
+
+  it('initial state: h = 0, half of c from each learner seed, for every cell of every layer', async () => {
+    const cfg = validateVsmlConfig({ projection: true, layers: [21, 13, 10], hidden: 8, message: 2 });
+    for (const weights of ['auto', 'workgroup'] as const) {
+      const { pop, stateSeeds, paramBuf } = await run(cfg, 2, 2, 0, weights);
+      for (let k = 0; k < 2; k++) {
+        const A = cfg.layers[k];
+        const B = cfg.layers[k + 1];
+        const { h, c } = await pop.readState(k);
+        expect(h.every((v) => v === 0)).toBe(true);
+        let bad = 0;
+        for (let l = 0; l < 4; l++) {
+          for (let a = 0; a < A; a++) {
+            for (let b = 0; b < B; b++) {
+              for (let j = 0; j < 8; j++) {
+                const got = c[((l * A + a) * B + b) * 8 + j];
+                if (!Object.is(got, initialCell(stateSeeds[l], k, A, B, 8, a, b, j))) bad++;
+              }
+            }
+          }
+        }
+        expect(bad, `layer ${k} (${weights})`).toBe(0);
+      }
+      pop.destroy();
+      paramBuf.destroy();
+    }
+  });
+
+  it('input: pixels * f32(1/255) and the +-1 projection, per learner seed', async () => {
+    for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2 }), validateVsmlConfig({ projection: true, layers: [37, 10], hidden: 4, message: 2 })]) {
+      const { pop, projectionSeeds, learnIndices, paramBuf } = await run(cfg, 2, 3, 1);
+      const x = await pop.readInputs(1);
+      const A0 = cfg.layers[0];
+      for (let l = 0; l < 6; l++) {
+        const idx = learnIndices[l];
+        const want = new Float32Array(A0);
+        if (cfg.projection) projectInput(images, idx * 784, 784, A0, projectionSeeds[l], want);
+        else for (let a = 0; a < A0; a++) want[a] = Math.fround(images[idx * 784 + a] * PIXEL_SCALE);
+        expect(x.subarray(l * A0, (l + 1) * A0)).toEqual(want);
+      }
+      pop.destroy();
+      paramBuf.destroy();
+    }
+  });
+});
