@@ -47,7 +47,7 @@ describe('training config', () => {
     expect(a.config!.generations).toBe(7);
     expect(a.config!.strategy).toMatchObject({ kind: 'openai-es', pairs: 3 });
     expect(a.config!.tasks.labelPermutation).toBe(false);
-    expect(a.config!.learner.layers).toEqual([8, 2]);
+    expect(a.config!.learner.layers).toEqual([4, 2]);
     const g = parseTrainArgs(['--strategy', 'ga', '--set', 'strategy.popSize=16']);
     expect(g.config!.strategy).toEqual({ kind: 'ga', popSize: 16, truncation: 8, elites: 1, sigma: 0.02 });
     expect(() => parseTrainArgs(['--resume', 'x.json', '--seed', '3'])).toThrow(/only --generations/);
@@ -59,7 +59,7 @@ describe('training config', () => {
   it('checkpoints round-trip and refuse inconsistent or truncated files', () => {
     const config = DEFAULT_TRAIN_CONFIG;
     const strategy = initStrategy(config.strategy, new Float32Array(4).fill(0.5), 1);
-    const c: Checkpoint = { format: 'vsml-meta-checkpoint', version: 1, generation: 0, config, strategy, metaParams: new Float32Array(4).fill(0.5), learner: config.learner, elapsedMs: 0, savedAt: 'now' };
+    const c: Checkpoint = { format: 'vsml-meta-checkpoint', version: 1, generation: 0, config, strategy, metaParams: new Float32Array(4).fill(0.5), learner: config.learner, deployLearner: config.learner, elapsedMs: 0, savedAt: 'now' };
     const text = encodeCheckpoint(c);
     expect(encodeCheckpoint(decodeCheckpoint(text))).toBe(text);
     expect(() => decodeCheckpoint(text.slice(0, text.length / 2), 'cut.json')).toThrow(CheckpointError);

@@ -122,7 +122,7 @@ describe('planning', () => {
     for (const weights of ['workgroup', 'private'] as const) {
       for (const lp of planLayers(c, limits, { weights })) {
         const seen = new Set<number>();
-        for (let a = 0; a < lp.A; a++) for (let b = 0; b < lp.B; b++) for (let q = 0; q < 4; q++) seen.add(stateVec4Index(lp, 8, a, b, q));
+        for (let a = 0; a < lp.A; a++) for (let b = 0; b < lp.B; b++) for (let q = 0; q < 4; q++) seen.add(stateVec4Index(lp, a, b, q));
         expect(seen.size).toBe(lp.A * lp.B * 4);
         expect(Math.max(...seen)).toBeLessThan(lp.unitsPerLearner * lp.unitVec4s);
         expect(lp.TB * lp.bTiles).toBeGreaterThanOrEqual(lp.B);

@@ -196,7 +196,7 @@ export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOp
 }
 
 /** Logical (a, b, quad q of h or c) -> vec4 index inside a learner's layer state (tiled layout). */
-export function stateVec4Index(lp: LayerPlan, H: number, a: number, b: number, quad: number): number {
+export function stateVec4Index(lp: LayerPlan, a: number, b: number, quad: number): number {
   const aTile = Math.floor(a / lp.TA);
   const bTile = Math.floor(b / lp.TB);
   const t = (a % lp.TA) * lp.TB + (b % lp.TB);

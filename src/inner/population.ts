@@ -15,7 +15,7 @@ import type { GpuImageSplit } from '../data/gpu-dataset';
 import { maxBindingBytes } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
-import { CELL_PARAMS, type CellMode, cellKernelSource, cellParams } from '../kernels/vsml-cell';
+import { type CellMode, cellKernelSource, cellParams } from '../kernels/vsml-cell';
 import { HEADS_WORKGROUP, headsKernelSource, headsParams, headsThreads } from '../kernels/vsml-heads';
 import { INIT_SOURCE, INIT_WORKGROUP, initParams } from '../kernels/vsml-init';
 import { INPUT_WORKGROUP, inputKernelSource, inputParams } from '../kernels/vsml-input';
@@ -23,7 +23,7 @@ import { ADVANCE_SOURCE, CTRL_WORDS, METRIC, METRIC_WORDS, READOUT_WORKGROUP, re
 import { PACK_WORKGROUP, packKernelSource, packParams } from '../kernels/vsml-pack';
 import { TERMS_WORKGROUP, termsKernelSource, termsParams } from '../kernels/vsml-terms';
 import { type VsmlCost, vsmlCost } from './cost-model';
-import { CELL_WORKGROUP, type CellKernelOptions, type PopulationPlan, type WeightSource, packedLayout, planPopulation, stateVec4Index } from './plan';
+import { type CellKernelOptions, type PopulationPlan, type WeightSource, packedLayout, planPopulation, stateVec4Index } from './plan';
 import { type VsmlConfig, describeVsmlConfig, metaParamLayout, numClasses, validateVsmlConfig } from './vsml-config';
 
 export interface PopulationShape {
@@ -553,7 +553,7 @@ export class VsmlPopulation {
             const base = (g.first + lg) * per + (a * lp.B + b) * H;
             for (let q = 0; q < 2 * H4; q++) {
               // vec4 index within the group's layer state, then the slab holding it.
-              const v = lg * lp.unitsPerLearner * lp.unitVec4s + stateVec4Index(lp, H, a, b, q);
+              const v = lg * lp.unitsPerLearner * lp.unitVec4s + stateVec4Index(lp, a, b, q);
               const unit = Math.floor(v / lp.unitVec4s);
               const si = slabs.findIndex((s) => unit >= s.unitBase && unit < s.unitBase + s.unitCount);
               const src = (v - slabs[si].unitBase * lp.unitVec4s) * 4;
@@ -604,4 +604,3 @@ export class VsmlPopulation {
   }
 }
 
-export { CELL_PARAMS };

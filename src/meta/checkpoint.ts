@@ -21,8 +21,14 @@ export interface Checkpoint {
   strategy: StrategyState;
   /** The strategy's current parameters (ES/SNES mean, GA elite): the evolved learner. */
   metaParams: Float32Array;
-  /** The learner these parameters are for (= config.learner; repeated for consumers). */
+  /** The learner these parameters were trained with (= config.learner). */
   learner: VsmlConfig;
+  /**
+   * The learner to deploy them with on the full dataset: `learner` with its output layer widened
+   * to the dataset's classes when it was trained on fewer (e.g. 2-way tasks). Valid because VSML
+   * shares one cell across every weight: the meta-parameters do not depend on layer sizes.
+   */
+  deployLearner: VsmlConfig;
   /** Wall time spent training so far (all sessions), for throughput and ETA. Not part of the result. */
   elapsedMs: number;
   /** ISO time of writing. Not part of the result. */
@@ -66,7 +72,17 @@ export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoin
   return c;
 }
 
-/** What an evaluator of the evolved learner needs. */
-export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; metaParams: Float32Array; generation: number } {
-  return { learner: c.learner, metaParams: c.metaParams, generation: c.generation };
+/** `learner` with at least `classes` outputs (the same meta-parameters drive any layer sizes). */
+export function widenOutputs(learner: VsmlConfig, classes: number): VsmlConfig {
+  const layers = [...learner.layers];
+  layers[layers.length - 1] = Math.max(layers[layers.length - 1], classes);
+  return { ...learner, layers };
+}
+
+/**
+ * What an evaluator of the evolved learner (e.g. the OrderedMNIST benchmark) needs: the
+ * meta-parameters and the learner to run them in, sized for the whole dataset (deployLearner).
+ */
+export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; trainedLearner: VsmlConfig; metaParams: Float32Array; generation: number } {
+  return { learner: c.deployLearner ?? c.learner, trainedLearner: c.learner, metaParams: c.metaParams, generation: c.generation };
 }

@@ -11,7 +11,7 @@ import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import { initMetaParams, metaParamLayout } from '../inner/vsml-config';
 import { gpuNoiseBackend } from '../kernels/noise-weighted-sum';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, widenOutputs } from './checkpoint';
 import { type Evaluator, type GenerationEval, VsmlEvaluator } from './evaluator';
 import { type FitnessSummary, summarizeFitness } from './fitness-shaping';
 import type { NoiseBackend } from './noise';
@@ -78,6 +78,8 @@ export class Trainer {
     private readonly evaluator: Evaluator,
     private readonly noise: NoiseBackend,
     elapsedMs: number,
+    /** Classes of the dataset (the deployed learner gets at least this many outputs). */
+    private readonly datasetClasses: number,
   ) {
     this.elapsedBefore = elapsedMs;
   }
@@ -86,7 +88,7 @@ export class Trainer {
   static create(gpu: GpuContext, config: TrainConfig, train: ImageSplit, opts: TrainerOptions = {}): Trainer {
     const theta0 = initMetaParams(config.learner, config.initSeed);
     const state = initStrategy(config.strategy, theta0, config.seed, config.initSeed);
-    return new Trainer(gpu, config, state, opts.evaluator ?? new VsmlEvaluator(gpu, config, train), opts.noise ?? gpuNoiseBackend(gpu), 0);
+    return new Trainer(gpu, config, state, opts.evaluator ?? new VsmlEvaluator(gpu, config, train), opts.noise ?? gpuNoiseBackend(gpu), 0, train.numClasses);
   }
 
   /**
@@ -104,6 +106,7 @@ export class Trainer {
       opts.evaluator ?? new VsmlEvaluator(gpu, config, train),
       opts.noise ?? gpuNoiseBackend(gpu),
       ckpt.elapsedMs,
+      train.numClasses,
     );
   }
 
@@ -188,6 +191,7 @@ export class Trainer {
       strategy: this.strategyState,
       metaParams: this.metaParams(),
       learner: this.config.learner,
+      deployLearner: widenOutputs(this.config.learner, this.datasetClasses),
       elapsedMs: this.elapsedMs,
       savedAt: new Date().toISOString(),
       adapter: this.gpu.describe(),

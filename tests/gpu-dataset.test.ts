@@ -1,0 +1,58 @@
+/** GpuImageSplit: packed upload, pieces within the binding limit, exact readback. */
+import { describe, expect, it } from 'vitest';
+import type { ImageSplit } from '../src/data/dataset';
+import { maxBindingBytes, uploadImageSplit } from '../src/data/gpu-dataset';
+import { GpuLimitError } from '../src/gpu/errors';
+import { useGpu } from './helpers/gpu';
+
+const gpu = useGpu({ limits: { maxStorageBufferBindingSize: 4096 } });
+
+function randomSplit(count: number, rows: number, cols: number): ImageSplit {
+  const images = Uint8Array.from({ length: count * rows * cols }, () => (Math.random() * 256) | 0);
+  const labels = Uint8Array.from({ length: count }, () => (Math.random() * 10) | 0);
+  return { name: 'random', count, rows, cols, images, labels, numClasses: 10 };
+}
+
+async function readBack(split: ImageSplit, maxPieceBytes?: number) {
+  const g = gpu();
+  const gs = uploadImageSplit(g, split, { maxPieceBytes });
+  const px = split.rows * split.cols;
+  const images = new Uint8Array(split.count * px);
+  const labels = new Uint8Array(split.count);
+  let next = 0;
+  for (const p of gs.pieces) {
+    expect(p.first).toBe(next);
+    expect(p.images.size).toBeLessThanOrEqual(Math.max(16, maxBindingBytes(g)));
+    const words = new Uint8Array(await g.read(p.images, 0, p.count * gs.wordsPerImage * 4));
+    for (let i = 0; i < p.count; i++) images.set(words.subarray(i * gs.wordsPerImage * 4, i * gs.wordsPerImage * 4 + px), (p.first + i) * px);
+    const l = await g.readU32(p.labels, 0, p.count);
+    for (let i = 0; i < p.count; i++) labels[p.first + i] = l[i];
+    next += p.count;
+  }
+  gs.destroy();
+  return { images, labels, pieces: gs.pieces.length, wordsPerImage: gs.wordsPerImage, total: next };
+}
+
+describe('uploadImageSplit', () => {
+  it('splits into pieces within the (lowered) binding limit and reads back every byte', async () => {
+    const s = randomSplit(50, 28, 28);
+    const r = await readBack(s);
+    expect(r.pieces).toBe(Math.ceil(50 / Math.floor(4096 / 784)));
+    expect(r.total).toBe(50);
+    expect(r.images).toEqual(s.images);
+    expect(r.labels).toEqual(s.labels);
+  });
+
+  it('pads images whose size is not a multiple of 4 bytes, and honours maxPieceBytes', async () => {
+    const s = randomSplit(23, 7, 7);
+    const r = await readBack(s, 10 * 52 + 51); // 10 whole images per piece
+    expect(r.wordsPerImage).toBe(13);
+    expect(r.pieces).toBe(3);
+    expect(r.images).toEqual(s.images);
+    expect(r.labels).toEqual(s.labels);
+  });
+
+  it('refuses an image larger than a binding', () => {
+    expect(() => uploadImageSplit(gpu(), randomSplit(1, 100, 100))).toThrow(GpuLimitError);
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Meta-training with the real VSML learner on SwiftShader:
+ * - resume: k generations, checkpoint, resume to 2k == 2k uninterrupted (parameters bit for bit);
+ * - learning: the embedded default config (2-way class-ordered episodes, projected input) lifts
+ *   held-out query accuracy from chance to a stated level within a stated number of generations.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDataset } from '../src/data/load-node';
+import { evaluateHeldOut } from '../src/meta/held-out';
+import { loadCheckpointFile, readMetrics } from '../src/meta/node/io';
+import { runTraining } from '../src/meta/node/run';
+import { stringifyState } from '../src/meta/serialize';
+import { presetConfig, validateTrainConfig } from '../src/meta/train-config';
+import { type GenerationMetrics, Trainer } from '../src/meta/trainer';
+import { useGpu } from './helpers/gpu';
+
+const gpu = useGpu();
+const root = mkdtempSync(join(tmpdir(), 'vsml-meta-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('VSML meta-training', () => {
+  it('resume: 3 generations + checkpoint + 3 more == 6 uninterrupted (tiny preset, real learners)', async () => {
+    const config = { ...presetConfig('tiny'), generations: 6, checkpointEvery: 2 };
+    const a = await runTraining({ config, out: join(root, 'a'), gpu: gpu(), quiet: true });
+    const b1 = await runTraining({ config, out: join(root, 'b'), gpu: gpu(), quiet: true, maxGenerationsThisSession: 3 });
+    expect(b1).toMatchObject({ outcome: 'stopped', generation: 3 });
+    const b2 = await runTraining({ resume: b1.checkpointPath, gpu: gpu(), quiet: true });
+    const ca = loadCheckpointFile(a.checkpointPath);
+    const cb = loadCheckpointFile(b2.checkpointPath);
+    expect(cb.generation).toBe(6);
+    expect(new Uint32Array(cb.metaParams.buffer)).toEqual(new Uint32Array(ca.metaParams.buffer));
+    expect(stringifyState(cb.strategy)).toBe(stringifyState(ca.strategy));
+    const fit = (p: string) => readMetrics<GenerationMetrics>(p).map((m) => [m.generation, m.fitness, m.centre]);
+    expect(fit(b2.metricsPath)).toEqual(fit(a.metricsPath));
+    // The deployable learner has an output per dataset class.
+    expect(ca.deployLearner.layers).toEqual([4, 10]);
+  });
+
+  it('default config: held-out query accuracy rises from chance (0.5) within 60 generations (seed 1)', async () => {
+    const G = 60;
+    const config = validateTrainConfig({ generations: G });
+    const train = (await loadDataset(config.dataset)).train;
+    const trainer = Trainer.create(gpu(), config, train);
+    // 64 tasks drawn with their own seed: never the run's training tasks.
+    const heldOut = { tasks: 64, seed: 0xe7a1 };
+    const before = await evaluateHeldOut(gpu(), config, train, trainer.metaParams(), heldOut);
+    const centre: number[] = [];
+    try {
+      while (!trainer.done) centre.push((await trainer.step()).centre!.queryAccuracy);
+      const after = await evaluateHeldOut(gpu(), config, train, trainer.metaParams(), heldOut);
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      console.log(
+        `held-out query accuracy ${before.queryAccuracy.toFixed(3)} -> ${after.queryAccuracy.toFixed(3)} ` +
+          `(cross-entropy ${before.queryCrossEntropy.toFixed(3)} -> ${after.queryCrossEntropy.toFixed(3)}); ` +
+          `centre accuracy per 10 generations: ${[0, 1, 2, 3, 4, 5].map((i) => mean(centre.slice(i * 10, i * 10 + 10)).toFixed(3)).join(' ')}`,
+      );
+      expect(before.queryAccuracy).toBeLessThan(0.55);
+      expect(after.queryAccuracy).toBeGreaterThan(0.6);
+      expect(after.queryAccuracy - before.queryAccuracy).toBeGreaterThan(0.08);
+      expect(after.queryCrossEntropy).toBeLessThan(before.queryCrossEntropy);
+    } finally {
+      trainer.destroy();
+    }
+  });
+});
