@@ -3,6 +3,7 @@
  * `replay-mlp:buffer=5000`, `mlp@shuffled`. A method with `@shuffled` runs on the shuffled
  * stream and is reported as a reference, NOT as an OrderedMNIST result.
  */
+import type { ProgressEvent } from './protocol';
 import type { GpuContext } from '../gpu/context';
 import {
   KNearestNeighbours,
@@ -28,6 +29,8 @@ export interface MethodContext {
   checkpoint?: string;
   /** Default replay buffer size (--replay-buffer). */
   replayBuffer?: number;
+  /** Progress of the method being created, for work the protocol cannot see (deferred GPU runs). */
+  progress?: (p: ProgressEvent) => void;
 }
 
 export interface MethodSpec {

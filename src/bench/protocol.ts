@@ -37,7 +37,8 @@ export interface ProtocolOptions {
 }
 
 export interface ProgressEvent {
-  phase: 'learn' | 'test' | 'curve';
+  /** 'replay': a learner that defers its work (the GPU VSML adapter) running its stream, in example steps. */
+  phase: 'learn' | 'test' | 'curve' | 'replay';
   done: number;
   total: number;
 }

@@ -50,6 +50,7 @@ export async function runScoreboard(ds: Dataset, specs: MethodSpec[], opts: RunO
   for (const spec of specs) {
     const info = table[spec.name];
     if (!info) throw new Error(`method '${spec.name}' is not available${spec.name === 'vsml' ? ' (pass --checkpoint)' : ''}`);
+    ctx.progress = (p) => opts.onProgress?.(spec.id, p);
     const learner = await info.create(shape, spec.params, ctx);
     const usesGpu = info.gpu || spec.params.backend === 'gpu';
     const order = spec.order ?? opts.order;

@@ -23,6 +23,7 @@ import { VsmlPopulation } from '../inner/population';
 import { DEFAULT_VSML_CONFIG, type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, numClasses, validateVsmlConfig } from '../inner/vsml-config';
 import type { ByteItem, Frozen, Learner, StreamShape } from './learner';
 import type { MethodInfo } from './methods';
+import type { ProgressEvent } from './protocol';
 
 export interface VsmlLearnerSpec {
   config: VsmlConfig;
@@ -65,6 +66,7 @@ export class VsmlLearner implements Learner {
     private readonly gpu: GpuContext,
     readonly spec: VsmlLearnerSpec,
     private readonly shape: StreamShape,
+    private readonly progress?: (p: ProgressEvent) => void,
   ) {
     const c = spec.config;
     if (c.inputSize !== shape.pixels) throw new Error(`the VSML learner reads ${c.inputSize} pixels, the dataset has ${shape.pixels}`);
@@ -92,7 +94,7 @@ export class VsmlLearner implements Learner {
 
   freeze(): Frozen {
     const n = this.n;
-    const { gpu, spec, shape, cost } = this;
+    const { gpu, spec, shape, cost, progress } = this;
     const stream: ImageSplit = { name: 'vsml stream', count: n, rows: shape.rows, cols: shape.cols, images: this.images.subarray(0, n * this.d), labels: this.labels.subarray(0, n), numClasses: shape.numClasses };
     let learnMs = 0;
     let ranFlops = 0;
@@ -126,8 +128,9 @@ export class VsmlLearner implements Learner {
               },
               {
                 wantPredictions: true,
-                onProgress: (done) => {
+                onProgress: (done, total) => {
                   if (done <= n) learnedAt = performance.now();
+                  progress?.({ phase: 'replay', done, total });
                 },
               },
             );
@@ -169,7 +172,7 @@ export const vsmlMethod: MethodInfo = {
   create: async (shape, p, ctx) => {
     if (!ctx.checkpoint) throw new Error('method vsml needs --checkpoint FILE|SHARE|init:SEED');
     const spec = await loadVsmlSpec(ctx.checkpoint, p.stateSeed === undefined ? undefined : Number(p.stateSeed));
-    return new VsmlLearner(await ctx.gpu(), spec, shape);
+    return new VsmlLearner(await ctx.gpu(), spec, shape, ctx.progress);
   },
   config: (_p, ctx) => `--checkpoint ${ctx.checkpoint ?? '?'}`,
 };

@@ -9,13 +9,18 @@ import { loadDataset } from '../../data/load-node';
 import { acquireGpu } from '../../gpu/acquire';
 import type { GpuContext } from '../../gpu/context';
 import { GpuDeviceLostError } from '../../gpu/errors';
-import { describeVsmlConfig, metaParamLayout } from '../../inner/vsml-config';
+import { describeVsmlConfig, initMetaParams, metaParamLayout } from '../../inner/vsml-config';
 import { ProgressBar, formatDuration, formatRate } from '../../cli/progress';
 import type { Checkpoint } from '../checkpoint';
 import type { Evaluator } from '../evaluator';
 import type { TrainConfig } from '../train-config';
 import { type GenerationMetrics, Trainer, trainLoop } from '../trainer';
-import { MetricsLog, loadCheckpointFile, saveCheckpointFile, writeFileAtomic } from './io';
+import { type HeldOutResult, evaluateHeldOut } from '../held-out';
+import { trainingChartSvg } from '../training-chart';
+import { MetricsLog, loadCheckpointFile, readMetrics, saveCheckpointFile, writeFileAtomic } from './io';
+
+/** Tasks of the closing held-out comparison (their own seed: never the run's training tasks). */
+export const HELD_OUT = { tasks: 64, seed: 0xe7a1 };
 
 export interface RunOptions {
   /** A fresh run's config (ignored with `resume`). */
@@ -35,6 +40,11 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Replace the VSML evaluator (tests of the file layer with a cheap objective). */
   evaluator?: (gpu: GpuContext) => Evaluator;
+  /**
+   * At the end of a completed run, compare the initial and the evolved parameters on HELD_OUT
+   * tasks (default on for the VSML evaluator; off with a replaced evaluator).
+   */
+  heldOut?: boolean;
 }
 
 export interface RunResult {
@@ -45,6 +55,10 @@ export interface RunResult {
   outDir: string;
   last?: GenerationMetrics;
   wallMs: number;
+  /** fitness.svg beside the metrics: the run's curves so far. */
+  chartPath: string;
+  /** Initial vs evolved parameters on HELD_OUT tasks (completed VSML runs). */
+  heldOut?: { initial: HeldOutResult; evolved: HeldOutResult };
 }
 
 function defaultOutDir(): string {
@@ -68,6 +82,11 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const config = ckpt ? { ...ckpt.config, generations: opts.generations ?? ckpt.config.generations } : opts.config!;
   const checkpointPath = join(outDir, 'checkpoint.json');
   const metricsPath = join(outDir, 'metrics.jsonl');
+  const chartPath = join(outDir, 'fitness.svg');
+  const writeChart = () => {
+    const all = readMetrics<GenerationMetrics>(metricsPath);
+    if (all.length) writeFileAtomic(chartPath, trainingChartSvg(all, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`));
+  };
   const say = (s: string) => !opts.quiet && console.error(s);
 
   const ds = await loadDataset(config.dataset);
@@ -106,12 +125,25 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
         metrics!.append(m);
         bar.update(m);
       },
-      saveCheckpoint: (c) => saveCheckpointFile(checkpointPath, c),
+      saveCheckpoint: (c) => {
+        saveCheckpointFile(checkpointPath, c);
+        writeChart();
+      },
       shouldStop: () =>
         stopRequested || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
     });
     bar.end();
-    return { outcome, generation: trainer.generation, checkpointPath, metricsPath, outDir, last, wallMs: performance.now() - wallStart };
+    metrics.close();
+    writeChart();
+    let heldOut: RunResult['heldOut'];
+    if (outcome === 'completed' && (opts.heldOut ?? !opts.evaluator)) {
+      say(`held-out check: initial vs evolved parameters on ${HELD_OUT.tasks} fresh tasks (train split)...`);
+      const initial = await evaluateHeldOut(gpu, config, train, initMetaParams(config.learner, config.initSeed), HELD_OUT);
+      const evolved = await evaluateHeldOut(gpu, config, train, trainer.metaParams(), HELD_OUT);
+      heldOut = { initial, evolved };
+      writeFileAtomic(join(outDir, 'held-out.json'), `${JSON.stringify({ ...HELD_OUT, generation: trainer.generation, initial, evolved }, null, 2)}\n`);
+    }
+    return { outcome, generation: trainer.generation, checkpointPath, metricsPath, outDir, last, wallMs: performance.now() - wallStart, chartPath, heldOut };
   } catch (e) {
     bar.end();
     if (e instanceof GpuDeviceLostError && trainer) {
@@ -151,7 +183,18 @@ export function summary(r: RunResult, config: TrainConfig): string {
         `; ${formatRate(m.stepsPerSecond)} learner steps/s`,
     );
   }
-  lines.push(`  checkpoint: ${r.checkpointPath}`, `  metrics:    ${r.metricsPath} (one JSON object per generation)`);
+  if (r.heldOut) {
+    const { initial: a, evolved: b } = r.heldOut;
+    lines.push(
+      `  held-out tasks (${a.tasks}, train split): query accuracy ${a.queryAccuracy.toFixed(3)} -> ${b.queryAccuracy.toFixed(3)}, ` +
+        `query cross-entropy ${a.queryCrossEntropy.toFixed(3)} -> ${b.queryCrossEntropy.toFixed(3)} (initial -> evolved)`,
+    );
+  }
+  lines.push(
+    `  checkpoint: ${r.checkpointPath}`,
+    `  metrics:    ${r.metricsPath} (one JSON object per generation)`,
+    `  chart:      ${r.chartPath}`,
+  );
   if (r.outcome === 'stopped') lines.push(`Continue with: npm run train -- --resume ${r.checkpointPath}`);
   lines.push(`Evaluate on OrderedMNIST: npm run bench:ordered -- --checkpoint ${r.checkpointPath}`);
   return lines.join('\n');
