@@ -27,10 +27,12 @@ function niceStep(span: number, ticks: number): number {
   return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 }
 
-export function formatTick(v: number): string {
+/** Tick label; `step` (the tick spacing) sets the decimals so neighbouring ticks never print alike. */
+export function formatTick(v: number, step = 0): string {
   const a = Math.abs(v);
   if (a >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
   if (a >= 1e3) return `${(v / 1e3).toFixed(a >= 1e4 ? 0 : 1)}k`;
+  if (step > 0 && step < 1) return v.toFixed(Math.min(8, Math.ceil(-Math.log10(step) - 1e-9)));
   if (a === 0 || a >= 1) return String(Math.round(v * 100) / 100);
   return v.toPrecision(2);
 }
@@ -82,11 +84,11 @@ export class LineChart {
     const ys = niceStep(y1 - y0, 5);
     for (let v = Math.ceil(y0 / ys) * ys; v <= y1 + 1e-12; v += ys) {
       svg.appendChild(el('line', { x1: m.l, x2: m.l + pw, y1: Y(v), y2: Y(v), stroke: '#eee' }));
-      svg.appendChild(el('text', { x: m.l - 5, y: Y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, formatTick(v)));
+      svg.appendChild(el('text', { x: m.l - 5, y: Y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, formatTick(v, ys)));
     }
     const xs = Math.max(1, niceStep(x1 - x0, 6));
     for (let v = Math.ceil(x0 / xs) * xs; v <= x1 + 1e-12; v += xs) {
-      svg.appendChild(el('text', { x: X(v), y: m.t + ph + 15, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' }, formatTick(v)));
+      svg.appendChild(el('text', { x: X(v), y: m.t + ph + 15, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' }, formatTick(v, xs)));
     }
     svg.appendChild(el('rect', { x: m.l, y: m.t, width: pw, height: ph, fill: 'none', stroke: '#999' }));
     svg.appendChild(el('text', { x: m.l + pw / 2, y: H - 5, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.xLabel));
