@@ -13,6 +13,10 @@ describe('method specs', () => {
     expect(() => parseMethod('nope')).toThrow(/unknown method/);
     expect(() => parseMethod('knn:q=1')).toThrow(/no parameter 'q'/);
     expect(() => parseMethod('ncm@random')).toThrow(/@sorted or @shuffled/);
+    // label=NAME names the row (two rows of one method on one scoreboard) and is not a parameter.
+    expect(parseMethod('vsml:label=vsml-5way')).toMatchObject({ id: 'vsml-5way', name: 'vsml', params: {} });
+    expect(parseMethod('knn:k=3:label=k3@shuffled')).toMatchObject({ id: 'k3@shuffled', params: { k: '3' }, order: 'shuffled' });
+    expect(() => parseMethod('ncm:label=a b')).toThrow(/label must be/);
   });
 });
 

@@ -6,10 +6,13 @@ export function progressPrinter(intervalMs = 5000, write: (s: string) => void = 
   // First time each (method, phase) was seen: learning alternates with curve probes, so rates
   // are taken over the whole phase so far (curve time included in the learning ETA).
   const started = new Map<string, number>();
+  const lastDone = new Map<string, number>();
   return (method: string, p: ProgressEvent): void => {
     const t = performance.now();
     const key = `${method}/${p.phase}`;
-    if (!started.has(key)) started.set(key, t);
+    // A replay restarts from 0 for every probe point: time each run of it on its own.
+    if (!started.has(key) || (p.phase === 'replay' && p.done < (lastDone.get(key) ?? 0))) started.set(key, t);
+    lastDone.set(key, p.done);
     const finished = p.done >= p.total;
     if (!finished && t - last < intervalMs) return;
     last = t;
