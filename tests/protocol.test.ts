@@ -79,6 +79,22 @@ describe('OrderedMNIST protocol harness', () => {
     expect(train.images).toEqual(before); // ...does not touch the dataset
   });
 
+  it('predict chunks: 1000 images by default, the learner\'s own size when it declares one (Infinity = one call)', async () => {
+    const big = clusterSplit('syn/big', 400, 3); // 1,200 test images
+    const counts = async (spy: SpyLearner, opts: { predictChunk?: number } = {}) => {
+      await runProtocol(spy, train, big, { curvePerClass: 0, ...opts });
+      return spy.predictCalls.map((c) => c.count);
+    };
+    expect(await counts(new SpyLearner(d))).toEqual([1000, 200]);
+    // A learner that replays its stream per call (the GPU VSML adapter) must get all images at once.
+    const whole = Object.assign(new SpyLearner(d), { predictChunk: Infinity });
+    expect(await counts(whole)).toEqual([1200]);
+    const small = Object.assign(new SpyLearner(d), { predictChunk: 500 });
+    expect(await counts(small)).toEqual([500, 500, 200]);
+    // The caller may still cap it.
+    expect(await counts(Object.assign(new SpyLearner(d), { predictChunk: Infinity }), { predictChunk: 700 })).toEqual([700, 500]);
+  });
+
   it('predict receives images only: no labels, no extra arguments, buffers holding exactly the images', async () => {
     const spy = new SpyLearner(d);
     await runProtocol(spy, train, test, { curvePerClass: 0, predictChunk: 5 });

@@ -186,7 +186,9 @@ export async function runProtocol(learner: Learner, train: ImageSplit, test: Ima
     throw new Error(`train (${train.rows}x${train.cols}, ${train.numClasses} classes) and test (${test.rows}x${test.cols}, ${test.numClasses}) shapes differ`);
   }
   const order = opts.order ?? 'sorted';
-  const chunk = Math.min(opts.predictChunk ?? 1000, learner.predictChunk ?? Infinity);
+  // The learner's preference (default 1000) wins unless the caller caps it: a learner that replays its
+  // stream per call (the GPU VSML adapter) asks for all test images in one call.
+  const chunk = Math.min(opts.predictChunk ?? Infinity, learner.predictChunk ?? 1000);
   const curvePerClass = opts.curvePerClass ?? 100;
   const progress = opts.onProgress ?? (() => {});
   const C = train.numClasses;
