@@ -148,6 +148,8 @@ async function main(): Promise<number> {
     sb.rows = [...old.rows.filter((r) => !redone.has(r.id)), ...sb.rows];
     sb.command = `${old.command}; then ${sb.command}`;
     sb.wallSeconds += old.wallSeconds;
+    // Rows merged without a curve keep the probe size of the rows that have one.
+    if (sb.curvePerClass === 0) sb.curvePerClass = old.curvePerClass;
   }
   sb.rows = sortRows(sb.rows);
   writeFileSync(jsonPath, `${JSON.stringify(sb, null, 1)}\n`);

@@ -147,7 +147,8 @@ export function markdownReport(sb: Scoreboard): string {
     out.push('');
     const maxPts = Math.max(...rows.map((r) => r.curve.length));
     const header = ['method', ...Array.from({ length: maxPts }, (_, i) => `after ${i + 1}`), 'probe FLOPs', 'probe time'];
-    const body = rows.map((r) => [
+    // Rows run without a curve (--curve-per-class 0, e.g. merged in later) are left out of this table.
+    const body = rows.filter((r) => r.curve.length > 0).map((r) => [
       r.id,
       ...Array.from({ length: maxPts }, (_, i) => (r.curve[i] ? fmtPct(r.curve[i].accuracy, 1) : '')),
       fmtFlops(r.curveFlops),

@@ -79,7 +79,8 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   return parts.join('\n');
 }
 
-export function forgettingSvg(rows: ScoreRow[], title: string): string {
+export function forgettingSvg(allRows: ScoreRow[], title: string): string {
+  const rows = allRows.filter((r) => r.curve.length > 0);
   const W = 760;
   const H = 440;
   const m = { l: 56, r: 220, t: 40, b: 48 };
