@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/load-node';
 import { evaluateHeldOut } from '../src/meta/held-out';
 import { loadCheckpointFile, readMetrics } from '../src/meta/node/io';
-import { runTraining } from '../src/meta/node/run';
+import { HELD_OUT, runTraining } from '../src/meta/node/run';
 import { stringifyState } from '../src/meta/serialize';
 import { presetConfig, validateTrainConfig } from '../src/meta/train-config';
 import { type GenerationMetrics, Trainer } from '../src/meta/trainer';
@@ -44,8 +44,8 @@ describe('VSML meta-training', () => {
     const config = validateTrainConfig({ generations: G });
     const train = (await loadDataset(config.dataset)).train;
     const trainer = Trainer.create(gpu(), config, train);
-    // 64 tasks drawn with their own seed: never the run's training tasks.
-    const heldOut = { tasks: 64, seed: 0xe7a1 };
+    // The CLI's held-out tasks (64, drawn with their own seed): never the run's training tasks.
+    const heldOut = HELD_OUT;
     const before = await evaluateHeldOut(gpu(), config, train, trainer.metaParams(), heldOut);
     const centre: number[] = [];
     try {

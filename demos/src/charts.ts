@@ -4,6 +4,8 @@
  * skip non-finite points, and mark themselves with data-points so tests can see them update.
  */
 
+import { niceStep } from '../../src/bench/svg-chart';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export interface Series {
@@ -17,14 +19,6 @@ function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, 
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-/** A "nice" tick step for a span: 1, 2 or 5 times a power of ten. */
-function niceStep(span: number, ticks: number): number {
-  const raw = span / Math.max(1, ticks);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const r = raw / mag;
-  return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 }
 
 /** Tick label; `step` (the tick spacing) sets the decimals so neighbouring ticks never print alike. */

@@ -10,8 +10,8 @@ export function progressPrinter(intervalMs = 5000, write: (s: string) => void = 
   return (method: string, p: ProgressEvent): void => {
     const t = performance.now();
     const key = `${method}/${p.phase}`;
-    // A replay restarts from 0 for every probe point: time each run of it on its own.
-    if (!started.has(key) || (p.phase === 'replay' && p.done < (lastDone.get(key) ?? 0))) started.set(key, t);
+    // A count that goes back (a replay restarting for the next probe point) starts a new run: time it on its own.
+    if (!started.has(key) || p.done < (lastDone.get(key) ?? 0)) started.set(key, t);
     lastDone.set(key, p.done);
     const finished = p.done >= p.total;
     if (!finished && t - last < intervalMs) return;

@@ -117,7 +117,7 @@ try {
       console.log(`\n${name}: ${result.description}, ${learners} learner(s)`);
       console.log(`  plan: ${result.plan}; queries in batches of ${queryBatch}`);
       console.log(`  cost: ${(cost.flopsPerLearnExample / 1e6).toFixed(3)} MFLOP/learn example, ${(cost.flopsPerQueryExample / 1e6).toFixed(3)} MFLOP/query, state ${(cost.stateBytes / 1024).toFixed(1)} KiB, meta-params ${cost.metaParamBytes} B`);
-      console.log(`  warm-up (pipeline compilation, 2 steps + ${Math.min(queries, 16)} queries): ${warmS.toFixed(1)} s`);
+      console.log(`  warm-up (pipeline compilation, 2 steps + ${warmQueries} queries): ${warmS.toFixed(1)} s`);
       console.log(`  learn: ${steps} steps x ${learners} learners in ${learnS.toFixed(2)} s = ${learnRate.toFixed(1)} learner-steps/s, ${result.learnGflops.toFixed(3)} GFLOP/s`);
       console.log(`  query: ${queries} queries x ${learners} learners in ${queryS.toFixed(2)} s = ${queryRate.toFixed(1)} learner-queries/s, ${result.queryGflops.toFixed(3)} GFLOP/s`);
     }

@@ -5,9 +5,17 @@
 import type { ScoreRow } from './scoreboard';
 import { fmtBytes } from './scoreboard';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+
+/** A "nice" tick step for a span: 1, 2 or 5 times a power of ten, about `ticks` per span. */
+export function niceStep(span: number, ticks: number): number {
+  const raw = span / Math.max(1, ticks);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const r = raw / mag;
+  return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+}
 
 export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   const W = 760;
@@ -149,9 +157,7 @@ export function lineChartSvg(o: LineChartOptions): string {
   const x = (v: number) => m.l + (x1 === x0 ? pw / 2 : ((v - x0) / (x1 - x0)) * pw);
   const y = (v: number) => m.t + (1 - (v - y0) / (y1 - y0 || 1)) * ph;
   const tick = (lo: number, hi: number) => {
-    const raw = (hi - lo) / 6 || 1;
-    const mag = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? raw;
+    const step = niceStep(hi - lo || 6, 6); // a zero span (one generation) gets unit steps
     const out: number[] = [];
     for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) out.push(Number(v.toPrecision(12)));
     return out;

@@ -83,6 +83,6 @@ export function widenOutputs(learner: VsmlConfig, classes: number): VsmlConfig {
  * What an evaluator of the evolved learner (e.g. the OrderedMNIST benchmark) needs: the
  * meta-parameters and the learner to run them in, sized for the whole dataset (deployLearner).
  */
-export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; trainedLearner: VsmlConfig; metaParams: Float32Array; generation: number } {
-  return { learner: c.deployLearner ?? c.learner, trainedLearner: c.learner, metaParams: c.metaParams, generation: c.generation };
+export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; metaParams: Float32Array; generation: number } {
+  return { learner: c.deployLearner ?? c.learner, metaParams: c.metaParams, generation: c.generation };
 }

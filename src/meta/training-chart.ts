@@ -2,7 +2,7 @@
  * The picture of a training run: fitness (best, mean, centre) and query accuracy per generation,
  * drawn from metrics.jsonl records. Written beside the metrics by the Node trainer.
  */
-import { lineChartSvg } from '../bench/svg-chart';
+import { esc, lineChartSvg } from '../bench/svg-chart';
 import type { GenerationMetrics } from './trainer';
 
 /** Moving average over a centred window (noisy per-generation centre values). */
@@ -53,7 +53,7 @@ export function trainingChartSvg(metrics: GenerationMetrics[], title: string): s
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="664" viewBox="0 0 760 664" font-family="sans-serif" font-size="12">',
     '<rect width="760" height="664" fill="white"/>',
-    `<text x="380" y="18" text-anchor="middle" font-size="13" fill="#333">${title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</text>`,
+    `<text x="380" y="18" text-anchor="middle" font-size="13" fill="#333">${esc(title)}</text>`,
     inner(fitness, 24),
     inner(accuracy, 344),
     '</svg>',

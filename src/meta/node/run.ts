@@ -83,9 +83,10 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const checkpointPath = join(outDir, 'checkpoint.json');
   const metricsPath = join(outDir, 'metrics.jsonl');
   const chartPath = join(outDir, 'fitness.svg');
+  // Every generation's metrics of this run (earlier sessions too), for the chart: read once, then appended.
+  let history: GenerationMetrics[] = [];
   const writeChart = () => {
-    const all = readMetrics<GenerationMetrics>(metricsPath);
-    if (all.length) writeFileAtomic(chartPath, trainingChartSvg(all, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`));
+    if (history.length) writeFileAtomic(chartPath, trainingChartSvg(history, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`));
   };
   const say = (s: string) => !opts.quiet && console.error(s);
 
@@ -119,10 +120,12 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     say(`${ckpt ? `resuming at generation ${trainer.generation}` : 'starting'}; output in ${outDir}`);
     if (!ckpt) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     metrics = new MetricsLog(metricsPath, ckpt ? ckpt.generation : undefined);
+    history = readMetrics<GenerationMetrics>(metricsPath);
     const outcome = await trainLoop(trainer, {
       onGeneration: (m) => {
         last = m;
         metrics!.append(m);
+        history.push(m);
         bar.update(m);
       },
       saveCheckpoint: (c) => {
