@@ -6,33 +6,20 @@
  * bit-identical across runs with the same seeds, and report progress up to the total.
  * The full-protocol path (evaluateOrdered) runs here too, on a small class-sorted stream.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type ImageSplit, classSortedOrder, subsetSplit } from '../src/data/dataset';
-import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
-import { loadDataset } from '../src/data/load-node';
+import { describe, expect, it } from 'vitest';
+import { classSortedOrder } from '../src/data/dataset';
 import { evaluateOrdered, learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, type EpisodeMetrics, VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
-import { useGpu } from './helpers/gpu';
+import { useGpu, useMnistSubset } from './helpers/gpu';
 
 const LIMIT = 8192;
 const gpu = useGpu({ limits: { maxStorageBufferBindingSize: LIMIT, maxBufferSize: LIMIT, maxComputeWorkgroupsPerDimension: 2 } });
 const seed = (Math.random() * 2 ** 32) >>> 0;
 const TOL = 2e-3; // see vsml-parity.test.ts
 
-let train: ImageSplit;
-let test: ImageSplit;
-let gTrain: GpuImageSplit;
-let gTest: GpuImageSplit;
-
-beforeAll(async () => {
-  const ds = await loadDataset('mnist');
-  train = subsetSplit(ds.train, 60);
-  test = subsetSplit(ds.test, 30);
-  gTrain = uploadImageSplit(gpu(), train);
-  gTest = uploadImageSplit(gpu(), test);
-});
+const mnist = useMnistSubset(gpu, 60, 30);
 
 function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let scale = 0;
@@ -55,12 +42,12 @@ function setup(cfg: VsmlConfig) {
   const D = metaParamLayout(cfg).size;
   const params = new Float32Array(members * D);
   for (let m = 0; m < members; m++) params.set(initMetaParams(cfg, seed + m).map((v) => v * 2), m * D);
-  const order = classSortedOrder(train.labels);
+  const order = classSortedOrder(mnist.train.labels);
   const learnIndices = new Uint32Array(L * learnLength);
   for (let l = 0; l < L; l++) for (let t = 0; t < learnLength; t++) learnIndices[l * learnLength + t] = order[(l * 7 + t * 3) % 60];
   const queryIndices = Uint32Array.from({ length: L * queryLength }, (_, i) => (i * 11 + seed) % 30);
   const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
-  const batch: EpisodeBatch = { learnSplit: gTrain, querySplit: gTest, learnLength, queryLength, learnIndices, queryIndices, stateSeeds, projectionSeeds };
+  const batch: EpisodeBatch = { learnSplit: mnist.gTrain, querySplit: mnist.gTest, learnLength, queryLength, learnIndices, queryIndices, stateSeeds, projectionSeeds };
   return { D, params, batch };
 }
 
@@ -85,7 +72,7 @@ function checkReference(cfg: VsmlConfig, params: Float32Array, D: number, batch:
     const r = referenceEpisode(
       cfg,
       params.subarray(member * D, (member + 1) * D),
-      { learnImages: train.images, learnLabels: train.labels, queryImages: test.images, queryLabels: test.labels },
+      { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels },
       batch.learnIndices.subarray(l * learnLength, (l + 1) * learnLength),
       batch.queryIndices.subarray(l * queryLength, (l + 1) * queryLength),
       { stateSeed: batch.stateSeeds[l], projectionSeed: batch.projectionSeeds![l] },
@@ -104,7 +91,7 @@ function checkReference(cfg: VsmlConfig, params: Float32Array, D: number, batch:
 
 describe(`VSML under lowered limits (${LIMIT} B bindings, 2 workgroups per dimension; seed ${seed})`, () => {
   it('splits everything and still matches the reference; same seeds give identical bits; progress reaches the total', async () => {
-    expect(gTrain.pieces.length).toBeGreaterThan(1);
+    expect(mnist.gTrain.pieces.length).toBeGreaterThan(1);
     for (const cfg of [
       validateVsmlConfig({ projection: true, layers: [40, 10], hidden: 4, message: 2, labelFeeding: true }),
       validateVsmlConfig({ projection: true, layers: [40, 12, 10], hidden: 4, message: 2, cell: { kind: 'lstm-lowrank', rank: 3 } }),
@@ -134,12 +121,12 @@ describe(`VSML under lowered limits (${LIMIT} B bindings, 2 workgroups per dimen
     const cfg = validateVsmlConfig({ projection: true, layers: [24, 10], hidden: 4, message: 2 });
     const params = initMetaParams(cfg, seed).map((v) => v * 2);
     const progress: number[] = [];
-    const r = await evaluateOrdered(gpu(), cfg, params, { train, test }, { stateSeed: 7, projectionSeed: 9, onProgress: (d) => progress.push(d), population: { stepsPerSubmit: 16 } });
+    const r = await evaluateOrdered(gpu(), cfg, params, { train: mnist.train, test: mnist.test }, { stateSeed: 7, projectionSeed: 9, onProgress: (d) => progress.push(d), population: { stepsPerSubmit: 16 } });
     const ref = referenceEpisode(
       cfg,
       params,
-      { learnImages: train.images, learnLabels: train.labels, queryImages: test.images, queryLabels: test.labels },
-      classSortedOrder(train.labels),
+      { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels },
+      classSortedOrder(mnist.train.labels),
       Uint32Array.from({ length: 30 }, (_, i) => i),
       { stateSeed: 7, projectionSeed: 9 },
     );

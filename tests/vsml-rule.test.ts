@@ -19,17 +19,15 @@
  * Hebbian outer-product (class-sum) rule. A prediction at step t uses examples 0..t-1 (label t-1
  * arrives with example t); queries use examples 0..N-2 (the last label is never delivered).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type ImageSplit, subsetSplit } from '../src/data/dataset';
-import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
-import { loadDataset } from '../src/data/load-node';
+import { describe, expect, it } from 'vitest';
+import type { ImageSplit } from '../src/data/dataset';
 import { PhiloxStream } from '../src/kernels/philox';
 import { projectInput } from '../src/kernels/vsml-input';
 import { classStream, sampleClasses } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
 import { metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
-import { useGpu } from './helpers/gpu';
+import { useGpu, useMnistSubset } from './helpers/gpu';
 
 const gpu = useGpu();
 const seed = (Math.random() * 2 ** 32) >>> 0;
@@ -72,18 +70,7 @@ function ruleParams(): Float32Array {
   return p;
 }
 
-let train: ImageSplit;
-let test: ImageSplit;
-let gTrain: GpuImageSplit;
-let gTest: GpuImageSplit;
-
-beforeAll(async () => {
-  const ds = await loadDataset('mnist');
-  train = subsetSplit(ds.train, 2000);
-  test = subsetSplit(ds.test, 500);
-  gTrain = uploadImageSplit(gpu(), train);
-  gTest = uploadImageSplit(gpu(), test);
-});
+const mnist = useMnistSubset(gpu, 2000, 500);
 
 const phi = (v: number) => Math.tanh(LAMBDA * Math.tanh(Math.tanh(KAPPA * v)));
 
@@ -134,8 +121,8 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     for (let l = 0; l < L; l++) {
       const classes = sampleClasses(rng, 10, nClasses);
       classesOf.push(classes);
-      learnIndices.set(classStream(train, classes, perClass, rng.int(50)), l * learnLength);
-      for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = classStream(test, [classes[q % nClasses]], 1, rng.int(40))[0];
+      learnIndices.set(classStream(mnist.train, classes, perClass, rng.int(50)), l * learnLength);
+      for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = classStream(mnist.test, [classes[q % nClasses]], 1, rng.int(40))[0];
       labelMap.set(rng.shuffle(Array.from({ length: 10 }, (_, i) => i)) as number[], l * 10);
       projectionSeeds[l] = rng.nextU32();
       stateSeeds[l] = rng.nextU32();
@@ -145,7 +132,7 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     const paramBuf = g.storage('rule params', params);
     const m = await pop.runEpisodes(
       paramBuf,
-      { learnSplit: gTrain, querySplit: gTest, learnLength, queryLength, learnIndices, queryIndices, labelMap, stateSeeds, projectionSeeds },
+      { learnSplit: mnist.gTrain, querySplit: mnist.gTest, learnLength, queryLength, learnIndices, queryIndices, labelMap, stateSeeds, projectionSeeds },
       { wantPredictions: true },
     );
     pop.destroy();
@@ -163,22 +150,22 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
       let ambiguousOnline = 0;
       for (let t = 0; t < learnLength; t++) {
         const i = learnIndices[l * learnLength + t];
-        const x = input(train, i);
+        const x = input(mnist.train, i);
         const w = clearWinner(scores(x, seen).exact);
         if (w < 0) ambiguousOnline++;
-        else if (w === shown(train.labels[i])) ruleOnline++;
-        seen.push({ x, label: shown(train.labels[i]) });
+        else if (w === shown(mnist.train.labels[i])) ruleOnline++;
+        seen.push({ x, label: shown(mnist.train.labels[i]) });
       }
       // Online: equal up to the steps where the rule itself has no clear winner (e.g. step 0).
       expect(Math.abs(m.onlineCorrect[l] - ruleOnline), `learner ${l} online correct`).toBeLessThanOrEqual(ambiguousOnline);
       const frozen = seen.slice(0, learnLength - 1);
       for (let q = 0; q < queryLength; q++) {
         const i = queryIndices[l * queryLength + q];
-        const x = input(test, i);
+        const x = input(mnist.test, i);
         const s = scores(x, frozen);
         const want = clearWinner(s.exact);
         const got = m.queryPredictions![l * queryLength + q];
-        if (got === shown(test.labels[i])) totalCorrect++;
+        if (got === shown(mnist.test.labels[i])) totalCorrect++;
         if (want >= 0) {
           expect(got, `learner ${l} query ${q}`).toBe(want);
           compared++;
@@ -207,15 +194,15 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     const params = ruleParams();
     const rng = new PhiloxStream(seed, 12);
     const classes = sampleClasses(rng, 10, 4);
-    const learn = classStream(train, classes, 5);
-    const queries = Uint32Array.from({ length: 12 }, (_, q) => classStream(test, [classes[q % 4]], 1, q)[0]);
-    const r = referenceEpisode(cfg, params, { learnImages: train.images, learnLabels: train.labels, queryImages: test.images, queryLabels: test.labels }, learn, queries, {
+    const learn = classStream(mnist.train, classes, 5);
+    const queries = Uint32Array.from({ length: 12 }, (_, q) => classStream(mnist.test, [classes[q % 4]], 1, q)[0]);
+    const r = referenceEpisode(cfg, params, { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels }, learn, queries, {
       stateSeed: 1,
       projectionSeed: 2,
     });
-    const seen = [...learn.slice(0, learn.length - 1)].map((i) => ({ x: projectInput(train.images, i * 784, 784, A, 2, new Float32Array(A)), label: train.labels[i] }));
+    const seen = [...learn.slice(0, learn.length - 1)].map((i) => ({ x: projectInput(mnist.train.images, i * 784, 784, A, 2, new Float32Array(A)), label: mnist.train.labels[i] }));
     queries.forEach((i, q) => {
-      const want = clearWinner(scores(projectInput(test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact);
+      const want = clearWinner(scores(projectInput(mnist.test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact);
       if (want >= 0) expect(r.queryPredictions[q]).toBe(want);
     });
   });

@@ -2,6 +2,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import { acquireGpu, type AcquireOptions } from '../../src/gpu/acquire';
 import type { GpuContext } from '../../src/gpu/context';
+import { type ImageSplit, subsetSplit } from '../../src/data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset';
+import { loadDataset } from '../../src/data/load-node';
 
 /** Call at the top level of a test file; use the returned getter inside tests. */
 export function useGpu(opts: AcquireOptions = {}): () => GpuContext {
@@ -31,4 +34,25 @@ export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>, flo
     if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
   }
   return worst;
+}
+
+/** The first `trainCount` / `testCount` MNIST examples, as CPU splits and uploaded to the file's GPU (filled in beforeAll). */
+export interface MnistSubset {
+  train: ImageSplit;
+  test: ImageSplit;
+  gTrain: GpuImageSplit;
+  gTest: GpuImageSplit;
+}
+
+/** Call at the top level after useGpu; read the fields inside tests. */
+export function useMnistSubset(gpu: () => GpuContext, trainCount: number, testCount: number): MnistSubset {
+  const d = {} as MnistSubset;
+  beforeAll(async () => {
+    const ds = await loadDataset('mnist');
+    d.train = subsetSplit(ds.train, trainCount);
+    d.test = subsetSplit(ds.test, testCount);
+    d.gTrain = uploadImageSplit(gpu(), d.train);
+    d.gTest = uploadImageSplit(gpu(), d.test);
+  });
+  return d;
 }
