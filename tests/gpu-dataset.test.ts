@@ -3,13 +3,18 @@ import { describe, expect, it } from 'vitest';
 import type { ImageSplit } from '../src/data/dataset';
 import { maxBindingBytes, uploadImageSplit } from '../src/data/gpu-dataset';
 import { GpuLimitError } from '../src/gpu/errors';
+import { PhiloxStream } from '../src/kernels/philox';
 import { useGpu } from './helpers/gpu';
+import { testSeed } from './helpers/seed';
 
 const gpu = useGpu({ limits: { maxStorageBufferBindingSize: 4096 } });
 
+const seed = testSeed(0x5eed000b); // fixed (VSML_TEST_SEED overrides); printed in the describe name
+const rng = new PhiloxStream(seed, 0);
+
 function randomSplit(count: number, rows: number, cols: number): ImageSplit {
-  const images = Uint8Array.from({ length: count * rows * cols }, () => (Math.random() * 256) | 0);
-  const labels = Uint8Array.from({ length: count }, () => (Math.random() * 10) | 0);
+  const images = Uint8Array.from({ length: count * rows * cols }, () => rng.int(256));
+  const labels = Uint8Array.from({ length: count }, () => rng.int(10));
   return { name: 'random', count, rows, cols, images, labels, numClasses: 10 };
 }
 
@@ -33,7 +38,7 @@ async function readBack(split: ImageSplit, maxPieceBytes?: number) {
   return { images, labels, pieces: gs.pieces.length, wordsPerImage: gs.wordsPerImage, total: next };
 }
 
-describe('uploadImageSplit', () => {
+describe(`uploadImageSplit (seed ${seed})`, () => {
   it('splits into pieces within the (lowered) binding limit and reads back every byte', async () => {
     const s = randomSplit(50, 28, 28);
     const r = await readBack(s);

@@ -18,6 +18,22 @@
  * For small k, l, m this is score_b ~ sum_a x_a S_ab with S_ab = sum_{s: y_s = b} x_s,a: the
  * Hebbian outer-product (class-sum) rule. A prediction at step t uses examples 0..t-1 (label t-1
  * arrives with example t); queries use examples 0..N-2 (the last label is never delivered).
+ *
+ * What the construction guarantees, and what the test asserts exactly: the learner computes the
+ * scores above up to the switch leaks (sigmoid(+-20) is 2e-9 from 0 or 1, so each gate leaks at
+ * most 2e-9 per step: < 1e-7 over 30 steps) and f32 rounding (relative 1e-6 on sums of 32 terms of
+ * magnitude <= 1). So wherever the rule's best score beats the second by more than 1e-3 relative
+ * ("clear winner"), the learner's prediction IS the rule's, online and on queries; and therefore
+ * the learner's number of correct answers equals the rule's up to the answers without a clear
+ * winner. These hold for every seed.
+ *
+ * What the construction does not guarantee: how well the class-sum rule does on MNIST (the data),
+ * how often it has a clear winner, and how closely it follows its linearisation. Those are
+ * asserted at this file's fixed seed (so the suite is deterministic), with thresholds that held
+ * for every one of 2,000 seeds in a one-off run of the CPU side of this test (seed k * 2654435761,
+ * k < 2000): clear winners on 95.6-100% of queries (bound 90%), agreement with the linear rule
+ * 85.2-100% (bound 85%), rule accuracy 27.8-78.9%, median 48.9% (bound: above chance, 1/5). An
+ * earlier version asserted accuracy > 0.3, a data property that 8 of those 2,000 seeds miss.
  */
 import { describe, expect, it } from 'vitest';
 import type { ImageSplit } from '../src/data/dataset';
@@ -28,9 +44,10 @@ import { VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
 import { metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
+import { testSeed } from './helpers/seed';
 
 const gpu = useGpu();
-const seed = (Math.random() * 2 ** 32) >>> 0;
+const seed = testSeed(0x5eed0004); // fixed (VSML_TEST_SEED overrides); printed in the describe name
 const KAPPA = 0.5;
 const LAMBDA = 0.2;
 const MU = 0.5;
@@ -142,6 +159,7 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     let linearAgree = 0;
     let linearCompared = 0;
     let totalCorrect = 0;
+    let ruleCorrect = 0;
     for (let l = 0; l < L; l++) {
       const input = (split: ImageSplit, i: number) => projectInput(split.images, i * 784, 784, A, projectionSeeds[l], new Float32Array(A));
       const shown = (y: number) => labelMap[l * 10 + y];
@@ -159,13 +177,18 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
       // Online: equal up to the steps where the rule itself has no clear winner (e.g. step 0).
       expect(Math.abs(m.onlineCorrect[l] - ruleOnline), `learner ${l} online correct`).toBeLessThanOrEqual(ambiguousOnline);
       const frozen = seen.slice(0, learnLength - 1);
+      let learnerCorrect = 0;
+      let learnerRuleCorrect = 0;
+      let ambiguousQueries = 0;
       for (let q = 0; q < queryLength; q++) {
         const i = queryIndices[l * queryLength + q];
         const x = input(mnist.test, i);
         const s = scores(x, frozen);
         const want = clearWinner(s.exact);
         const got = m.queryPredictions![l * queryLength + q];
-        if (got === shown(mnist.test.labels[i])) totalCorrect++;
+        if (got === shown(mnist.test.labels[i])) learnerCorrect++;
+        if (want < 0) ambiguousQueries++;
+        else if (want === shown(mnist.test.labels[i])) learnerRuleCorrect++;
         if (want >= 0) {
           expect(got, `learner ${l} query ${q}`).toBe(want);
           compared++;
@@ -176,16 +199,21 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
           if (lw === want) linearAgree++;
         }
       }
+      // Guaranteed: the learner's query score is the rule's, up to the queries without a clear winner.
+      expect(Math.abs(learnerCorrect - learnerRuleCorrect), `learner ${l} query correct`).toBeLessThanOrEqual(ambiguousQueries);
+      totalCorrect += learnerCorrect;
+      ruleCorrect += learnerRuleCorrect;
     }
-    // Nearly every query has a clear winner; the learner agrees with the linear Hebbian rule on
-    // most of them (they differ only through the small tanh curvatures), and clearly beats chance
-    // (1/5; measured 44-60% over seeds).
+    // Data properties at this seed (see the file comment for their range over 2,000 seeds): nearly
+    // every query has a clear winner (so the checks above are not vacuous), the rule agrees with
+    // its linearisation on most of them (they differ only through the small tanh curvatures), and
+    // the rule, hence the learner, beats chance (1/5).
     expect(compared).toBeGreaterThan(0.9 * L * queryLength);
     expect(linearAgree / linearCompared).toBeGreaterThan(0.85);
-    expect(totalCorrect / (L * queryLength)).toBeGreaterThan(0.3);
+    expect(ruleCorrect / (L * queryLength)).toBeGreaterThan(1 / nClasses);
     console.log(
-      `rule test: ${compared}/${L * queryLength} queries compared, linear-rule agreement ${linearAgree}/${linearCompared}, ` +
-        `query accuracy ${((100 * totalCorrect) / (L * queryLength)).toFixed(1)}% (chance 20%)`,
+      `rule test (seed ${seed}): ${compared}/${L * queryLength} queries compared, linear-rule agreement ${linearAgree}/${linearCompared}, ` +
+        `query accuracy ${((100 * totalCorrect) / (L * queryLength)).toFixed(1)}% (rule ${((100 * ruleCorrect) / (L * queryLength)).toFixed(1)}%, chance 20%)`,
     );
   });
 
