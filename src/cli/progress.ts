@@ -17,6 +17,15 @@ export function formatRate(x: number): string {
   return x.toFixed(0);
 }
 
+/**
+ * A status provider appended to every progress line and redrawn every second while set (the
+ * distributed coordinator shows workers alive and slices outstanding with it).
+ */
+let statusProvider: (() => string) | undefined;
+export function setProgressStatus(fn: (() => string) | undefined): void {
+  statusProvider = fn;
+}
+
 const f3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '  nan' : x.toFixed(3));
 
 export interface ProgressOptions {
@@ -35,10 +44,35 @@ export class ProgressBar {
   private readonly started = performance.now();
   private lastLog = 0;
   private drawn = false;
+  private lastText = '';
+  private lastStatus = '';
+  private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
     this.tty = Boolean(this.stream.isTTY);
+    if (statusProvider && !opts.quiet) {
+      this.timer = setInterval(() => this.refresh(), 1000);
+      this.timer.unref?.();
+    }
+  }
+
+  private status(): string {
+    return statusProvider ? ` | ${statusProvider()}` : '';
+  }
+
+  /** Redraw the last line with a fresh status (TTY), or log the status when it changed (at most every logEveryMs). */
+  private refresh(): void {
+    if (!statusProvider) return;
+    const status = this.status();
+    if (this.tty) {
+      this.stream.write(`\r\x1b[2K${this.lastText || `gen ${this.opts.startGeneration}/${this.opts.total}`}${status}`);
+      this.drawn = true;
+    } else if (status !== this.lastStatus && performance.now() - this.lastLog >= (this.opts.logEveryMs ?? 10_000)) {
+      this.stream.write(`status:${status.slice(2)}\n`);
+      this.lastLog = performance.now();
+      this.lastStatus = status;
+    }
   }
 
   line(m: GenerationMetrics): string {
@@ -60,7 +94,8 @@ export class ProgressBar {
 
   update(m: GenerationMetrics): void {
     if (this.opts.quiet) return;
-    const text = this.line(m);
+    this.lastText = this.line(m);
+    const text = this.lastText + this.status();
     if (this.tty) {
       this.stream.write(`\r\x1b[2K${text}`);
       this.drawn = true;
@@ -82,6 +117,8 @@ export class ProgressBar {
   }
 
   end(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     if (this.tty && this.drawn) this.stream.write('\n');
     this.drawn = false;
   }

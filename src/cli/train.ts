@@ -31,7 +31,10 @@ Options:
   -h, --help               this text
 
 Ctrl-C stops after the current generation and writes a checkpoint; a second Ctrl-C exits at once.
-The config schema (fields, ranges, defaults) is src/meta/train-config.ts; docs/outer-loop.md explains it.`;
+The config schema (fields, ranges, defaults) is src/meta/train-config.ts; docs/outer-loop.md explains it.
+
+Several machines: --redis URL --role coordinator|worker (npm run train -- --role worker --help;
+docs/distributed.md).`;
 
 export interface ParsedArgs {
   config?: TrainConfig;
@@ -173,6 +176,8 @@ export function parseTrainArgs(argv: string[]): ParsedArgs {
 
 /** The `npm run train` / `npm start` job; returns the exit code. */
 export async function trainMain(argv: string[]): Promise<number> {
+  // Distributed roles (coordinator / worker over Redis) have their own options: src/cli/train-distributed.ts.
+  if (argv.some((a) => /^--(redis|role)(=|$)/.test(a))) return (await import('./train-distributed')).distributedMain(argv, parseTrainArgs);
   let args: ParsedArgs;
   try {
     args = parseTrainArgs(argv);
