@@ -220,6 +220,8 @@ export class DistributedEvaluator implements Evaluator {
     if (foreign) {
       // Stale jobs of an earlier generation, or junk: workers would drop them; spare them the trip.
       for (const raw of queued) if (!(raw.length <= MAX_BYTES.job && sliceOf(raw))) await cmd.lrem(keys.jobs, 1, raw);
+      this.status.dropped += foreign;
+      this.log(`coordinator: removed ${foreign} stale or malformed job(s) from the queue`);
     }
     // 2. In progress, per worker; dead workers' lists are taken back.
     const ids = await cmd.smembers(keys.workers);
