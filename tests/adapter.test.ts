@@ -38,7 +38,7 @@ describe('adapter selection policy', () => {
 
 /** Runs the adapter report in a fresh process (Dawn reads VK_ICD_FILENAMES once per instance). */
 function report(env: Record<string, string | undefined>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/adapter-report.ts'], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/node/register-raw.mjs', 'src/cli/adapter-report.ts'], {
     env: { ...process.env, VK_ICD_FILENAMES: undefined, ...env },
     encoding: 'utf8',
     timeout: 60_000,

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../src/app/vite-server';
 import { decodeCheckpoint } from '../src/meta/checkpoint';
 import { layerConfig, presetConfig, validateTrainConfig, type TrainConfig } from '../src/meta/train-config';
 import { decodeBase64url, decodeShare, encodeBase64url } from '../src/share';
-import { useBrowser } from './browser/fixture';
+import { useBrowser, WAIT_MS } from './browser/fixture';
 import type { ReplayResult } from '../demos/src/replay-protocol';
 import type { ShareResult } from '../demos/src/protocol';
 
@@ -64,7 +64,7 @@ async function setConfig(page: Page, c: TrainConfig): Promise<void> {
 const phase = (page: Page) => page.evaluate(() => document.body.dataset.phase);
 const gens = (page: Page) => page.evaluate(() => Number(document.body.dataset.generations ?? 0));
 
-async function waitPhase(page: Page, want: string, timeout = 90_000): Promise<void> {
+async function waitPhase(page: Page, want: string, timeout = WAIT_MS): Promise<void> {
   await page.waitForFunction((w) => document.body.dataset.phase === w, { timeout, polling: 50 }, want);
 }
 
@@ -104,7 +104,7 @@ describe('train page', () => {
     try {
       await setConfig(page, tiny({ generations: 2 }));
       await page.click('#start');
-      await page.waitForFunction(() => document.body.dataset.phase === 'running', { timeout: 10_000, polling: 20 });
+      await page.waitForFunction(() => document.body.dataset.phase === 'running', { timeout: WAIT_MS, polling: 20 });
       await waitPhase(page, 'idle');
       expect(await gens(page)).toBe(2);
       // Fitness: best + mean (+ centre) for 2 generations; throughput: 2 points; probe bars filled.
@@ -133,16 +133,16 @@ describe('train page', () => {
       await setConfig(page, tiny({ generations: 200 }));
       await page.$eval('#probe-every', (e) => ((e as HTMLInputElement).value = '0'));
       await page.click('#start');
-      await page.waitForFunction(() => Number(document.body.dataset.generations ?? 0) >= 1, { timeout: 60_000, polling: 20 });
+      await page.waitForFunction(() => Number(document.body.dataset.generations ?? 0) >= 1, { timeout: WAIT_MS, polling: 20 });
       await page.click('#pause');
-      await waitPhase(page, 'paused', 30_000);
+      await waitPhase(page, 'paused');
       const held = await gens(page);
       await new Promise((r) => setTimeout(r, 800));
       expect(await gens(page)).toBe(held);
       await page.click('#resume');
-      await page.waitForFunction((h) => Number(document.body.dataset.generations ?? 0) > h, { timeout: 30_000, polling: 20 }, held);
+      await page.waitForFunction((h) => Number(document.body.dataset.generations ?? 0) > h, { timeout: WAIT_MS, polling: 20 }, held);
       await page.click('#stop');
-      await waitPhase(page, 'idle', 30_000);
+      await waitPhase(page, 'idle');
       const n = await gens(page);
       expect(n).toBeGreaterThan(held);
       expect(n).toBeLessThan(200);
@@ -164,7 +164,7 @@ describe('train page', () => {
       writeFileSync(file, shared.checkpoint);
       const input = await page.$('#load');
       await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
-      await page.waitForFunction(() => /checkpoint loaded \(generation 2\)/.test(document.getElementById('status')?.textContent ?? ''), { timeout: 10_000 });
+      await page.waitForFunction(() => /checkpoint loaded \(generation 2\)/.test(document.getElementById('status')?.textContent ?? ''), { timeout: WAIT_MS });
       // Download it again: same learner.
       const dir = join(tmp, 'downloads');
       mkdirSync(dir, { recursive: true });
@@ -195,7 +195,7 @@ describe('train page', () => {
         }),
     });
     try {
-      await page.waitForFunction(() => document.body.dataset.phase === 'no-gpu', { timeout: 10_000 });
+      await page.waitForFunction(() => document.body.dataset.phase === 'no-gpu', { timeout: WAIT_MS });
       const msg = await page.$eval('#nogpu', (e) => (e.classList.contains('hidden') ? '' : (e.textContent ?? '')));
       expect(msg).toMatch(/does not expose WebGPU/);
       expect(msg).toMatch(/Chrome or Edge/);
@@ -210,7 +210,7 @@ describe('train page', () => {
 describe('replay page', () => {
   async function replay(url: string): Promise<{ page: Page; errors: string[] }> {
     const { page, log } = await openPage(env().chromium.browser, url);
-    await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: 90_000, polling: 50 });
+    await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS, polling: 50 });
     return { page, errors: log.errors };
   }
 
@@ -304,7 +304,7 @@ describe('replay page', () => {
     try {
       for (const [frag, code] of cases) {
         await page.goto(`${env().url}replay.html${frag ? `#${frag}` : ''}`, { waitUntil: 'load' });
-        await page.waitForFunction(() => document.body.dataset.state === 'error', { timeout: 20_000, polling: 20 });
+        await page.waitForFunction(() => document.body.dataset.state === 'error', { timeout: WAIT_MS, polling: 20 });
         expect(await page.evaluate(() => document.body.dataset.errorCode), frag.slice(0, 20)).toBe(code);
         const msg = await page.$eval('#message', (e) => e.textContent ?? '');
         expect(msg.length).toBeGreaterThan(20);

@@ -12,6 +12,7 @@ import { launchChromium, openPage, type LaunchedBrowser } from '../src/app/chrom
 import { REPO_ROOT, type TestServer, withTimeout } from '../src/app/vite-server';
 import { mnistDir } from '../src/data/load-node';
 import { presetConfig } from '../src/meta/train-config';
+import { WAIT_MS } from './browser/fixture';
 import { serveStatic } from './browser/static-server';
 
 const out = mkdtempSync(join(tmpdir(), 'vsml-build-test-'));
@@ -21,12 +22,12 @@ let chromium: LaunchedBrowser | undefined;
 beforeAll(async () => {
   await withTimeout(
     build({ configFile: join(REPO_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } }),
-    60_000,
+    WAIT_MS,
     'vite build',
   );
   server = await serveStatic(out, '/hosted/deep/');
   chromium = await launchChromium();
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await chromium?.close();
@@ -63,7 +64,7 @@ describe('the built site', () => {
       const { url } = await page.evaluate(() => (window as unknown as App).vsmlApp.share(8));
       expect(url.startsWith(`${server!.url}replay.html#s=`)).toBe(true);
       await page.goto(url.replace('replay.html#', 'replay.html?learn=5&test=5#'), { waitUntil: 'load' });
-      await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: 60_000 });
+      await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
       expect(log.errors).toEqual([]);
     } finally {

@@ -23,10 +23,10 @@ interface Ran {
   stderr: string;
 }
 
-/** Run a CLI script with tsx, killed (and failed) after `timeoutMs`. */
-function runCli(script: string, args: string[], timeoutMs = 90_000): Promise<Ran> {
+/** Run a CLI script with tsx, killed (and failed) after `timeoutMs` (a hang guard just under Vitest's 180 s test timeout, not a speed check). */
+function runCli(script: string, args: string[], timeoutMs = 170_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['--import', './src/node/register-raw.mjs', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { normal4, philox4x32, uniform4 } from '../src/kernels/philox';
 import { openPage } from '../src/app/chromium';
-import { useBrowser } from './browser/fixture';
+import { useBrowser, WAIT_MS } from './browser/fixture';
 import { testSeed } from './helpers/seed';
 
 const env = useBrowser();
@@ -50,7 +50,7 @@ describe(`WebGPU kernels in headless Chromium (seed ${seed})`, () => {
   it('loads the kernel-check page and reports its adapter', async () => {
     const { page, log } = await openPage(env().chromium.browser, `${env().url}kernel-check.html`);
     try {
-      await page.waitForFunction(() => document.body.dataset.state !== undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => document.body.dataset.state !== undefined, { timeout: WAIT_MS });
       const text = await page.$eval('#out', (e) => e.textContent ?? '');
       const state = await page.evaluate(() => document.body.dataset.state);
       console.log(`[browser-kernel] ${text.split('\n')[0]}`);
@@ -66,7 +66,7 @@ describe(`WebGPU kernels in headless Chromium (seed ${seed})`, () => {
     it(`rngFill in the ${scope === 'main' ? 'page' : 'dedicated worker'}: u32, uniform and normal words equal TypeScript's`, async () => {
       const { page, log } = await openPage(env().chromium.browser, `${env().url}kernel-check.html`);
       try {
-        await page.waitForFunction(() => typeof window.kernelCheck === 'object', { timeout: 30_000 });
+        await page.waitForFunction(() => typeof window.kernelCheck === 'object', { timeout: WAIT_MS });
         for (const kind of ['u32', 'uniform', 'normal'] as const) {
           const r = (await page.evaluate(
             (s, args) => window.kernelCheck[s](args),

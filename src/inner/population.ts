@@ -9,29 +9,25 @@
  * `queryLength` queries from the frozen state. Many steps are encoded per submission and nothing
  * is read back before the end; learners are split into groups, states into slabs and datasets
  * into pieces so that no binding, buffer or dispatch exceeds the context's (possibly lowered)
- * limits. Semantics, layouts and kernels: docs/vsml.md.
+ * limits. Layouts: src/inner/plan.ts; kernels: docs/kernels.md.
+ *
+ * Where things live: planning (tiles, groups, submission sizes) in ./population-plan.ts and
+ * ./plan.ts, buffers in ./population-buffers.ts, the dispatches of one step in
+ * ./population-step.ts; this file holds the class, the episode's step loop and the readbacks.
  */
 import type { GpuImageSplit } from '../data/gpu-dataset';
-import { maxBindingBytes } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
-import { GpuLimitError } from '../gpu/errors';
-import { type CellMode, cellKernelSource, cellParams } from '../kernels/vsml-cell';
-import { HEADS_WORKGROUP, headsKernelSource, headsParams, headsThreads } from '../kernels/vsml-heads';
-import { INIT_SOURCE, INIT_WORKGROUP, initParams } from '../kernels/vsml-init';
-import { INPUT_WORKGROUP, inputKernelSource, inputParams } from '../kernels/vsml-input';
-import { ADVANCE_SOURCE, CTRL_WORDS, METRIC, METRIC_WORDS, READOUT_WORKGROUP, readoutKernelSource, readoutParams } from '../kernels/vsml-readout';
-import { PACK_WORKGROUP, packKernelSource, packParams } from '../kernels/vsml-pack';
-import { TERMS_WORKGROUP, termsKernelSource, termsParams } from '../kernels/vsml-terms';
-import { type VsmlCost, vsmlCost } from './cost-model';
-import { type CellKernelOptions, type PopulationPlan, type WeightSource, packedLayout, planPopulation, stateVec4Index } from './plan';
-import { type VsmlConfig, describeVsmlConfig, metaParamLayout, numClasses, validateVsmlConfig } from './vsml-config';
+import { encodeDispatch } from '../kernels/program';
+import type { CellMode } from '../kernels/vsml-cell';
+import { METRIC, METRIC_WORDS } from '../kernels/vsml-readout';
+import type { VsmlCost } from './cost-model';
+import { type PopulationPlan, packedLayout, stateVec4Index } from './plan';
+import { BufferPool, type Group, allocateGroup } from './population-buffers';
+import { type PopulationOptions, type PopulationShape, type RunPlan, planRun } from './population-plan';
+import { type StepContext, buildStep, encodeInit } from './population-step';
+import { type VsmlConfig, describeVsmlConfig, numClasses, validateVsmlConfig } from './vsml-config';
 
-export interface PopulationShape {
-  members: number;
-  tasksPerMember: number;
-  learnLength: number;
-  queryLength: number;
-}
+export type { PopulationOptions, PopulationShape } from './population-plan';
 
 export interface EpisodeBatch {
   learnSplit: GpuImageSplit;
@@ -69,67 +65,6 @@ export interface RunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface PopulationOptions {
-  /** Queries per learner answered by one query step (default 16; lowered to fit limits). */
-  queryBatch?: number;
-  /** Learning steps per submission; default from the cost model (see submitSeconds). */
-  stepsPerSubmit?: number;
-  /** Target seconds of GPU work per submission (browsers kill long ones). Default 0.25. */
-  submitSeconds?: number;
-  /** Throughput assumed when sizing submissions. Default 3e9 on a fallback adapter, 3e11 otherwise. */
-  assumedFlopsPerSecond?: number;
-  /** Submissions queued ahead before waiting for the oldest (default 2). */
-  maxInFlight?: number;
-  /** Tests: fill every internal buffer with a NaN pattern at creation, so reads of unwritten data show. */
-  poison?: boolean;
-  /** Where cell kernels read the recurrent matrices (default 'auto': private on software adapters, else workgroup). */
-  weights?: 'auto' | WeightSource;
-}
-
-const POISON_WORD = 0x7fc0dead;
-const MAX_STEPS_PER_SUBMIT = 1024;
-
-interface Slab {
-  buffer: GPUBuffer;
-  unitBase: number;
-  unitCount: number;
-}
-
-interface LayerBuffers {
-  slabs: Slab[];
-  /** [Lg][E][partRows][B][H] partial sums over a (forward). */
-  partB: GPUBuffer;
-  /** [Lg][bTiles][A][H] partial sums over b (backward; layers > 0). */
-  partA: GPUBuffer | null;
-  /** [Lg][E][B][M] forward messages out. */
-  fwdOut: GPUBuffer;
-  /** [Lg][B][M] incoming backward messages (last layer: the feedback). */
-  bwdIn: GPUBuffer;
-  /** CPU path: backward terms [Lg][B][row quads] vec4 (src/kernels/vsml-terms.ts). */
-  gb: GPUBuffer | null;
-}
-
-interface Group {
-  first: number;
-  count: number;
-  ctrl: GPUBuffer;
-  indices: GPUBuffer;
-  labelMap: GPUBuffer;
-  stateSeeds: GPUBuffer;
-  projSeeds: GPUBuffer;
-  x: GPUBuffer;
-  labels: GPUBuffer;
-  /** Packed weights of the group's members (src/kernels/vsml-pack.ts). */
-  packed: GPUBuffer;
-  metrics: GPUBuffer;
-  predictions: GPUBuffer;
-  layers: LayerBuffers[];
-  /** Member range whose meta-parameters the group reads. */
-  members: [number, number];
-}
-
-type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
-
 export class VsmlPopulation {
   readonly learners: number;
   readonly plan: PopulationPlan;
@@ -138,8 +73,9 @@ export class VsmlPopulation {
   readonly paramsPerMember: number;
   readonly stepsPerSubmit: number;
   readonly queryStepsPerSubmit: number;
+  private readonly run: RunPlan;
+  private readonly pool: BufferPool;
   private readonly groups: Group[] = [];
-  private readonly owned: GPUBuffer[] = [];
   private destroyed = false;
 
   private constructor(
@@ -148,39 +84,15 @@ export class VsmlPopulation {
     readonly shape: PopulationShape,
     private readonly opts: PopulationOptions,
   ) {
-    for (const k of ['members', 'tasksPerMember'] as const) {
-      if (!Number.isInteger(shape[k]) || shape[k] < 1) throw new Error(`population shape: ${k} must be a positive integer, got ${shape[k]}`);
-    }
-    for (const k of ['learnLength', 'queryLength'] as const) {
-      if (!Number.isInteger(shape[k]) || shape[k] < 0) throw new Error(`population shape: ${k} must be a non-negative integer, got ${shape[k]}`);
-    }
-    this.learners = shape.members * shape.tasksPerMember;
-    this.cost = vsmlCost(config);
-    this.paramsPerMember = metaParamLayout(config).size;
-    const rate = opts.assumedFlopsPerSecond ?? (gpu.report.isFallback ? 3e9 : 3e11);
-    const budget = (opts.submitSeconds ?? 0.25) * rate;
-    const E0 = Math.max(1, opts.queryBatch ?? 16);
-    const autoSteps = Math.floor(budget / (this.learners * this.cost.flopsPerLearnExample));
-    const S = Math.max(1, Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)));
-    const soft = gpu.report.isFallback;
-    const cell: CellKernelOptions = {
-      weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
-    };
-    this.plan = planPopulation(
-      config,
-      this.learners,
-      {
-        maxBinding: maxBindingBytes(gpu),
-        maxSharedBytes: gpu.limits.maxComputeWorkgroupStorageSize,
-        maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
-      },
-      { queryBatch: Math.min(E0, Math.max(1, shape.queryLength)), stepsPerSubmit: Math.max(S, E0), queryLength: shape.queryLength, cell },
-    );
-    const E = this.plan.queryBatch;
-    const autoQuery = Math.floor(budget / (this.learners * E * this.cost.flopsPerQueryExample));
-    this.stepsPerSubmit = S;
-    this.queryStepsPerSubmit = Math.max(1, Math.min(autoQuery, Math.floor(Math.max(S, E0) / E), MAX_STEPS_PER_SUBMIT));
-    for (const g of this.plan.groups) this.groups.push(this.allocateGroup(g.first, g.count, g.slabs));
+    this.run = planRun(gpu, config, shape, opts);
+    this.learners = this.run.learners;
+    this.plan = this.run.plan;
+    this.cost = this.run.cost;
+    this.paramsPerMember = this.run.paramsPerMember;
+    this.stepsPerSubmit = this.run.stepsPerSubmit;
+    this.queryStepsPerSubmit = this.run.queryStepsPerSubmit;
+    this.pool = new BufferPool(gpu, !!opts.poison);
+    for (const g of this.plan.groups) this.groups.push(allocateGroup(this.pool, config, this.run, shape, g.first, g.count, g.slabs));
   }
 
   static create(gpu: GpuContext, config: VsmlConfig, shape: PopulationShape, opts: PopulationOptions = {}): VsmlPopulation {
@@ -196,201 +108,8 @@ export class VsmlPopulation {
     );
   }
 
-  private buffer(label: string, bytes: number): GPUBuffer {
-    const b = this.gpu.storage(label, Math.max(16, bytes));
-    this.owned.push(b);
-    if (this.opts.poison) this.gpu.upload(b, new Uint32Array(b.size / 4).fill(POISON_WORD));
-    return b;
-  }
-
-  private uniform(label: string, data: Uint32Array): GPUBuffer {
-    const b = this.gpu.uniform(label, data);
-    this.owned.push(b);
-    return b;
-  }
-
-  private allocateGroup(first: number, count: number, slabs: [number, number][][]): Group {
-    const c = this.config;
-    const E = this.plan.queryBatch;
-    const H = c.hidden;
-    const M = c.message;
-    const C = numClasses(c);
-    const T = this.shape.tasksPerMember;
-    const name = `vsml g${first}`;
-    const layers: LayerBuffers[] = this.plan.layers.map((lp, k) => ({
-      slabs: slabs[k].map(([unitBase, unitCount]) => ({
-        buffer: this.buffer(`${name} L${k} state [${unitBase}, +${unitCount})`, unitCount * lp.unitVec4s * 16),
-        unitBase,
-        unitCount,
-      })),
-      partB: this.buffer(`${name} L${k} partB`, count * E * lp.partRows * lp.B * H * 4),
-      partA: lp.isInput ? null : this.buffer(`${name} L${k} partA`, count * lp.bTiles * lp.A * H * 4),
-      fwdOut: this.buffer(`${name} L${k} fwdOut`, count * E * lp.B * M * 4),
-      bwdIn: this.buffer(`${name} L${k} bwdIn`, count * lp.B * M * 4),
-      gb: lp.weights === 'private' ? this.buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16) : null,
-    }));
-    const idxWords = Math.max(this.stepsPerSubmit, this.queryStepsPerSubmit * E);
-    const members: [number, number] = [Math.floor(first / T), Math.floor((first + count - 1) / T)];
-    return {
-      first,
-      count,
-      ctrl: this.buffer(`${name} ctrl`, CTRL_WORDS * 4),
-      indices: this.buffer(`${name} indices`, idxWords * count * 4),
-      labelMap: this.buffer(`${name} labelMap`, count * C * 4),
-      stateSeeds: this.buffer(`${name} stateSeeds`, count * 4),
-      projSeeds: this.buffer(`${name} projSeeds`, count * 4),
-      x: this.buffer(`${name} x`, count * E * c.layers[0] * 4),
-      labels: this.buffer(`${name} labels`, count * E * 4),
-      packed: this.buffer(`${name} packed`, (members[1] - members[0] + 1) * packedLayout(c).size * 16),
-      metrics: this.buffer(`${name} metrics`, count * METRIC_WORDS * 4),
-      predictions: this.buffer(`${name} predictions`, count * Math.max(1, this.shape.queryLength) * 4),
-      layers,
-      members,
-    };
-  }
-
-  private bind(pipeline: GPUComputePipeline, entries: Binding[], label: string): GPUBindGroup {
-    return this.gpu.device.createBindGroup({
-      label,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: entries.map((e, binding) => ({ binding, resource: 'buffer' in e ? e : { buffer: e } })),
-    });
-  }
-
-  /** The part of the meta-parameter buffer a group reads, at an offset the device accepts. */
-  private paramRange(g: Group, metaParams: GPUBuffer): { binding: Binding; shift: number } {
-    const D4 = this.paramsPerMember * 4;
-    const align = this.gpu.device.limits.minStorageBufferOffsetAlignment;
-    const offset = Math.floor((g.members[0] * D4) / align) * align;
-    const end = (g.members[1] + 1) * D4;
-    const size = end - offset;
-    if (size > maxBindingBytes(this.gpu)) throw new GpuLimitError(`meta-parameters of group ${g.first} need ${size} bytes, above the binding limit`);
-    return { binding: { buffer: metaParams, offset, size }, shift: offset / 4 };
-  }
-
-  private dispatch(pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, group: GPUBindGroup, xy: [number, number]): void {
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(xy[0], xy[1]);
-  }
-
-  /** Everything one example step of one group needs, encoded once per runEpisodes call. */
-  private buildStep(g: Group, mode: CellMode, metaParams: GPUBuffer, split: GpuImageSplit, length: number, wantPredictions: boolean) {
-    const gpu = this.gpu;
-    const c = this.config;
-    const learn = mode === 'learn';
-    const E = learn ? 1 : this.plan.queryBatch;
-    const T = this.shape.tasksPerMember;
-    const { binding: mp, shift } = this.paramRange(g, metaParams);
-    const K = this.plan.layers.length;
-    const calls: [GPUComputePipeline, GPUBindGroup, [number, number]][] = [];
-
-    // Input: one dispatch per piece of the split.
-    const inPipe = gpu.pipeline({
-      code: inputKernelSource({
-        units: c.layers[0],
-        pixels: split.pixels,
-        wordsPerImage: split.wordsPerImage,
-        projection: c.projection,
-        examples: E,
-        numClasses: numClasses(c),
-      }),
-      label: `vsml-input-${mode}`,
-    });
-    const inGrid = gpu.grid(Math.ceil((g.count * E * c.layers[0]) / INPUT_WORKGROUP));
-    split.pieces.forEach((piece, i) => {
-      const u = this.uniform(
-        'vsml input params',
-        inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, pad0: 0, pad1: 0 }),
-      );
-      const entries: Binding[] = [u, g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
-      if (c.projection) entries.push(g.projSeeds);
-      calls.push([inPipe, this.bind(inPipe, entries, 'vsml input'), inGrid]);
-    });
-
-    for (let k = 0; k < K; k++) {
-      const lp = this.plan.layers[k];
-      const lb = g.layers[k];
-      const cellPipe = gpu.pipeline({
-        code: cellKernelSource({ config: c, layer: lp, mode, examples: E }),
-        label: `vsml-cell-${mode}-L${k}`,
-      });
-      const fwdIn = k === 0 ? g.x : g.layers[k - 1].fwdOut;
-      const zeroBwd = !learn && lp.isLast ? 1 : 0;
-      if (lb.gb) {
-        const tPipe = gpu.pipeline({ code: termsKernelSource(c, lp), label: `vsml-terms-L${k}` });
-        const tGrid = gpu.grid(Math.ceil((g.count * lp.B * packedLayout(c).rowQuads) / TERMS_WORKGROUP));
-        const tu = this.uniform(
-          'vsml terms params',
-          termsParams({ learners: g.count, gridX: tGrid[0], firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd, pad0: 0, pad1: 0 }),
-        );
-        calls.push([tPipe, this.bind(tPipe, [tu, g.packed, lb.bwdIn, lb.gb], `vsml terms L${k}`), tGrid]);
-      }
-      for (const slab of lb.slabs) {
-        const grid = gpu.grid(slab.unitCount);
-        const u = this.uniform(
-          'vsml cell params',
-          cellParams({
-            unitBase: slab.unitBase,
-            unitCount: slab.unitCount,
-            gridX: grid[0],
-            firstLearner: g.first,
-            tasksPerMember: T,
-            firstMember: g.members[0],
-            zeroBwd,
-            pad: 0,
-          }),
-        );
-        const entries: Binding[] = [u, g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
-        if (learn && !lp.isInput) entries.push(lb.partA!);
-        calls.push([cellPipe, this.bind(cellPipe, entries, `vsml cell L${k}`), grid]);
-      }
-      const backward = learn && !lp.isInput;
-      const headsPipe = gpu.pipeline({ code: headsKernelSource(c, lp, E, backward), label: `vsml-heads-${mode}-L${k}` });
-      const hGrid = gpu.grid(Math.ceil(headsThreads(lp, g.count, E, backward) / HEADS_WORKGROUP));
-      const hu = this.uniform(
-        'vsml heads params',
-        headsParams({ learners: g.count, gridX: hGrid[0], firstLearner: g.first, tasksPerMember: T, paramShift: shift, pad0: 0, pad1: 0, pad2: 0 }),
-      );
-      const hEntries: Binding[] = [hu, mp, lb.partB, lb.fwdOut];
-      if (backward) hEntries.push(lb.partA!, g.layers[k - 1].bwdIn);
-      calls.push([headsPipe, this.bind(headsPipe, hEntries, `vsml heads L${k}`), hGrid]);
-    }
-
-    const roPipe = gpu.pipeline({ code: readoutKernelSource(c, mode, E, wantPredictions), label: `vsml-readout-${mode}` });
-    const roGrid = gpu.grid(Math.ceil(g.count / READOUT_WORKGROUP));
-    const ru = this.uniform('vsml readout params', readoutParams({ learners: g.count, length, gridX: roGrid[0], pad: 0 }));
-    const roEntries: Binding[] = [ru, g.ctrl, g.layers[K - 1].fwdOut, g.labels, g.metrics];
-    if (learn) roEntries.push(g.layers[K - 1].bwdIn);
-    else if (wantPredictions) roEntries.push(g.predictions);
-    calls.push([roPipe, this.bind(roPipe, roEntries, 'vsml readout'), roGrid]);
-
-    const advPipe = gpu.pipeline({ code: ADVANCE_SOURCE, label: 'vsml-advance' });
-    calls.push([advPipe, this.bind(advPipe, [g.ctrl], 'vsml advance'), [1, 1]]);
-    return calls;
-  }
-
-  private encodeInit(enc: GPUCommandEncoder, metaParams: GPUBuffer): void {
-    const gpu = this.gpu;
-    const H = this.config.hidden;
-    const pass = enc.beginComputePass({ label: 'vsml init' });
-    const packPipe = gpu.pipeline({ code: packKernelSource(this.config), label: 'vsml-pack' });
-    for (const g of this.groups) {
-      const { binding, shift } = this.paramRange(g, metaParams);
-      const members = g.members[1] - g.members[0] + 1;
-      const grid = gpu.grid(Math.ceil((members * packedLayout(this.config).size) / PACK_WORKGROUP));
-      const u = this.uniform('vsml pack params', packParams({ members, firstMember: g.members[0], paramShift: shift, gridX: grid[0] }));
-      this.dispatch(pass, packPipe, this.bind(packPipe, [u, binding, g.packed], 'vsml pack'), grid);
-      this.plan.layers.forEach((lp, k) => {
-        const pipe = gpu.pipeline({ code: INIT_SOURCE, label: 'vsml-init' });
-        for (const slab of g.layers[k].slabs) {
-          const grid = gpu.grid(Math.ceil((slab.unitCount * lp.TT) / INIT_WORKGROUP));
-          const u = this.uniform('vsml init params', initParams(lp, H, { unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0] }));
-          this.dispatch(pass, pipe, this.bind(pipe, [u, g.stateSeeds, slab.buffer], 'vsml init'), grid);
-        }
-      });
-    }
-    pass.end();
+  private get stepContext(): StepContext {
+    return { gpu: this.gpu, config: this.config, run: this.run, tasksPerMember: this.shape.tasksPerMember, pool: this.pool };
   }
 
   private validateBatch(metaParams: GPUBuffer, b: EpisodeBatch): void {
@@ -445,10 +164,11 @@ export class VsmlPopulation {
       const ps = batch.projectionSeeds ? batch.projectionSeeds.subarray(g.first, g.first + g.count) : new Uint32Array(g.count).fill(c.projectionSeed);
       gpu.upload(g.projSeeds, ps);
     }
-    const transient = this.owned.length;
+    const transient = this.pool.mark();
+    const ctx = this.stepContext;
     // Pipelines are built only for phases that run (compiling is slow on software adapters).
-    const learnSteps = batch.learnLength > 0 ? this.groups.map((g) => this.buildStep(g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false)) : [];
-    const querySteps = batch.queryLength > 0 ? this.groups.map((g) => this.buildStep(g, 'query', metaParams, batch.querySplit, batch.queryLength, want)) : [];
+    const learnSteps = batch.learnLength > 0 ? this.groups.map((g) => buildStep(ctx, g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false)) : [];
+    const querySteps = batch.queryLength > 0 ? this.groups.map((g) => buildStep(ctx, g, 'query', metaParams, batch.querySplit, batch.queryLength, want)) : [];
 
     // Initial state, zero messages and metrics.
     const enc = gpu.device.createCommandEncoder({ label: 'vsml episode init' });
@@ -456,7 +176,7 @@ export class VsmlPopulation {
       enc.clearBuffer(g.metrics);
       for (const l of g.layers) enc.clearBuffer(l.bwdIn);
     }
-    this.encodeInit(enc, metaParams);
+    encodeInit(ctx, this.groups, enc, metaParams);
     gpu.device.queue.submit([enc.finish()]);
 
     const total = batch.learnLength + batch.queryLength;
@@ -493,7 +213,7 @@ export class VsmlPopulation {
         const enc = gpu.device.createCommandEncoder({ label: `vsml ${mode} steps ${s0}+${n}` });
         const pass = enc.beginComputePass({ label: `vsml ${mode}` });
         for (let s = 0; s < n; s++) {
-          for (const calls of steps) for (const [p, bg, xy] of calls) this.dispatch(pass, p, bg, xy);
+          for (const calls of steps) for (const call of calls) encodeDispatch(pass, call);
         }
         pass.end();
         gpu.device.queue.submit([enc.finish()]);
@@ -530,7 +250,7 @@ export class VsmlPopulation {
       return m;
     } finally {
       // Per-call uniforms (bind groups reference them; the queue keeps them alive until done).
-      for (const b of this.owned.splice(transient)) b.destroy();
+      this.pool.release(transient);
     }
   }
 
@@ -599,8 +319,7 @@ export class VsmlPopulation {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const b of this.owned) b.destroy();
-    this.owned.length = 0;
+    this.pool.release();
   }
 }
 

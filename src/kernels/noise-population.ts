@@ -10,54 +10,25 @@
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
 import type { PopulationSpec } from '../meta/noise';
+import template from './noise-population.wgsl?raw';
 import { PHILOX_WGSL } from './philox';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { fillWgsl } from './wgsl';
 
 const WG = 64;
 
-const SOURCE = /* wgsl */ `${PHILOX_WGSL}
-struct Params { dim: u32, blocksPerRow: u32, members: u32, rowStride: u32, memberOffset: u32, p0: u32, p1: u32, p2: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> centres: array<f32>;
-@group(0) @binding(2) var<storage, read> dimScale: array<f32>;
-// Two vec4 per member: (parent, sign as i32 bits, k0, k1), (a, b, c, unused).
-@group(0) @binding(3) var<storage, read> rows: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+const UNIFORMS = ['dim', 'blocksPerRow', 'members', 'rowStride', 'memberOffset', 'p0', 'p1', 'p2'] as const;
 
-@compute @workgroup_size(${WG})
-fn delta(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * P.rowStride;
-  let m = idx / P.blocksPerRow;
-  if (m >= P.members) { return; }
-  let blk = idx % P.blocksPerRow;
-  let r0 = rows[2u * (P.memberOffset + m)];
-  let r1 = rows[2u * (P.memberOffset + m) + 1u];
-  let sign = bitcast<i32>(r0.y);
-  var z = vec4<f32>(0.0);
-  if (sign != 0i) {
-    z = f32(sign) * rng_normal4(vec2<u32>(r0.z, r0.w), vec4<u32>(blk, r1.x, r1.y, r1.z));
-  }
-  let base = m * P.dim;
-  for (var j = 0u; j < 4u; j++) {
-    let i = blk * 4u + j;
-    if (i < P.dim) {
-      if (sign == 0i) { out[base + i] = 0.0; } else { out[base + i] = dimScale[i] * z[j]; }
-    }
-  }
+/** The two entry points share one source: 'delta' then 'add'. */
+export function populationProgram(entryPoint: 'delta' | 'add'): Program<(typeof UNIFORMS)[number]> {
+  return cachedProgram(`noise-population/${entryPoint}`, () => ({
+    label: `noise-population-${entryPoint}`,
+    code: fillWgsl(template, { PHILOX: PHILOX_WGSL, WG }, 'noise-population'),
+    entryPoint,
+    workgroupSize: WG,
+    uniforms: UNIFORMS,
+  }));
 }
-
-@compute @workgroup_size(${WG})
-fn add(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * P.rowStride;
-  let m = idx / P.blocksPerRow;
-  if (m >= P.members) { return; }
-  let blk = idx % P.blocksPerRow;
-  let parent = rows[2u * (P.memberOffset + m)].x;
-  let base = m * P.dim;
-  for (var j = 0u; j < 4u; j++) {
-    let i = blk * 4u + j;
-    if (i < P.dim) { out[base + i] = centres[parent * P.dim + i] + out[base + i]; }
-  }
-}`;
 
 /** Most members whose parameters fit one storage binding on this device. */
 export function maxMembersPerBuffer(gpu: GpuContext, dim: number): number {
@@ -112,23 +83,21 @@ export class GpuPopulation {
       throw new GpuLimitError(`${count} members exceed one storage binding; use maxMembersPerBuffer()`);
     }
     const blocksPerRow = Math.ceil(dim / 4);
-    const [gx, gy] = gpu.grid(Math.ceil((count * blocksPerRow) / WG));
-    const params = gpu.uniform('population params', new Uint32Array([dim, blocksPerRow, count, gx * WG, offset, 0, 0, 0]));
+    const delta = populationProgram('delta');
+    const grid = threadGrid(gpu, delta, count * blocksPerRow);
+    const params = gpu.uniform(
+      'population params',
+      uniformData(delta, { dim, blocksPerRow, members: count, rowStride: grid[0] * WG, memberOffset: offset, p0: 0, p1: 0, p2: 0 }),
+    );
     const pass = enc.beginComputePass({ label: 'noise-population' });
     // Each entry point's auto layout holds only the bindings it uses.
-    const passes: [string, [number, GPUBuffer][]][] = [
-      ['delta', [[0, params], [2, this.scale], [3, this.rows], [4, out]]],
-      ['add', [[0, params], [1, this.centres], [3, this.rows], [4, out]]],
+    const passes: [Program, [number, GPUBuffer][]][] = [
+      [delta, [[0, params], [2, this.scale], [3, this.rows], [4, out]]],
+      [populationProgram('add'), [[0, params], [1, this.centres], [3, this.rows], [4, out]]],
     ];
-    for (const [entryPoint, bindings] of passes) {
-      const pipeline = gpu.pipeline({ code: SOURCE, entryPoint, label: `noise-population-${entryPoint}` });
-      pass.setPipeline(pipeline);
-      const group = gpu.device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: bindings.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
-      });
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(gx, gy);
+    for (const [program, bindings] of passes) {
+      const pipeline = pipelineOf(gpu, program);
+      encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, bindings), grid]);
     }
     pass.end();
   }

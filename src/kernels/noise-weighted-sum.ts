@@ -8,39 +8,25 @@
  */
 import type { GpuContext } from '../gpu/context';
 import type { NoiseBackend, NoiseTerm, WeightedNoiseSums } from '../meta/noise';
+import template from './noise-weighted-sum.wgsl?raw';
 import { PHILOX_WGSL } from './philox';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { fillWgsl } from './wgsl';
 
 const WG = 64;
 export const TERMS_PER_CHUNK = 32;
 
-const SOURCE = /* wgsl */ `${PHILOX_WGSL}
-struct Params { blocks: u32, terms: u32, chunks: u32, squares: u32, rowStride: u32, termsPerChunk: u32, p0: u32, p1: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-// Two vec4 per term: (k0, k1, a, b), (c, coef bits, coefSq bits, unused).
-@group(0) @binding(1) var<storage, read> terms: array<vec4<u32>>;
-// [chunk][block] partial sums, then (if squares) the same for the squared terms.
-@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+const UNIFORMS = ['blocks', 'terms', 'chunks', 'squares', 'rowStride', 'termsPerChunk', 'p0', 'p1'] as const;
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let idx = gid.x + gid.y * P.rowStride;
-  let chunk = idx / P.blocks;
-  if (chunk >= P.chunks) { return; }
-  let blk = idx % P.blocks;
-  let t0 = chunk * P.termsPerChunk;
-  let t1 = min(P.terms, t0 + P.termsPerChunk);
-  var acc = vec4<f32>(0.0);
-  var accSq = vec4<f32>(0.0);
-  for (var t = t0; t < t1; t++) {
-    let r0 = terms[2u * t];
-    let r1 = terms[2u * t + 1u];
-    let z = rng_normal4(vec2<u32>(r0.x, r0.y), vec4<u32>(blk, r0.z, r0.w, r1.x));
-    acc = acc + bitcast<f32>(r1.y) * z;
-    if (P.squares != 0u) { accSq = accSq + bitcast<f32>(r1.z) * (z * z); }
-  }
-  out[chunk * P.blocks + blk] = acc;
-  if (P.squares != 0u) { out[(P.chunks + chunk) * P.blocks + blk] = accSq; }
-}`;
+export function weightedSumProgram(): Program<(typeof UNIFORMS)[number]> {
+  return cachedProgram('noise-weighted-sum', () => ({
+    label: 'noise-weighted-sum',
+    code: fillWgsl(template, { PHILOX: PHILOX_WGSL, WG }, 'noise-weighted-sum'),
+    entryPoint: 'main',
+    workgroupSize: WG,
+    uniforms: UNIFORMS,
+  }));
+}
 
 export interface WeightedSumOptions {
   /** Fill the output with NaN before the dispatch (tests: an unwritten partial shows up as NaN). */
@@ -60,7 +46,8 @@ export async function weightedNoiseSumsGpu(
   const sumSq = squares ? new Float64Array(dim) : undefined;
   const tpc = opts.termsPerChunk ?? TERMS_PER_CHUNK;
   const blocks = Math.ceil(dim / 4);
-  const pipeline = gpu.pipeline({ code: SOURCE, label: 'noise-weighted-sum' });
+  const program = weightedSumProgram();
+  const pipeline = pipelineOf(gpu, program);
   const maxBinding = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   const outBytesPerChunk = blocks * 16 * (squares ? 2 : 1);
   const chunksPerBatch = Math.max(1, Math.min(Math.floor(maxBinding / outBytesPerChunk), Math.floor(maxBinding / (32 * tpc))));
@@ -79,13 +66,14 @@ export async function weightedNoiseSumsGpu(
     const termBuf = gpu.storage('noise terms', words);
     const outLen = chunks * outBytesPerChunk;
     const outBuf = opts.poisonOutputs ? gpu.storage('noise sums', new Float32Array(outLen / 4).fill(NaN)) : gpu.storage('noise sums', outLen);
-    const [gx, gy] = gpu.grid(Math.ceil((chunks * blocks) / WG));
-    const params = gpu.uniform('noise-sum params', new Uint32Array([blocks, batch.length, chunks, squares ? 1 : 0, gx * WG, tpc, 0, 0]));
+    const grid = threadGrid(gpu, program, chunks * blocks);
+    const params = gpu.uniform(
+      'noise-sum params',
+      uniformData(program, { blocks, terms: batch.length, chunks, squares: squares ? 1 : 0, rowStride: grid[0] * WG, termsPerChunk: tpc, p0: 0, p1: 0 }),
+    );
     const enc = gpu.device.createCommandEncoder({ label: 'noise-weighted-sum' });
     const pass = enc.beginComputePass({ label: 'noise-weighted-sum' });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, gpu.bindGroup(pipeline, [params, termBuf, outBuf]));
-    pass.dispatchWorkgroups(gx, gy);
+    encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, [params, termBuf, outBuf]), grid]);
     pass.end();
     gpu.device.queue.submit([enc.finish()]);
     const partial = await gpu.readF32(outBuf, 0, outLen / 4);

@@ -1,33 +1,28 @@
 /**
- * rng-fill kernel: writes the raw Philox words, uniforms or normals of a stream into a buffer.
- * Used by tests (GPU vs TypeScript bit-exactness) and by anything that wants a materialised stream.
+ * rng-fill kernel (rng-fill.wgsl): writes the raw Philox words, uniforms or normals of a stream
+ * into a buffer. Used by tests (GPU vs TypeScript bit-exactness) and by anything that wants a
+ * materialised stream.
  */
 import type { GpuContext } from '../gpu/context';
 import { PHILOX_WGSL } from './philox';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import template from './rng-fill.wgsl?raw';
+import { fillWgsl } from './wgsl';
 
 export type RngFillKind = 'u32' | 'uniform' | 'normal';
 
 const WG = 64;
+/** Uniform words (the WGSL struct's key is the vec2 key0, key1). */
+const UNIFORMS = ['key0', 'key1', 'blocks', 'a', 'b', 'c', 'first', 'rowStride'] as const;
 
-function source(kind: RngFillKind): string {
-  const expr =
-    kind === 'u32'
-      ? 'philox4x32(key, ctr)'
-      : kind === 'uniform'
-        ? 'bitcast<vec4<u32>>(rng_uniform4(key, ctr))'
-        : 'bitcast<vec4<u32>>(rng_normal4(key, ctr))';
-  return `${PHILOX_WGSL}
-struct Params { key: vec2<u32>, blocks: u32, a: u32, b: u32, c: u32, first: u32, rowStride: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read_write> out: array<vec4<u32>>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * P.rowStride;
-  if (i >= P.blocks) { return; }
-  let key = P.key;
-  let ctr = vec4<u32>(P.first + i, P.a, P.b, P.c);
-  out[i] = ${expr};
-}`;
+export function rngFillProgram(kind: RngFillKind): Program<(typeof UNIFORMS)[number]> {
+  return cachedProgram(`rng-fill/${kind}`, () => ({
+    label: `rng-fill-${kind}`,
+    code: fillWgsl(template, { PHILOX: PHILOX_WGSL, WG, U32: kind === 'u32', UNIFORM: kind === 'uniform' }, 'rng-fill'),
+    entryPoint: 'main',
+    workgroupSize: WG,
+    uniforms: UNIFORMS,
+  }));
 }
 
 /**
@@ -43,16 +38,15 @@ export async function rngFill(
   firstBlock = 0,
   out?: GPUBuffer,
 ): Promise<Uint32Array> {
-  const pipeline = gpu.pipeline({ code: source(kind), label: `rng-fill-${kind}` });
-  const [gx, gy] = gpu.grid(Math.ceil(blocks / WG));
-  const params = new Uint32Array([key[0], key[1], blocks, abc[0], abc[1], abc[2], firstBlock, gx * WG]);
+  const program = rngFillProgram(kind);
+  const pipeline = pipelineOf(gpu, program);
+  const grid = threadGrid(gpu, program, blocks);
+  const params = uniformData(program, { key0: key[0], key1: key[1], blocks, a: abc[0], b: abc[1], c: abc[2], first: firstBlock, rowStride: grid[0] * WG });
   const ubuf = gpu.uniform('rng-fill params', params);
   const obuf = out ?? gpu.storage('rng-fill out', blocks * 16);
   const enc = gpu.device.createCommandEncoder();
   const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, gpu.bindGroup(pipeline, [ubuf, obuf]));
-  pass.dispatchWorkgroups(gx, gy);
+  encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, [ubuf, obuf]), grid]);
   pass.end();
   gpu.device.queue.submit([enc.finish()]);
   const words = await gpu.readU32(obuf, 0, blocks * 4);

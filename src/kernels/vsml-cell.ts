@@ -9,6 +9,9 @@
  * per cell; each thread keeps its cell's h and c in registers (vec4 variables, unrolled tick)
  * across ticks and examples; the tile's h are summed in workgroup memory (fixed order).
  *
+ * The fixed code is vsml-cell.wgsl; this file fills in the constants and generates the unrolled
+ * tick (see cellKernelSource).
+ *
  * CPU path ('private' weights, SwiftShader): workgroup-memory loads are gathers there and its
  * compile time grows with workgroup memory, so each thread copies the weights into a private array
  * once (constant-offset loads are plain vector loads), owns one input row a and steps the tile's
@@ -23,7 +26,10 @@
  */
 import { type LayerPlan, packedLayout } from '../inner/plan';
 import type { VsmlConfig } from '../inner/vsml-config';
-import { activationsWgsl, u } from './vsml-common';
+import { cachedProgram, type Program } from './program';
+import template from './vsml-cell.wgsl?raw';
+import { activationsWgsl, configKey } from './vsml-common';
+import { fillWgsl, u } from './wgsl';
 
 export type CellMode = 'learn' | 'query';
 
@@ -38,18 +44,30 @@ export interface CellKernelSpec {
 /** Uniform block of the cell kernel, in u32 words (order = WGSL struct order). */
 export const CELL_PARAMS = ['unitBase', 'unitCount', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad'] as const;
 
-export function cellParams(v: Record<(typeof CELL_PARAMS)[number], number>): Uint32Array {
-  return Uint32Array.from(CELL_PARAMS.map((k) => v[k]));
-}
-
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
+  const { config: c, layer: lp, mode, examples: E } = spec;
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/${lp.weights}/${lp.isInput ? 'in' : ''}`;
+  return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
+    label: `vsml-cell-${mode}-L${lp.k}`,
+    code: cellKernelSource(spec),
+    entryPoint: 'main',
+    workgroupSize: lp.threads,
+    uniforms: CELL_PARAMS,
+  }));
+}
+
+/**
+ * The WGSL of vsml-cell.wgsl with its constants and its generated part: the unrolled tick and the
+ * per-quad register code. Unrolling is kept here because it measurably pays on SwiftShader (see
+ * docs/perf.md): the cell's h, c live in vec4 registers and every weight index is a constant.
+ */
 export function cellKernelSource(spec: CellKernelSpec): string {
   const { config: c, layer: lp, mode, examples: E } = spec;
   const WG = lp.threads;
   const H = c.hidden;
   const H4 = H / 4;
-  const M = c.message;
   const lowRank = c.cell.kind === 'lstm-lowrank';
   const pk = packedLayout(c);
   const RQ = pk.rowQuads; // vec4 rows of the message terms: H (full: 4H rows) or rank/4
@@ -66,9 +84,6 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   const pkIdx = (region: 'rec' | 'u' | 'cq', i: number) => (region === 'rec' ? pk.rec + i : region === 'u' ? pk.u + i : pk.cq + i);
   const W = (region: 'rec' | 'u' | 'cq', i: number) =>
     src === 'workgroup' ? `sW[${u(wIdx(region, i))}]` : src === 'private' ? `wp[${u(wIdx(region, i))}]` : `pk[pb + ${u(pkIdx(region, i))}]`;
-  // The copy loop fills sW / wp in the order of wIdx: rec, then u, then cq.
-  const copyLoop = (dst: string, start: string, step: string) =>
-    `for (var i = ${start}; i < ${u(tickVec4s)}; i += ${step}) { ${dst}[i] = tick_weight(pb, i); }`;
   // Message terms of row quad qi: constant per (cell, example). Private mode keeps them in a private array.
   const GT = (qi: number) => (src === 'private' ? `gt[${u(qi)}]` : `(sGf[fo + ${u(qi)}] + sGb[bo + ${u(qi)}])`);
 
@@ -105,178 +120,64 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         n${q} = sig4(po) * tanh4(c${q});
         }`;
   }
+  const hAt = (q: number) => u(q * lp.TT);
+  const cAt = (q: number) => u((H4 + q) * lp.TT);
+  const perQuad = (f: (q: number) => string, sep = '\n      ') => quads.map(f).join(sep);
 
-  const fwdTerm = lp.isInput
-    ? `pk[pb + ${u(pk.wf)} + q * M] * fwdIn[(lg * E + e) * A + a]`
-    : `fwd_term(pb, q, ((lg * E + e) * A + a) * M)`;
-  const header = `
-const H4 = ${u(H4)};
-const M = ${u(M)};
-const A = ${u(lp.A)};
-const B = ${u(lp.B)};
-const TA = ${u(lp.TA)};
-const TB = ${u(lp.TB)};
-const TT = ${u(lp.TT)};
-const BTILES = ${u(lp.bTiles)};
-const UNITS_PER_LEARNER = ${u(lp.unitsPerLearner)};
-const UNIT_VEC4S = ${u(lp.unitVec4s)};
-const RQ = ${u(RQ)};
-const PV = ${u(pk.size)};
-const E = ${u(E)};
-const TICKS = ${u(c.ticks)};
-
-struct Params { ${CELL_PARAMS.map((k) => `${k}: u32`).join(', ')} }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> pk: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, ${learn ? 'read_write' : 'read'}> state: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> fwdIn: array<f32>;
-${src === 'private' ? '@group(0) @binding(4) var<storage, read> gb: array<vec4<f32>>;' : '@group(0) @binding(4) var<storage, read> bwdIn: array<f32>;'}
-@group(0) @binding(5) var<storage, read_write> partB: array<vec4<f32>>;
-${wantPartA ? '@group(0) @binding(6) var<storage, read_write> partA: array<vec4<f32>>;' : ''}
-
-${activationsWgsl}
-
-// Weights used every tick, in copy order: recurrent block, then U and the gate constants (low-rank).
-fn tick_weight(pb: u32, i: u32) -> vec4<f32> {
-  if (i < ${u(pk.recSize)}) { return pk[pb + ${u(pk.rec)} + i]; }
-  if (i < ${u(pk.recSize + pk.uSize)}) { return pk[pb + ${u(pk.u)} + i - ${u(pk.recSize)}]; }
-  return pk[pb + ${u(pk.cq)} + i - ${u(pk.recSize + pk.uSize)}];
-}
-
-// Forward term of row quad q: sum_m (rows 4q..4q+3 of column m) * message[m].
-fn fwd_term(pb: u32, q: u32, x: u32) -> vec4<f32> {
-  var s = vec4<f32>(0.0);
-  for (var m = 0u; m < M; m++) { s += pk[pb + ${u(pk.wf)} + q * M + m] * fwdIn[x + m]; }
-  return s;
-}
-
-${
-  src === 'private'
-    ? ''
-    : `// Backward term of row quad q for output unit b (+ bias and gate offsets for the full cell).
-fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
-  var s = ${lowRank ? 'vec4<f32>(0.0)' : `pk[pb + ${u(pk.cq)} + q]`};
-  if (P.zeroBwd == 0u) {
-    let x = (lg * B + b) * M;
-    for (var m = 0u; m < M; m++) { s += pk[pb + ${u(pk.wb)} + q * M + m] * bwdIn[x + m]; }
-  }
-  return s;
-}`
-}
-`;
-  const prologue = `let unit = wid.x + wid.y * P.gridX;
-  if (unit >= P.unitCount) { return; }
-  let gu = P.unitBase + unit;
-  let lg = gu / UNITS_PER_LEARNER;
-  let tile = gu % UNITS_PER_LEARNER;
-  let aTile = tile / BTILES;
-  let bTile = tile % BTILES;
-  let pb = ((P.firstLearner + lg) / P.tasksPerMember - P.firstMember) * PV;
-  let nA = min(TA, A - aTile * TA);
-  let nB = min(TB, B - bTile * TB);`;
-  const tickLoop = `for (var tick = 0u; tick < TICKS; tick++) {${tick}
-        ${quads.map((q) => `h${q} = n${q};`).join(' ')}
-      }`;
-
-  if (src === 'private') {
-    // CPU path: a thread owns input row a and steps the tile's outputs in turn. No workgroup
-    // memory, no barriers; each row's h goes straight to partB (partRows = A).
-    return /* wgsl */ `${header}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  ${prologue}
-  let ta = lid;
-  if (ta >= nA) { return; }
-  let a = aTile * TA + ta;
-  var wp: array<vec4<f32>, ${tickVec4s}>;
-  ${copyLoop('wp', '0u', '1u')}
-  var gf: array<vec4<f32>, ${RQ}>;
-  var gt: array<vec4<f32>, ${RQ}>;
-  for (var e = 0u; e < E; e++) {
-    for (var q = 0u; q < RQ; q++) { gf[q] = ${fwdTerm}; }
-    ${wantPartA ? `var hs: array<vec4<f32>, ${H4}>;` : ''}
-    for (var ci = 0u; ci < nB; ci++) {
-      let b = bTile * TB + ci;
-      let sb = unit * UNIT_VEC4S + ta * TB + ci;
-      for (var q = 0u; q < RQ; q++) { gt[q] = gf[q] + gb[(lg * B + b) * RQ + q]; }
-      ${quads.map((q) => `var h${q} = state[sb + ${u(q * lp.TT)}]; var c${q} = state[sb + ${u((H4 + q) * lp.TT)}]; var n${q}: vec4<f32>;`).join('\n      ')}
-      ${tickLoop}
-      ${quads.map((q) => `partB[(((lg * E + e) * A + a) * B + b) * H4 + ${u(q)}] = h${q};`).join('\n      ')}
-      ${learn ? quads.map((q) => `state[sb + ${u(q * lp.TT)}] = h${q}; state[sb + ${u((H4 + q) * lp.TT)}] = c${q};`).join('\n      ') : ''}
-      ${wantPartA ? quads.map((q) => `hs[${q}] += h${q};`).join(' ') : ''}
-    }
-    ${wantPartA ? `for (var q = 0u; q < H4; q++) { partA[((lg * BTILES + bTile) * A + a) * H4 + q] = hs[q]; }` : ''}
-  }
-}
-`;
-  }
-
-  // GPU path: workgroup memory for the weights ('workgroup') or not ('storage'), the message
-  // terms of the tile and the tile's h for the partial sums; one cell per thread.
-  return /* wgsl */ `${header}
-const ATILES = ${u(lp.aTiles)};
-const TBC = ${u(lp.TBC)};
-${src === 'workgroup' ? `var<workgroup> sW: array<vec4<f32>, ${tickVec4s}>;` : ''}
-var<workgroup> sGf: array<vec4<f32>, ${lp.TA * RQ}>;
-var<workgroup> sGb: array<vec4<f32>, ${lp.TB * RQ}>;
-var<workgroup> sH: array<vec4<f32>, ${lp.TT * H4}>;
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  ${prologue}
-  ${src === 'workgroup' ? copyLoop('sW', 'lid', u(WG)) : ''}
-  // Backward terms: fixed for all examples and ticks of this step.
-  for (var i = lid; i < TB * RQ; i += ${u(WG)}) {
-    sGb[i] = bwd_term(pb, i % RQ, lg, min(bTile * TB + i / RQ, B - 1u));
-  }
-  let ta = lid / TBC;
-  let tb = lid % TBC;
-  let ok = ta < nA && tb < nB;
-  let fo = ta * RQ;
-  let bo = tb * RQ;
-  let sb = unit * UNIT_VEC4S + ta * TB + tb;
-  // The cell's state stays in registers across the E examples (query batches).
-  ${quads.map((q) => `var s${q} = vec4<f32>(0.0); var t${q} = vec4<f32>(0.0);`).join(' ')}
-  if (ok) {
-    ${quads.map((q) => `s${q} = state[sb + ${u(q * lp.TT)}]; t${q} = state[sb + ${u((H4 + q) * lp.TT)}];`).join('\n    ')}
-  }
-  for (var e = 0u; e < E; e++) {
-    // Forward terms of this example for the tile's input units.
-    for (var i = lid; i < TA * RQ; i += ${u(WG)}) {
-      let a = min(aTile * TA + i / RQ, A - 1u);
-      let q = i % RQ;
-      sGf[i] = ${fwdTerm};
-    }
-    workgroupBarrier();
-    if (ok) {
-      ${quads.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' ')}
-      ${tickLoop}
-      ${quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' ')}
-      ${learn ? quads.map((q) => `state[sb + ${u(q * lp.TT)}] = h${q}; state[sb + ${u((H4 + q) * lp.TT)}] = c${q};`).join('\n      ') : ''}
-    }
-    workgroupBarrier();
-    // Partial forward aggregation: sum over the tile's inputs, per output unit.
-    for (var i = lid; i < nB * H4; i += ${u(WG)}) {
-      let tbi = i / H4;
-      let q = i % H4;
-      var s = vec4<f32>(0.0);
-      for (var t = 0u; t < nA; t++) { s += sH[(t * TB + tbi) * H4 + q]; }
-      partB[(((lg * E + e) * ATILES + aTile) * B + bTile * TB + tbi) * H4 + q] = s;
-    }
-${
-  wantPartA
-    ? `    // Partial backward aggregation: sum over the tile's outputs, per input unit.
-    for (var i = lid; i < nA * H4; i += ${u(WG)}) {
-      let tai = i / H4;
-      let q = i % H4;
-      var s = vec4<f32>(0.0);
-      for (var t = 0u; t < nB; t++) { s += sH[(tai * TB + t) * H4 + q]; }
-      partA[((lg * BTILES + bTile) * A + aTile * TA + tai) * H4 + q] = s;
-    }`
-    : ''
-}
-    workgroupBarrier();
-  }
-}
-`;
+  return fillWgsl(
+    template,
+    {
+      H4: u(H4),
+      H4_N: H4,
+      M: u(c.message),
+      A: u(lp.A),
+      B: u(lp.B),
+      TA: u(lp.TA),
+      TB: u(lp.TB),
+      TT: u(lp.TT),
+      BTILES: u(lp.bTiles),
+      ATILES: u(lp.aTiles),
+      TBC: u(lp.TBC),
+      UNITS_PER_LEARNER: u(lp.unitsPerLearner),
+      UNIT_VEC4S: u(lp.unitVec4s),
+      RQ: u(RQ),
+      RQ_N: RQ,
+      PV: u(pk.size),
+      E: u(E),
+      TICKS: u(c.ticks),
+      WG,
+      WG_U: u(WG),
+      REC_SIZE: u(pk.recSize),
+      REC_U_SIZE: u(pk.recSize + pk.uSize),
+      OFF_REC: u(pk.rec),
+      OFF_U: u(pk.u),
+      OFF_WF: u(pk.wf),
+      OFF_WB: u(pk.wb),
+      OFF_CQ: u(pk.cq),
+      TICK_VEC4S: tickVec4s,
+      TICK_VEC4S_U: u(tickVec4s),
+      SGF_N: lp.TA * RQ,
+      SGB_N: lp.TB * RQ,
+      SH_N: lp.TT * H4,
+      ACTIVATIONS: activationsWgsl,
+      LEARN: learn,
+      PRIVATE: src === 'private',
+      WORKGROUP: src === 'workgroup',
+      LOW_RANK: lowRank,
+      IS_INPUT: lp.isInput,
+      PART_A: wantPartA,
+      // Generated per-quad code.
+      TICK: tick,
+      NEXT_H: quads.map((q) => `h${q} = n${q};`).join(' '),
+      LOAD_CELL: perQuad((q) => `var h${q} = state[sb + ${hAt(q)}]; var c${q} = state[sb + ${cAt(q)}]; var n${q}: vec4<f32>;`),
+      WRITE_PART_B: perQuad((q) => `partB[(((lg * E + e) * A + a) * B + b) * H4 + ${u(q)}] = h${q};`),
+      STORE_STATE: perQuad((q) => `state[sb + ${hAt(q)}] = h${q}; state[sb + ${cAt(q)}] = c${q};`),
+      SUM_HS: quads.map((q) => `hs[${q}] += h${q};`).join(' '),
+      DECL_ST: quads.map((q) => `var s${q} = vec4<f32>(0.0); var t${q} = vec4<f32>(0.0);`).join(' '),
+      LOAD_ST: perQuad((q) => `s${q} = state[sb + ${hAt(q)}]; t${q} = state[sb + ${cAt(q)}];`, '\n    '),
+      INIT_HC: quads.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' '),
+      WRITE_SH: quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' '),
+    },
+    'vsml-cell',
+  );
 }

@@ -9,7 +9,9 @@
  */
 import type { LayerPlan } from '../inner/plan';
 import { PHILOX_WGSL, RNG_DOMAIN, normalAt } from './philox';
-import { u } from './vsml-common';
+import { cachedProgram, type Program, uniformData } from './program';
+import template from './vsml-init.wgsl?raw';
+import { fillWgsl, u } from './wgsl';
 
 export const INIT_WORKGROUP = 64;
 export const INIT_PARAMS = [
@@ -52,7 +54,7 @@ export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; u
     pad1: 0,
     pad2: 0,
   };
-  return Uint32Array.from(INIT_PARAMS.map((k) => v[k]));
+  return uniformData(initProgram(), v);
 }
 
 /** c_k of cell (a, b) of layer `layer` (0 for k >= H/2), as the GPU computes it (f32). */
@@ -61,42 +63,18 @@ export function initialCell(seed: number, layer: number, A: number, B: number, H
   return Math.fround(normalAt(seed >>> 0, RNG_DOMAIN.stateInit, (a * B + b) * (H / 2) + k, layer, 0, 0) * initScale(A));
 }
 
-export const INIT_SOURCE = /* wgsl */ `
-${PHILOX_WGSL}
-struct Params { ${INIT_PARAMS.map((k) => `${k}: u32`).join(', ')} }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> seeds: array<u32>;
-@group(0) @binding(2) var<storage, read_write> state: array<vec4<f32>>;
-
-fn c_at(seed: u32, cell: u32, k: u32) -> f32 {
-  let half = P.H4 * 2u;
-  if (k >= half) { return 0.0; }
-  return rng_normal_at(vec2<u32>(seed, ${u(RNG_DOMAIN.stateInit)}), cell * half + k, P.layer, 0u, 0u) * bitcast<f32>(P.scaleBits);
+/** One program for all layers and configurations: every size is a uniform. */
+export function initProgram(): Program<(typeof INIT_PARAMS)[number]> {
+  return cachedProgram('vsml-init', () => ({
+    label: 'vsml-init',
+    code: fillWgsl(
+      template,
+      { PHILOX: PHILOX_WGSL, DOMAIN_STATE_INIT: u(RNG_DOMAIN.stateInit), WG: INIT_WORKGROUP, WG_U: u(INIT_WORKGROUP) },
+      'vsml-init',
+    ),
+    entryPoint: 'main',
+    workgroupSize: INIT_WORKGROUP,
+    uniforms: INIT_PARAMS,
+  }));
 }
 
-@compute @workgroup_size(${INIT_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let id = gid.x + gid.y * P.gridX * ${u(INIT_WORKGROUP)};
-  let TT = P.TA * P.TB;
-  if (id >= P.unitCount * TT) { return; }
-  let unit = id / TT;
-  let t = id % TT;
-  let gu = P.unitBase + unit;
-  let lg = gu / P.unitsPerLearner;
-  let tile = gu % P.unitsPerLearner;
-  let a = (tile / P.bTiles) * P.TA + t / P.TB;
-  let b = (tile % P.bTiles) * P.TB + t % P.TB;
-  let valid = a < P.A && b < P.B;
-  let seed = seeds[lg];
-  let sb = unit * P.unitVec4s + t;
-  for (var q = 0u; q < P.H4; q++) {
-    state[sb + q * TT] = vec4<f32>(0.0);
-    var c = vec4<f32>(0.0);
-    if (valid) {
-      let cell = a * P.B + b;
-      c = vec4<f32>(c_at(seed, cell, q * 4u), c_at(seed, cell, q * 4u + 1u), c_at(seed, cell, q * 4u + 2u), c_at(seed, cell, q * 4u + 3u));
-    }
-    state[sb + (P.H4 + q) * TT] = c;
-  }
-}
-`;

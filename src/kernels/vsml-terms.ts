@@ -6,43 +6,39 @@
  */
 import { type LayerPlan, packedLayout } from '../inner/plan';
 import type { VsmlConfig } from '../inner/vsml-config';
-import { u } from './vsml-common';
+import { cachedProgram, type Program } from './program';
+import { configKey } from './vsml-common';
+import template from './vsml-terms.wgsl?raw';
+import { fillWgsl, u } from './wgsl';
 
 export const TERMS_WORKGROUP = 64;
 export const TERMS_PARAMS = ['learners', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad0', 'pad1'] as const;
 
-export function termsParams(v: Record<(typeof TERMS_PARAMS)[number], number>): Uint32Array {
-  return Uint32Array.from(TERMS_PARAMS.map((k) => v[k]));
+export function termsProgram(c: VsmlConfig, lp: LayerPlan): Program<(typeof TERMS_PARAMS)[number]> {
+  return cachedProgram(`vsml-terms/${configKey(c)}/B${lp.B}`, () => ({
+    label: `vsml-terms-L${lp.k}`,
+    code: termsKernelSource(c, lp),
+    entryPoint: 'main',
+    workgroupSize: TERMS_WORKGROUP,
+    uniforms: TERMS_PARAMS,
+  }));
 }
 
 export function termsKernelSource(c: VsmlConfig, lp: LayerPlan): string {
   const pk = packedLayout(c);
-  const lowRank = c.cell.kind === 'lstm-lowrank';
-  return /* wgsl */ `
-const B = ${u(lp.B)};
-const M = ${u(c.message)};
-const RQ = ${u(pk.rowQuads)};
-const PV = ${u(pk.size)};
-
-struct Params { ${TERMS_PARAMS.map((k) => `${k}: u32`).join(', ')} }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> pk: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bwdIn: array<f32>;
-@group(0) @binding(3) var<storage, read_write> gb: array<vec4<f32>>;
-
-@compute @workgroup_size(${TERMS_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let id = gid.x + gid.y * P.gridX * ${u(TERMS_WORKGROUP)};
-  if (id >= P.learners * B * RQ) { return; }
-  let q = id % RQ;
-  let lb = id / RQ;
-  let lg = lb / B;
-  let pb = ((P.firstLearner + lg) / P.tasksPerMember - P.firstMember) * PV;
-  var s = ${lowRank ? 'vec4<f32>(0.0)' : `pk[pb + ${u(pk.cq)} + q]`};
-  if (P.zeroBwd == 0u) {
-    for (var m = 0u; m < M; m++) { s += pk[pb + ${u(pk.wb)} + q * M + m] * bwdIn[lb * M + m]; }
-  }
-  gb[id] = s;
-}
-`;
+  return fillWgsl(
+    template,
+    {
+      B: u(lp.B),
+      M: u(c.message),
+      RQ: u(pk.rowQuads),
+      PV: u(pk.size),
+      CQ: u(pk.cq),
+      WB: u(pk.wb),
+      LOW_RANK: c.cell.kind === 'lstm-lowrank',
+      WG: TERMS_WORKGROUP,
+      WG_U: u(TERMS_WORKGROUP),
+    },
+    'vsml-terms',
+  );
 }

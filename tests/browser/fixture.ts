@@ -6,6 +6,14 @@ import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type LaunchedBrowser } from '../../src/app/chromium';
 import { startDevServer, startPreviewServer, type TestServer } from '../../src/app/vite-server';
 
+/**
+ * How long a browser test waits for a page state before failing. Waits are safety nets against a
+ * hang, not speed checks: a loaded 2-core machine must not fail a wait that would have succeeded,
+ * so every wait uses this one generous bound (below Vitest's 180 s test timeout, so that a hang
+ * still fails with the wait's own message).
+ */
+export const WAIT_MS = 150_000;
+
 export interface BrowserEnv {
   server: TestServer;
   chromium: LaunchedBrowser;
@@ -23,7 +31,7 @@ export function useBrowser(opts: { preview?: string } = {}): () => BrowserEnv {
       await server.close();
       throw e;
     }
-  }, 60_000);
+  }, WAIT_MS);
   afterAll(async () => {
     await env?.chromium.close();
     await env?.server.close();

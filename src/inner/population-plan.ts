@@ -1,0 +1,93 @@
+/**
+ * Planning of a VsmlPopulation for one GPU context: which cell path (weight source), tiles,
+ * groups and slabs (src/inner/plan.ts, pure), and how many steps go into one submission. Nothing
+ * here touches the GPU beyond reading the context's limits and adapter kind.
+ */
+import { maxBindingBytes } from '../data/gpu-dataset';
+import type { GpuContext } from '../gpu/context';
+import { type VsmlCost, vsmlCost } from './cost-model';
+import { type CellKernelOptions, type PopulationPlan, type WeightSource, planPopulation } from './plan';
+import { type VsmlConfig, metaParamLayout } from './vsml-config';
+
+export interface PopulationShape {
+  members: number;
+  tasksPerMember: number;
+  learnLength: number;
+  queryLength: number;
+}
+
+export interface PopulationOptions {
+  /** Queries per learner answered by one query step (default 16; lowered to fit limits). */
+  queryBatch?: number;
+  /** Learning steps per submission; default from the cost model (see submitSeconds). */
+  stepsPerSubmit?: number;
+  /** Target seconds of GPU work per submission (browsers kill long ones). Default 0.25. */
+  submitSeconds?: number;
+  /** Throughput assumed when sizing submissions. Default 3e9 on a fallback adapter, 3e11 otherwise. */
+  assumedFlopsPerSecond?: number;
+  /** Submissions queued ahead before waiting for the oldest (default 2). */
+  maxInFlight?: number;
+  /** Tests: fill every internal buffer with a NaN pattern at creation, so reads of unwritten data show. */
+  poison?: boolean;
+  /** Where cell kernels read the recurrent matrices (default 'auto': private on software adapters, else workgroup). */
+  weights?: 'auto' | WeightSource;
+}
+
+export const MAX_STEPS_PER_SUBMIT = 1024;
+
+export interface RunPlan {
+  learners: number;
+  plan: PopulationPlan;
+  cost: VsmlCost;
+  /** Floats per member in the meta-parameter buffer. */
+  paramsPerMember: number;
+  /** Learning steps, and query steps (of plan.queryBatch queries each), per submission. */
+  stepsPerSubmit: number;
+  queryStepsPerSubmit: number;
+}
+
+export function validateShape(shape: PopulationShape): void {
+  for (const k of ['members', 'tasksPerMember'] as const) {
+    if (!Number.isInteger(shape[k]) || shape[k] < 1) throw new Error(`population shape: ${k} must be a positive integer, got ${shape[k]}`);
+  }
+  for (const k of ['learnLength', 'queryLength'] as const) {
+    if (!Number.isInteger(shape[k]) || shape[k] < 0) throw new Error(`population shape: ${k} must be a non-negative integer, got ${shape[k]}`);
+  }
+}
+
+/** Plan a population of `shape` on `gpu`: tiles, groups, slabs and submission sizes. */
+export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationShape, opts: PopulationOptions): RunPlan {
+  validateShape(shape);
+  const learners = shape.members * shape.tasksPerMember;
+  const cost = vsmlCost(config);
+  const paramsPerMember = metaParamLayout(config).size;
+  const rate = opts.assumedFlopsPerSecond ?? (gpu.report.isFallback ? 3e9 : 3e11);
+  const budget = (opts.submitSeconds ?? 0.25) * rate;
+  const E0 = Math.max(1, opts.queryBatch ?? 16);
+  const autoSteps = Math.floor(budget / (learners * cost.flopsPerLearnExample));
+  const S = Math.max(1, Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)));
+  const soft = gpu.report.isFallback;
+  const cell: CellKernelOptions = {
+    weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
+  };
+  const plan = planPopulation(
+    config,
+    learners,
+    {
+      maxBinding: maxBindingBytes(gpu),
+      maxSharedBytes: gpu.limits.maxComputeWorkgroupStorageSize,
+      maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
+    },
+    { queryBatch: Math.min(E0, Math.max(1, shape.queryLength)), stepsPerSubmit: Math.max(S, E0), queryLength: shape.queryLength, cell },
+  );
+  const E = plan.queryBatch;
+  const autoQuery = Math.floor(budget / (learners * E * cost.flopsPerQueryExample));
+  return {
+    learners,
+    plan,
+    cost,
+    paramsPerMember,
+    stepsPerSubmit: S,
+    queryStepsPerSubmit: Math.max(1, Math.min(autoQuery, Math.floor(Math.max(S, E0) / E), MAX_STEPS_PER_SUBMIT)),
+  };
+}
