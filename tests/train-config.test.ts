@@ -81,7 +81,7 @@ function synthetic(): ImageSplit {
   return { name: 'synthetic/train', count: n, rows: 2, cols: 2, images, labels, numClasses: 10 };
 }
 
-const TASKS: TaskConfig = { tasksPerMember: 3, minClasses: 2, maxClasses: 4, learnLength: 40, queryLength: 12, queryFraction: 0.25, labelPermutation: true, projectionPerTask: true };
+const TASKS: TaskConfig = { tasksPerMember: 3, minClasses: 2, maxClasses: 4, learnLength: 40, queryLength: 12, queryFraction: 0.25, labelPermutation: true, projectionPerTask: true, pixelSubset: 0, maxLearnLength: 0, growGenerations: 0 };
 
 describe('task sampler', () => {
   const split = synthetic();
@@ -158,6 +158,45 @@ describe('task sampler', () => {
     expect(arr.learnIndices.subarray(3 * 40 + 40, 3 * 40 + 80)).toEqual(ep.learn[1]); // member 1, task 1
     expect(arr.stateSeeds[4]).toBe(tasks[1].stateSeed);
     expect(episodeArrays(ep, tasks, 1, 77).projectionSeeds).toEqual(new Uint32Array([77, 77, 77]));
+  });
+
+  it('pixel subsets: distinct pixels per task, the episode split carries exactly those pixels', () => {
+    const sub = { ...TASKS, pixelSubset: 3 };
+    const s = new TaskSampler(split, sub, 5, 4);
+    const tasks = s.tasks(2);
+    for (const t of tasks) {
+      expect(t.pixels!.length).toBe(3);
+      expect(new Set(t.pixels).size).toBe(3);
+      for (const p of t.pixels!) expect(p).toBeLessThan(4);
+    }
+    // The rest of the task is what it is without the option (the subset is drawn last).
+    const plain = new TaskSampler(split, TASKS, 5, 4).tasks(2);
+    tasks.forEach((t, i) => expect({ ...t, pixels: undefined }).toEqual({ ...plain[i], pixels: undefined }));
+    const ep = episodeSplit(split, tasks, 5);
+    expect(ep.split.cols * ep.split.rows).toBe(3);
+    tasks.forEach((task, t) => {
+      task.learn.forEach((orig, j) => {
+        const i = ep.learn[t][j];
+        for (let q = 0; q < 3; q++) expect(ep.split.images[i * 3 + q]).toBe(split.images[orig * 4 + task.pixels![q]]);
+      });
+    });
+    expect(() => new TaskSampler(split, { ...TASKS, pixelSubset: 5 }, 5, 1)).toThrow(/only 4 pixels/);
+  });
+
+  it('curriculum: lengths are whole classes, vary, never exceed the growing cap, and reach the maximum', () => {
+    const cur = { ...TASKS, learnLength: 8, maxLearnLength: 80, growGenerations: 50 };
+    const s = new TaskSampler(split, cur, 5, 6);
+    const lengths = Array.from({ length: 120 }, (_, g) => s.learnLength(g));
+    lengths.forEach((n, g) => {
+      const cap = 8 * 10 ** Math.min(1, g / 50);
+      expect(n % 4, `generation ${g}`).toBe(0);
+      expect(n).toBeGreaterThanOrEqual(8);
+      expect(n).toBeLessThanOrEqual(Math.max(8, cap + 0.5));
+      expect(s.task(g, 0).learn.length).toBe(n);
+    });
+    expect(new Set(lengths.slice(60)).size).toBeGreaterThan(5);
+    expect(Math.max(...lengths)).toBe(80);
+    expect(new TaskSampler(split, TASKS, 5, 6).learnLength(99)).toBe(40);
   });
 
   it('refuses configs the data cannot fill', () => {

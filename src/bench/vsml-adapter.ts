@@ -21,6 +21,7 @@ import type { GpuContext } from '../gpu/context';
 import { vsmlCost, type VsmlCost } from '../inner/cost-model';
 import { VsmlPopulation } from '../inner/population';
 import { DEFAULT_VSML_CONFIG, type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, numClasses, validateVsmlConfig } from '../inner/vsml-config';
+import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../inner/rules/class-mean';
 import type { ByteItem, Frozen, Learner, StreamShape } from './learner';
 import type { MethodInfo } from './methods';
 import type { ProgressEvent } from './protocol';
@@ -36,8 +37,12 @@ export interface VsmlLearnerSpec {
 /** Evaluation state seed when the source names none (checkpoints): fixed, documented. */
 export const DEFAULT_EVAL_STATE_SEED = 1;
 
-/** Reads `--checkpoint`: a checkpoint file, a share string / URL (or a file holding one), or `init:SEED` (untrained). */
+/** Reads `--checkpoint`: a checkpoint file, a share string / URL (or a file holding one), `init:SEED` (untrained) or `rule:class-mean` (hand-designed). */
 export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<VsmlLearnerSpec> {
+  if (arg === 'rule:class-mean') {
+    const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
+    return { config, metaParams: classMeanRuleParams(config), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: 'hand-designed class-mean rule (src/inner/rules/class-mean.ts)' };
+  }
   const init = /^init:(\d+)$/.exec(arg);
   if (init) {
     const config = validateVsmlConfig({ ...DEFAULT_VSML_CONFIG });
@@ -47,7 +52,7 @@ export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<Vsm
   if (text.startsWith('{')) {
     const { decodeCheckpoint, checkpointLearner } = await import('../meta/checkpoint');
     const c = checkpointLearner(decodeCheckpoint(text, arg));
-    return { config: validateVsmlConfig(c.learner), metaParams: c.metaParams, stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `checkpoint ${arg} (generation ${c.generation})` };
+    return { config: validateVsmlConfig(c.learner), metaParams: c.metaParams, stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `checkpoint ${arg} (${c.best ? 'best by validation, ' : ''}generation ${c.generation})` };
   }
   const { decodeShare } = await import('../share');
   const s = await decodeShare(text, { validateTrain: (t) => t });
@@ -170,7 +175,7 @@ export const vsmlMethod: MethodInfo = {
   gpu: true,
   params: ['stateSeed'],
   create: async (shape, p, ctx) => {
-    if (!ctx.checkpoint) throw new Error('method vsml needs --checkpoint FILE|SHARE|init:SEED');
+    if (!ctx.checkpoint) throw new Error('method vsml needs --checkpoint FILE|SHARE|init:SEED|rule:class-mean');
     const spec = await loadVsmlSpec(ctx.checkpoint, p.stateSeed === undefined ? undefined : Number(p.stateSeed));
     return new VsmlLearner(await ctx.gpu(), spec, shape, ctx.progress);
   },

@@ -35,6 +35,16 @@ export interface Checkpoint {
   savedAt: string;
   /** Adapter that produced the last generations, for the record. */
   adapter?: string;
+  /** With config.validation: the best parameters by validation score (train split), for deployment. */
+  best?: BestParams;
+}
+
+export interface BestParams {
+  generation: number;
+  perClass: number[];
+  accuracy: number[];
+  score: number;
+  metaParams: Float32Array;
 }
 
 export class CheckpointError extends Error {
@@ -64,6 +74,15 @@ export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoin
   if (c.strategy?.generation !== c.generation) {
     throw new CheckpointError(`${source}: strategy is at generation ${c.strategy?.generation}, checkpoint says ${c.generation}`);
   }
+  if (c.best !== undefined) {
+    const b = c.best;
+    if (b === null || typeof b !== 'object' || !(b.metaParams instanceof Float32Array) || b.metaParams.length !== c.metaParams.length) {
+      throw new CheckpointError(`${source}: best parameters malformed`);
+    }
+    if (!Number.isInteger(b.generation) || b.generation < 0 || b.generation > c.generation || !Number.isFinite(b.score)) {
+      throw new CheckpointError(`${source}: best parameters: bad generation ${b.generation} or score ${b.score}`);
+    }
+  }
   try {
     c.config = validateTrainConfig(c.config);
   } catch (e) {
@@ -82,7 +101,10 @@ export function widenOutputs(learner: VsmlConfig, classes: number): VsmlConfig {
 /**
  * What an evaluator of the evolved learner (e.g. the OrderedMNIST benchmark) needs: the
  * meta-parameters and the learner to run them in, sized for the whole dataset (deployLearner).
+ * `which`: 'best' (default) takes the best parameters by validation score when the run kept
+ * them (chosen on the train split), 'final' the strategy's current ones.
  */
-export function checkpointLearner(c: Checkpoint): { learner: VsmlConfig; metaParams: Float32Array; generation: number } {
-  return { learner: c.deployLearner ?? c.learner, metaParams: c.metaParams, generation: c.generation };
+export function checkpointLearner(c: Checkpoint, which: 'best' | 'final' = 'best'): { learner: VsmlConfig; metaParams: Float32Array; generation: number; best: boolean } {
+  const best = which === 'best' && c.best !== undefined;
+  return { learner: c.deployLearner ?? c.learner, metaParams: best ? c.best!.metaParams : c.metaParams, generation: best ? c.best!.generation : c.generation, best };
 }

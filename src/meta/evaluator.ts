@@ -67,6 +67,7 @@ const now = () => performance.now();
 export class VsmlEvaluator implements Evaluator {
   private readonly sampler: TaskSampler;
   private readonly populations = new Map<number, VsmlPopulation>();
+  private populationsLength = -1;
   private readonly dim: number;
 
   constructor(
@@ -75,18 +76,25 @@ export class VsmlEvaluator implements Evaluator {
     /** The TRAIN split (never the test split): tasks sample learn and query examples from disjoint parts of it. */
     train: ImageSplit,
   ) {
-    const pixels = train.rows * train.cols;
+    const pixels = config.tasks.pixelSubset > 0 ? config.tasks.pixelSubset : train.rows * train.cols;
     if (pixels !== config.learner.inputSize) {
-      throw new Error(`learner.inputSize is ${config.learner.inputSize} but ${train.name} images have ${pixels} pixels`);
+      const what = config.tasks.pixelSubset > 0 ? `tasks show ${pixels} pixels (tasks.pixelSubset)` : `${train.name} images have ${pixels} pixels`;
+      throw new Error(`learner.inputSize is ${config.learner.inputSize} but ${what}`);
     }
     this.sampler = new TaskSampler(train, config.tasks, numClasses(config.learner), config.seed);
     this.dim = metaParamLayout(config.learner).size;
   }
 
-  private population(members: number): VsmlPopulation {
+  private population(members: number, learnLength: number): VsmlPopulation {
+    // A curriculum changes the episode length between generations: keep only the current length's buffers.
+    if (learnLength !== this.populationsLength) {
+      for (const p of this.populations.values()) p.destroy();
+      this.populations.clear();
+      this.populationsLength = learnLength;
+    }
     let p = this.populations.get(members);
     if (!p) {
-      const { tasksPerMember, learnLength, queryLength } = this.config.tasks;
+      const { tasksPerMember, queryLength } = this.config.tasks;
       p = VsmlPopulation.create(this.gpu, this.config.learner, { members, tasksPerMember, learnLength, queryLength });
       this.populations.set(members, p);
     }
@@ -97,7 +105,8 @@ export class VsmlEvaluator implements Evaluator {
     const { gpu, config } = this;
     if (spec.dim !== this.dim) throw new Error(`population has ${spec.dim} parameters, the learner needs ${this.dim}`);
     const T = config.tasks.tasksPerMember;
-    const { learnLength, queryLength } = config.tasks;
+    const learnLength = this.sampler.learnLength(generation);
+    const { queryLength } = config.tasks;
     const P = spec.members.length;
     const timeMs = { tasks: 0, build: 0, episodes: 0 };
 
@@ -127,7 +136,7 @@ export class VsmlEvaluator implements Evaluator {
 
         t0 = now();
         const arrays = episodeArrays(ep, tasks, count, fixedProjection);
-        const result: EpisodeMetrics = await this.population(count).runEpisodes(params, {
+        const result: EpisodeMetrics = await this.population(count, learnLength).runEpisodes(params, {
           learnSplit: gpuSplit,
           querySplit: gpuSplit,
           learnLength,

@@ -34,6 +34,19 @@ export interface TaskConfig {
   labelPermutation: boolean;
   /** With a projecting learner: a fresh random input projection per task (else the config's fixed one). */
   projectionPerTask: boolean;
+  /**
+   * Raw-pixel subsets: each task shows the learner `pixelSubset` distinct pixels of every image,
+   * chosen at random per task (0: the whole image). The inputs keep the statistics of raw pixels,
+   * so a learner meta-trained on 64 pixels meets the same kind of input when deployed on all 784.
+   */
+  pixelSubset: number;
+  /**
+   * Curriculum (0: off): episode lengths grow from `learnLength` towards `maxLearnLength` over
+   * `growGenerations` generations, geometrically; each generation draws its length uniformly
+   * between learnLength and the current cap (rounded to whole classes), so lengths vary and grow.
+   */
+  maxLearnLength: number;
+  growGenerations: number;
 }
 
 export interface Task {
@@ -47,6 +60,8 @@ export interface Task {
   query: Uint32Array;
   stateSeed: number;
   projectionSeed: number;
+  /** With tasks.pixelSubset: the pixels shown (ascending image positions). */
+  pixels?: Uint32Array;
 }
 
 /** Sizes of k nearly equal parts of n (the first n % k parts one larger). */
@@ -89,8 +104,10 @@ export class TaskSampler {
       this.learnPools.push(ix.subarray(0, ix.length - nQuery));
       this.queryPools.push(ix.subarray(ix.length - nQuery));
     }
+    const pixels = split.rows * split.cols;
+    if (c.pixelSubset > pixels) throw new Error(`tasks.pixelSubset = ${c.pixelSubset}, but ${split.name} images have only ${pixels} pixels`);
     // Every class must be able to fill its largest share in both phases.
-    const learnNeed = Math.ceil(c.learnLength / c.minClasses);
+    const learnNeed = Math.ceil(Math.max(c.learnLength, c.maxLearnLength) / c.minClasses);
     const queryNeed = Math.ceil(c.queryLength / c.minClasses);
     for (const { cls } of usable) {
       if (this.learnPools[cls].length < learnNeed || this.queryPools[cls].length < queryNeed) {
@@ -102,9 +119,24 @@ export class TaskSampler {
     }
   }
 
+  /** Learning-phase length of generation g's episodes (the curriculum; a pure function of (seed, g)). */
+  learnLength(generation: number): number {
+    const c = this.config;
+    if (c.maxLearnLength <= c.learnLength) return c.learnLength;
+    const progress = c.growGenerations > 0 ? Math.min(1, generation / c.growGenerations) : 1;
+    const cap = Math.round(c.learnLength * (c.maxLearnLength / c.learnLength) ** progress);
+    // Whole classes at maxClasses-way, so every class of every task gets an equal block.
+    const unit = c.maxClasses;
+    const lo = Math.ceil(c.learnLength / unit);
+    const hi = Math.max(lo, Math.floor(cap / unit));
+    const rng = new PhiloxStream(this.seed, RNG_DOMAIN.taskSampling, generation, 0xffffffff);
+    return unit * (lo + rng.int(hi - lo + 1));
+  }
+
   /** Task t of generation g: a pure function of (seed, g, t). */
   task(generation: number, t: number): Task {
     const c = this.config;
+    const learnLength = this.learnLength(generation);
     const rng = new PhiloxStream(this.seed, RNG_DOMAIN.taskSampling, generation, t);
     const k = c.minClasses + rng.int(c.maxClasses - c.minClasses + 1);
     const available = this.learnPools.map((p, cls) => (p.length > 0 ? cls : -1)).filter((cls) => cls >= 0);
@@ -122,9 +154,9 @@ export class TaskSampler {
     }
     // Present class blocks sorted by the label the learner sees, as OrderedMNIST does.
     const order = classes.map((_, i) => i).sort((a, b) => units[a] - units[b]);
-    const learnSizes = evenSplit(c.learnLength, k);
+    const learnSizes = evenSplit(learnLength, k);
     const querySizes = evenSplit(c.queryLength, k);
-    const learn = new Uint32Array(c.learnLength);
+    const learn = new Uint32Array(learnLength);
     const query = new Uint32Array(c.queryLength);
     let li = 0;
     let qi = 0;
@@ -134,13 +166,19 @@ export class TaskSampler {
       query.set(sampleDistinct(this.queryPools[classes[i]], querySizes[pos], rng), qi);
       qi += querySizes[pos];
     });
+    const stateSeed = rng.nextU32();
+    const projectionSeed = rng.nextU32();
+    // Drawn last, so tasks without pixel subsets are exactly what they were before the option.
+    const all = this.split.rows * this.split.cols;
+    const pixels = c.pixelSubset > 0 ? sampleDistinct(Uint32Array.from({ length: all }, (_, i) => i), c.pixelSubset, rng) : undefined;
     return {
       classes: order.map((i) => classes[i]),
       units: order.map((i) => units[i]),
       learn,
       query,
-      stateSeed: rng.nextU32(),
-      projectionSeed: rng.nextU32(),
+      stateSeed,
+      projectionSeed,
+      pixels,
     };
   }
 
@@ -164,7 +202,10 @@ export interface EpisodeSplit {
 }
 
 export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number): EpisodeSplit {
-  const px = train.rows * train.cols;
+  const full = train.rows * train.cols;
+  const subset = tasks[0]?.pixels;
+  if (tasks.some((t) => (t.pixels?.length ?? 0) !== (subset?.length ?? 0))) throw new Error('episodeSplit: tasks disagree on the pixel subset size');
+  const px = subset ? subset.length : full;
   const total = tasks.reduce((n, t) => n + t.learn.length + t.query.length, 0);
   const images = new Uint8Array(total * px);
   const labels = new Uint8Array(total);
@@ -173,9 +214,11 @@ export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number):
   let next = 0;
   for (const task of tasks) {
     const unitOf = new Map(task.classes.map((cls, i) => [cls, task.units[i]]));
+    const pick = task.pixels;
     const copy = (src: Uint32Array) =>
       Uint32Array.from(src, (i) => {
-        images.set(train.images.subarray(i * px, (i + 1) * px), next * px);
+        if (pick) for (let j = 0; j < px; j++) images[next * px + j] = train.images[i * full + pick[j]];
+        else images.set(train.images.subarray(i * full, (i + 1) * full), next * px);
         labels[next] = unitOf.get(train.labels[i])!;
         return next++;
       });
@@ -183,7 +226,7 @@ export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number):
     query.push(copy(task.query));
   }
   return {
-    split: { name: `${train.name} episodes`, count: total, rows: train.rows, cols: train.cols, images, labels, numClasses: outputs },
+    split: { name: `${train.name} episodes`, count: total, rows: subset ? 1 : train.rows, cols: subset ? px : train.cols, images, labels, numClasses: outputs },
     learn,
     query,
   };

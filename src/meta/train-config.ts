@@ -3,6 +3,7 @@
  * the offending field. Everything a run depends on is in here, so a checkpoint's config plus its
  * state reproduce the run.
  */
+import { classMeanRuleProblem } from '../inner/rules/class-mean';
 import { type VsmlConfig, numClasses, validateVsmlConfig } from '../inner/vsml-config';
 import type { TaskConfig } from './tasks';
 import { GA_DEFAULTS, type GaConfig } from './strategies/ga';
@@ -35,7 +36,35 @@ export interface TrainConfig {
   chunkMembers: number;
   /** Learner-state memory one batch may use, MiB (automatic chunking only). */
   stateBudgetMiB: number;
+  /**
+   * Initial meta-parameters: 'random' (initMetaParams(learner, initSeed)) or a hand-designed rule
+   * to warm-start from ('rule:class-mean', src/inner/rules/class-mean.ts).
+   */
+  init: InitKind;
+  validation: ValidationConfig;
 }
+
+export type InitKind = 'random' | 'rule:class-mean';
+export const INIT_KINDS: InitKind[] = ['random', 'rule:class-mean'];
+
+/**
+ * Length generalisation measured during training: every `every` generations the current
+ * parameters run, as the deployed learner (all pixels, every class), on long class-sorted
+ * `classes`-way streams from the TRAIN split, `perClass[i]` examples per class, then `queryLength`
+ * held-out train queries. The mean query accuracy over the lengths is the validation score; the
+ * checkpoint keeps the best parameters by it.
+ */
+export interface ValidationConfig {
+  /** 0: off. */
+  every: number;
+  perClass: number[];
+  classes: number;
+  queryLength: number;
+  /** Seed of the validation tasks (fixed, so every evaluation sees the same streams). */
+  seed: number;
+}
+
+const VALIDATION_DEFAULTS: ValidationConfig = { every: 0, perClass: [100, 1000], classes: 10, queryLength: 500, seed: 9001 };
 
 export class TrainConfigError extends Error {
   override name = 'TrainConfigError';
@@ -56,6 +85,9 @@ const TASK_DEFAULTS: TaskConfig = {
   queryFraction: 1 / 6,
   labelPermutation: true,
   projectionPerTask: true,
+  pixelSubset: 0,
+  maxLearnLength: 0,
+  growGenerations: 0,
 };
 
 /**
@@ -79,6 +111,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 10,
   chunkMembers: 0,
   stateBudgetMiB: 1024,
+  init: 'random',
+  validation: VALIDATION_DEFAULTS,
 };
 
 /** Partial configs layered over DEFAULT_TRAIN_CONFIG by name (`--preset`). */
@@ -91,6 +125,22 @@ export const PRESETS: Record<string, Record<string, unknown>> = {
     tasks: { tasksPerMember: 1, minClasses: 2, maxClasses: 10, learnLength: 500, queryLength: 100, labelPermutation: true, projectionPerTask: false },
     strategy: { kind: 'openai-es', pairs: 1024, sigma: 0.05, lr: 0.025 },
     checkpointEvery: 50,
+  },
+  /**
+   * Benchmark-shaped (OrderedMNIST): 2-10-way class-sorted episodes with label permutation, inputs
+   * that are 64 random raw pixels per task (deployed on all 784), a curriculum from 5 to 50
+   * examples per class, frozen-state queries, the 1-tick label-feeding cell the class-mean rule
+   * needs (so `--set init=rule:class-mean` warm-starts it), and validation on 10-way streams of
+   * 100 and 1,000 examples per class every 10 generations. Sized for a 2-core CPU (docs/outer-loop.md).
+   */
+  ordered: {
+    generations: 200,
+    learner: { inputSize: 64, projection: false, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true },
+    tasks: { tasksPerMember: 2, minClasses: 2, maxClasses: 10, learnLength: 50, maxLearnLength: 500, growGenerations: 100, queryLength: 100, labelPermutation: true, pixelSubset: 64 },
+    strategy: { kind: 'openai-es', pairs: 16, sigma: 0.02, lr: 0.01 },
+    fitness: 'query-cross-entropy',
+    checkpointEvery: 5,
+    validation: { every: 10, perClass: [100, 1000], classes: 10, queryLength: 500 },
   },
   /** Tiny: for tests and smoke runs (seconds on SwiftShader). */
   tiny: {
@@ -233,13 +283,35 @@ function validateTasks(o: unknown, outputs: number): TaskConfig {
     queryFraction: num('tasks.queryFraction', v.queryFraction, 0, 1, true),
     labelPermutation: bool('tasks.labelPermutation', v.labelPermutation),
     projectionPerTask: bool('tasks.projectionPerTask', v.projectionPerTask),
+    pixelSubset: int('tasks.pixelSubset', v.pixelSubset, 0, 1 << 24),
+    maxLearnLength: int('tasks.maxLearnLength', v.maxLearnLength, 0, 1 << 24),
+    growGenerations: int('tasks.growGenerations', v.growGenerations, 0),
   };
+  if (t.maxLearnLength > 0 && t.maxLearnLength < t.learnLength) {
+    throw new TrainConfigError('tasks.maxLearnLength', `must be 0 (no curriculum) or >= learnLength (${t.learnLength}), got ${t.maxLearnLength}`);
+  }
   if (t.queryFraction >= 1) throw new TrainConfigError('tasks.queryFraction', 'must be below 1 (the rest is the learn pool)');
   if (t.minClasses > t.maxClasses) throw new TrainConfigError('tasks.minClasses', `must be <= maxClasses (${t.maxClasses}), got ${t.minClasses}`);
   if (t.maxClasses > outputs) throw new TrainConfigError('tasks.maxClasses', `must be <= the learner's output units (${outputs}), got ${t.maxClasses}`);
   if (t.learnLength < t.maxClasses) throw new TrainConfigError('tasks.learnLength', `must give every class at least one example (>= maxClasses ${t.maxClasses})`);
   if (t.queryLength < t.maxClasses) throw new TrainConfigError('tasks.queryLength', `must ask every class at least once (>= maxClasses ${t.maxClasses})`);
   return t;
+}
+
+function validateValidation(o: unknown): ValidationConfig {
+  if (!isObj(o)) throw new TrainConfigError('validation', `expected an object, got ${JSON.stringify(o)}`);
+  noUnknown('validation', o, VALIDATION_DEFAULTS);
+  const v = { ...VALIDATION_DEFAULTS, ...o } as Obj;
+  if (!Array.isArray(v.perClass) || v.perClass.length === 0 || v.perClass.length > 8) {
+    throw new TrainConfigError('validation.perClass', `must be a list of 1-8 lengths, got ${JSON.stringify(v.perClass)}`);
+  }
+  return {
+    every: int('validation.every', v.every, 0),
+    perClass: v.perClass.map((n, i) => int(`validation.perClass[${i}]`, n, 1, 1 << 20)),
+    classes: int('validation.classes', v.classes, 2, 1 << 16),
+    queryLength: int('validation.queryLength', v.queryLength, 1, 1 << 20),
+    seed: int('validation.seed', v.seed, 0, 0xffffffff),
+  };
 }
 
 /**
@@ -273,7 +345,19 @@ export function validateTrainConfig(input: unknown, base: TrainConfig = DEFAULT_
     checkpointEvery: int('checkpointEvery', v.checkpointEvery, 0),
     chunkMembers: int('chunkMembers', v.chunkMembers, 0),
     stateBudgetMiB: num('stateBudgetMiB', v.stateBudgetMiB, 0, Infinity, true),
+    init: oneOf('init', v.init, INIT_KINDS),
+    validation: validateValidation(mergeConfig(base.validation, input.validation)),
   };
+  if (config.tasks.pixelSubset > 0) {
+    if (config.learner.projection) throw new TrainConfigError('tasks.pixelSubset', 'shows raw pixels: use it with learner.projection false');
+    if (config.learner.inputSize !== config.tasks.pixelSubset) {
+      throw new TrainConfigError('learner.inputSize', `must equal tasks.pixelSubset (${config.tasks.pixelSubset}), got ${config.learner.inputSize}`);
+    }
+  }
+  if (config.init !== 'random') {
+    const problem = classMeanRuleProblem(config.learner);
+    if (problem) throw new TrainConfigError('init', `'${config.init}' cannot start this learner: the rule ${problem}`);
+  }
   return config;
 }
 

@@ -9,9 +9,11 @@
  */
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import { initMetaParams, metaParamLayout } from '../inner/vsml-config';
+import { metaParamLayout } from '../inner/vsml-config';
 import { gpuNoiseBackend } from '../kernels/noise-weighted-sum';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, widenOutputs } from './checkpoint';
+import { type BestParams, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint } from './checkpoint';
+import { initialMetaParams } from './init-params';
+import { type ValidationResult, deployLearner, validateParams } from './validation';
 import { type Evaluator, type GenerationEval, VsmlEvaluator } from './evaluator';
 import { type FitnessSummary, summarizeFitness } from './fitness-shaping';
 import type { NoiseBackend } from './noise';
@@ -42,7 +44,12 @@ export interface GenerationMetrics {
   learnerSteps: number;
   /** Learner example steps per second of episode time. */
   stepsPerSecond: number;
-  timeMs: { tasks: number; build: number; episodes: number; update: number; total: number };
+  timeMs: { tasks: number; build: number; episodes: number; update: number; total: number; validation?: number };
+  /**
+   * Length-generalisation checks run with this generation (config.validation): of the parameters
+   * before it (generation 0 only) and after it, when due.
+   */
+  validation?: ValidationResult[];
 }
 
 export interface TrainerOptions {
@@ -78,17 +85,19 @@ export class Trainer {
     private readonly evaluator: Evaluator,
     private readonly noise: NoiseBackend,
     elapsedMs: number,
-    /** Classes of the dataset (the deployed learner gets at least this many outputs). */
-    private readonly datasetClasses: number,
+    /** The TRAIN split: its shape sizes the deployed learner; validation streams come from it. */
+    private readonly train: ImageSplit,
+    /** Best parameters by validation score so far (config.validation). */
+    private best?: BestParams,
   ) {
     this.elapsedBefore = elapsedMs;
   }
 
-  /** A fresh run: initial meta-parameters from config.initSeed. */
+  /** A fresh run: initial meta-parameters from config.init (random from config.initSeed, or a rule). */
   static create(gpu: GpuContext, config: TrainConfig, train: ImageSplit, opts: TrainerOptions = {}): Trainer {
-    const theta0 = initMetaParams(config.learner, config.initSeed);
+    const theta0 = initialMetaParams(config);
     const state = initStrategy(config.strategy, theta0, config.seed, config.initSeed);
-    return new Trainer(gpu, config, state, opts.evaluator ?? new VsmlEvaluator(gpu, config, train), opts.noise ?? gpuNoiseBackend(gpu), 0, train.numClasses);
+    return new Trainer(gpu, config, state, opts.evaluator ?? new VsmlEvaluator(gpu, config, train), opts.noise ?? gpuNoiseBackend(gpu), 0, train);
   }
 
   /**
@@ -106,7 +115,8 @@ export class Trainer {
       opts.evaluator ?? new VsmlEvaluator(gpu, config, train),
       opts.noise ?? gpuNoiseBackend(gpu),
       ckpt.elapsedMs,
-      train.numClasses,
+      train,
+      ckpt.best,
     );
   }
 
@@ -141,13 +151,45 @@ export class Trainer {
     const t0 = now();
     const state = this.strategyState;
     const impl = strategyFor(state);
+    const validation: ValidationResult[] = [];
+    let validationMs = 0;
+    const every = this.config.validation.every;
+    if (every > 0 && state.generation === 0 && !this.best) {
+      const tv = now();
+      validation.push(await this.validate());
+      validationMs += now() - tv;
+    }
     const spec = impl.ask(state);
     const ev: GenerationEval = await this.evaluator.evaluate(spec, state.generation);
     const t1 = now();
     const { state: next, info } = await impl.tell(state, ev.fitness, this.noise);
     const update = now() - t1;
+    // Validation reads only the new state's parameters, so a failure here leaves the run consistent.
+    const done = next.generation >= this.config.generations;
+    const tv = now();
+    const after = every > 0 && (next.generation % every === 0 || done) ? await this.validate(next) : undefined;
+    validationMs += now() - tv;
     this.strategyState = next;
-    return this.metrics(state.generation, spec.members.map((m) => m.role), ev, info, update, now() - t0);
+    if (after) validation.push(after);
+    const m = this.metrics(state.generation, spec.members.map((r) => r.role), ev, info, update, now() - t0);
+    if (validation.length) {
+      m.validation = validation;
+      m.timeMs.validation = validationMs;
+    }
+    return m;
+  }
+
+  /** Validation score of the parameters of `state` (default: the current state); keeps the best. */
+  private async validate(state: StrategyState = this.strategyState): Promise<ValidationResult> {
+    const params = strategyFor(state).current(state);
+    const r = await validateParams(this.gpu, this.config, this.train, params, state.generation);
+    if (!this.best || r.score > this.best.score) this.best = { ...r, metaParams: params };
+    return r;
+  }
+
+  /** Best parameters by validation score (undefined when validation is off). */
+  get bestParams(): BestParams | undefined {
+    return this.best;
   }
 
   private metrics(generation: number, roles: string[], ev: GenerationEval, info: TellInfo, update: number, total: number): GenerationMetrics {
@@ -191,7 +233,8 @@ export class Trainer {
       strategy: this.strategyState,
       metaParams: this.metaParams(),
       learner: this.config.learner,
-      deployLearner: widenOutputs(this.config.learner, this.datasetClasses),
+      deployLearner: deployLearner(this.config, this.train.rows * this.train.cols, this.train.numClasses),
+      best: this.best,
       elapsedMs: this.elapsedMs,
       savedAt: new Date().toISOString(),
       adapter: this.gpu.describe(),

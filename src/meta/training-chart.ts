@@ -21,6 +21,20 @@ function smooth(v: number[], window: number): number[] {
   });
 }
 
+/** Validation accuracy per stream length (config.validation), at the generations it was measured. */
+function validationSeries(metrics: GenerationMetrics[]): { name: string; points: [number, number][] }[] {
+  const byLength = new Map<number, [number, number][]>();
+  for (const m of metrics) {
+    for (const v of m.validation ?? []) {
+      v.perClass.forEach((n, i) => {
+        if (!byLength.has(n)) byLength.set(n, []);
+        byLength.get(n)!.push([v.generation, v.accuracy[i]]);
+      });
+    }
+  }
+  return [...byLength].map(([n, points]) => ({ name: `validation, ${n}/class (deployed learner)`, points }));
+}
+
 export function trainingChartSvg(metrics: GenerationMetrics[], title: string): string {
   const g = metrics.map((m) => m.generation + 1);
   const pts = (v: number[]): [number, number][] => v.map((y, i) => [g[i], y]);
@@ -46,6 +60,7 @@ export function trainingChartSvg(metrics: GenerationMetrics[], title: string): s
       { name: `centre (avg of ${window})`, points: pts(smooth(metrics.map((m) => m.centre?.queryAccuracy ?? NaN), window)) },
       { name: `population mean (avg of ${window})`, points: pts(smooth(metrics.map((m) => m.queryAccuracy.mean), window)) },
       { name: 'population best', points: pts(metrics.map((m) => m.queryAccuracy.best)), dashed: true },
+      ...validationSeries(metrics),
     ],
   });
   // Stack the two charts in one SVG.

@@ -9,7 +9,8 @@ import { loadDataset } from '../../data/load-node';
 import { acquireGpu } from '../../gpu/acquire';
 import type { GpuContext } from '../../gpu/context';
 import { GpuDeviceLostError } from '../../gpu/errors';
-import { describeVsmlConfig, initMetaParams, metaParamLayout } from '../../inner/vsml-config';
+import { describeVsmlConfig, metaParamLayout } from '../../inner/vsml-config';
+import { initialMetaParams } from '../init-params';
 import { ProgressBar, formatDuration, formatRate } from '../../cli/progress';
 import type { Checkpoint } from '../checkpoint';
 import type { Evaluator } from '../evaluator';
@@ -126,6 +127,14 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
         last = m;
         metrics!.append(m);
         history.push(m);
+        for (const v of m.validation ?? []) {
+          const best = trainer!.bestParams;
+          bar.log(
+            `validation after ${v.generation} generations (${config.validation.classes}-way, train split): ` +
+              v.perClass.map((n, i) => `${n}/class ${(100 * v.accuracy[i]).toFixed(1)}%`).join(', ') +
+              (best ? `; best ${(100 * best.score).toFixed(1)}% (generation ${best.generation})` : ''),
+          );
+        }
         bar.update(m);
       },
       saveCheckpoint: (c) => {
@@ -141,7 +150,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     let heldOut: RunResult['heldOut'];
     if (outcome === 'completed' && (opts.heldOut ?? !opts.evaluator)) {
       say(`held-out check: initial vs evolved parameters on ${HELD_OUT.tasks} fresh tasks (train split)...`);
-      const initial = await evaluateHeldOut(gpu, config, train, initMetaParams(config.learner, config.initSeed), HELD_OUT);
+      const initial = await evaluateHeldOut(gpu, config, train, initialMetaParams(config), HELD_OUT);
       const evolved = await evaluateHeldOut(gpu, config, train, trainer.metaParams(), HELD_OUT);
       heldOut = { initial, evolved };
       writeFileAtomic(join(outDir, 'held-out.json'), `${JSON.stringify({ ...HELD_OUT, generation: trainer.generation, initial, evolved }, null, 2)}\n`);
