@@ -178,12 +178,18 @@ describe('coordinator and workers over Redis', () => {
     const ev = await DistributedEvaluator.connect(config, { redis: redis.url, prefix, sliceSize: 3, tickMs: 100, log });
     let stop = false;
     let injectedDuring = false;
+    let secondCoordinator = '';
     const workerDone = runWorker({ redis: redis.url, prefix, id: 'solo', gpu: gpu(), heartbeatMs: 300, shouldStop: () => stop, log });
     // ...and while it runs (after its first generation).
     const metricsPath = join(dir, 'mal', 'metrics.jsonl');
     const during = (async () => {
       await until('generation 1', () => existsSync(metricsPath) && readFileSync(metricsPath, 'utf8').split('\n').length > 2);
       await inject();
+      // One coordinator per prefix: a second one is refused while this one runs.
+      secondCoordinator = await DistributedEvaluator.connect(config, { redis: redis.url, prefix, lockWaitMs: 300, log }).then(
+        () => 'accepted',
+        (e: Error) => e.message,
+      );
       injectedDuring = true;
     })();
     try {
@@ -191,6 +197,8 @@ describe('coordinator and workers over Redis', () => {
       expect(r.outcome).toBe('completed');
       await during;
       expect(injectedDuring).toBe(true);
+      expect(secondCoordinator).toMatch(/another coordinator is running on prefix 'mal'/);
+
       const got = result(r.outDir);
       expect(got.strategy).toBe(ref.strategy);
       expect(Array.from(got.params)).toEqual(Array.from(ref.params));
@@ -198,7 +206,7 @@ describe('coordinator and workers over Redis', () => {
     } finally {
       stop = true;
       await workerDone;
-      ev.close();
+      await ev.close();
       bad.disconnect();
     }
     const text = logs.join('\n');

@@ -228,6 +228,6 @@ async function coordinator(args: DistArgs, parseTrainArgs: ParseTrainArgs): Prom
     return 0;
   } finally {
     setProgressStatus(undefined);
-    ev.close();
+    await ev.close();
   }
 }

@@ -15,6 +15,7 @@
  * generation. The first valid result of a slice wins; duplicate, late, stale (another generation
  * or run) and malformed results are counted and dropped.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Evaluator, GenerationEval, MemberMetrics } from '../evaluator';
 import type { PopulationSpec } from '../noise';
@@ -36,7 +37,7 @@ import {
   redisKeys,
   runIdOf,
 } from './protocol';
-import { connectRedis } from './redis';
+import { connectRedis, isRedisConnectionError } from './redis';
 
 export interface CoordinatorOptions {
   redis: string;
@@ -47,6 +48,8 @@ export interface CoordinatorOptions {
   sliceTimeoutMs?: number;
   /** Reconciliation period. */
   tickMs?: number;
+  /** How long to wait for another coordinator's lock on the prefix before giving up (default: its TTL + 5 s). */
+  lockWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -61,6 +64,8 @@ export interface ClusterStatus {
 }
 
 const now = () => performance.now();
+/** The coordinator lock's lifetime; refreshed every tick. */
+const LOCK_TTL_MS = 3000;
 
 export class DistributedEvaluator implements Evaluator {
   private readonly keys: RedisKeys;
@@ -73,6 +78,10 @@ export class DistributedEvaluator implements Evaluator {
   private readonly seenSince = new Map<string, number>();
   private readonly adapters = new Set<string>();
   private destroyed = false;
+  /** This coordinator's lock value. */
+  readonly nonce = randomBytes(16).toString('hex');
+  /** The current generation's message (republished if Redis lost it). */
+  private genText = '';
 
   private constructor(
     private readonly cmd: Redis,
@@ -92,6 +101,19 @@ export class DistributedEvaluator implements Evaluator {
     const blocking = await connectRedis(opts.redis, 'vsml-coordinator-results');
     const ev = new DistributedEvaluator(cmd, blocking, config, opts);
     const keys = ev.keys;
+    // One coordinator per prefix: a lock with a short TTL, refreshed every tick. A restarted
+    // coordinator waits for the lock of the one it replaces (SIGKILLed: at most LOCK_TTL_MS).
+    const t0 = now();
+    let said = false;
+    while ((await cmd.set(keys.lock, ev.nonce, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+      if (now() - t0 > (opts.lockWaitMs ?? LOCK_TTL_MS + 5000)) {
+        await ev.close();
+        throw new ProtocolError(`another coordinator is running on prefix '${opts.prefix ?? 'vsml'}' (key ${keys.lock}); stop it or choose another --prefix`);
+      }
+      if (!said) ev.log(`coordinator: waiting for the previous coordinator's lock on ${keys.lock} to expire`);
+      said = true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     // A run marked done under this prefix is over; this one starts (or resumes) now.
     await cmd.multi().set(keys.run, encodeRun(config)).del(keys.done).exec();
     return ev;
@@ -126,6 +148,7 @@ export class DistributedEvaluator implements Evaluator {
     if (Buffer.byteLength(text) > MAX_BYTES.gen) throw new ProtocolError(`generation ${generation}: the population message is over ${MAX_BYTES.gen} bytes; lower the population`);
     // The run message again (cheap): a worker that found it missing or clobbered recovers.
     await cmd.multi().set(keys.run, encodeRun(this.config)).set(keys.gen, text).exec();
+    this.genText = text;
     const jobs = slices.map((s, i) => encodeJob({ runId: this.runId, generation, genId, slice: i, lo: s.lo, hi: s.hi }));
     const done: (ResultMessage | undefined)[] = new Array(slices.length);
     let remaining = slices.length;
@@ -165,13 +188,20 @@ export class DistributedEvaluator implements Evaluator {
     let lastTick = -Infinity;
     while (remaining > 0) {
       if (this.destroyed) throw new Error('coordinator: evaluator destroyed during a generation');
-      if (now() - lastTick >= this.tickMs) {
-        await this.reconcile(genId, jobs, done, dispatched, accept);
-        lastTick = now();
-        if (remaining === 0) break;
+      try {
+        if (now() - lastTick >= this.tickMs) {
+          await this.reconcile(genId, jobs, done, dispatched, accept);
+          lastTick = now();
+          if (remaining === 0) break;
+        }
+        const popped = await this.blocking.blpopBuffer(keys.results, Math.max(0.05, this.tickMs / 1000));
+        if (popped) accept(popped[1]);
+      } catch (e) {
+        if (!isRedisConnectionError(e)) throw e;
+        // Redis restarted or the network dropped: the queue may be gone; the next reconcile requeues what is missing.
+        this.log(`coordinator: Redis unreachable (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
-      const popped = await this.blocking.blpopBuffer(keys.results, Math.max(0.05, this.tickMs / 1000));
-      if (popped) accept(popped[1]);
     }
     await cmd.del(keys.jobs); // nothing of this generation is wanted any more
 
@@ -209,6 +239,18 @@ export class DistributedEvaluator implements Evaluator {
         return undefined;
       }
     };
+    // 0. Still the coordinator of this prefix (GET then PEXPIRE: no server-side script).
+    const holder = await cmd.get(keys.lock);
+    if (holder !== null && holder !== this.nonce) {
+      throw new ProtocolError(`another coordinator took over prefix '${this.opts.prefix ?? 'vsml'}'; stopping this one (its checkpoint is intact)`);
+    }
+    if (holder === null) await cmd.set(keys.lock, this.nonce, 'PX', LOCK_TTL_MS, 'NX');
+    else await cmd.pexpire(keys.lock, LOCK_TTL_MS);
+    // The run and generation messages are there (a restarted Redis without persistence loses them).
+    if ((await cmd.exists(keys.run, keys.gen)) < 2) {
+      this.log('coordinator: the run or generation message was missing from Redis; published again');
+      await cmd.multi().set(keys.run, encodeRun(this.config)).set(keys.gen, this.genText).exec();
+    }
     // 1. Queued (read before the work-in-progress lists: BLMOVE only moves jobs from here to there).
     const queued = await cmd.lrangeBuffer(keys.jobs, 0, -1);
     let foreign = 0;
@@ -287,7 +329,13 @@ export class DistributedEvaluator implements Evaluator {
     this.destroyed = true;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    try {
+      // Release the lock if it is still ours (a successor then starts at once).
+      if (this.cmd.status === 'ready' && (await this.cmd.get(this.keys.lock)) === this.nonce) await this.cmd.del(this.keys.lock);
+    } catch {
+      /* it expires by itself */
+    }
     this.destroyed = true;
     this.cmd.disconnect();
     this.blocking.disconnect();

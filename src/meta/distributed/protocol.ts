@@ -49,6 +49,7 @@ export function redisKeys(prefix: string) {
     results: `${prefix}:results`,
     workers: `${prefix}:workers`,
     done: `${prefix}:done`,
+    lock: `${prefix}:coordinator`,
     worker: (id: string) => `${prefix}:worker:${id}`,
     wip: (id: string) => `${prefix}:wip:${id}`,
   };

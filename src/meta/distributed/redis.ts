@@ -52,3 +52,13 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
   }
   return client;
 }
+
+/** A lost or refused connection (retried by the callers), as opposed to a bug or a GPU error. */
+export function isRedisConnectionError(e: unknown): boolean {
+  const err = e as { name?: string; message?: string; code?: string };
+  return (
+    err?.name === 'MaxRetriesPerRequestError' ||
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH)$/.test(err?.code ?? '') ||
+    /Connection is closed|ECONNREFUSED|ECONNRESET|Stream isn't writeable/.test(err?.message ?? '')
+  );
+}

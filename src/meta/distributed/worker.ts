@@ -31,7 +31,7 @@ import {
   redisKeys,
   sliceSpec,
 } from './protocol';
-import { connectRedis } from './redis';
+import { connectRedis, isRedisConnectionError } from './redis';
 
 /** Datasets a worker loads without being told so on its own command line. */
 export const BUILTIN_DATASETS = ['mnist', 'fashion-mnist'];
@@ -158,73 +158,86 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   beat();
   hbTimer = setInterval(beat, hbMs);
   log(`worker ${id}: waiting for jobs at ${keys.jobs} (${adapter})`);
+  /** One job: take, check, evaluate, answer. 'stop' when the run is done and the worker should leave. */
+  const once = async (): Promise<'stop' | void> => {
+    // A job left in our own list (this id restarted after a crash) is taken first.
+    let raw = await cmd.lindexBuffer(keys.wip(id), 0);
+    if (!raw) raw = await blocking.blmoveBuffer(keys.jobs, keys.wip(id), 'LEFT', 'RIGHT', 1);
+    if (!raw) {
+      if (opts.exitWhenDone && loaded && (await cmd.get(keys.done)) === loaded.run.runId) return 'stop';
+      return;
+    }
+    let job: JobMessage;
+    try {
+      if (raw.length > MAX_BYTES.job) throw new ProtocolError(`job message: ${raw.length} bytes, over the ${MAX_BYTES.job}-byte limit`);
+      job = decodeJob(raw.toString('utf8'));
+    } catch (e) {
+      await drop(raw, (e as Error).message);
+      return;
+    }
+    const run = await ensureRun(job);
+    if (typeof run === 'string') {
+      await drop(raw, run);
+      return;
+    }
+    const g = await ensureGen(job);
+    if (typeof g === 'string') {
+      await drop(raw, g);
+      return;
+    }
+    busy = `${job.genId.slice(0, 16)}/${job.slice}`;
+    beat();
+    if (opts.sliceDelayMs) await sleep(opts.sliceDelayMs);
+    const t0 = performance.now();
+    let ev;
+    try {
+      ev = await run.evaluator.evaluate(sliceSpec(g.spec, job.lo, job.hi), job.generation);
+    } catch (e) {
+      // Hand the job back before giving up (a lost device): another worker takes it at once.
+      await cmd.multi().lrem(keys.wip(id), 1, raw).lpush(keys.jobs, raw).exec();
+      throw e;
+    }
+    const ms = performance.now() - t0;
+    const result = encodeResult({
+      runId: job.runId,
+      generation: job.generation,
+      genId: job.genId,
+      slice: job.slice,
+      lo: job.lo,
+      hi: job.hi,
+      worker: id,
+      adapter,
+      learnerSteps: ev.learnerSteps,
+      timeMs: ev.timeMs,
+      fitness: ev.fitness,
+      queryAccuracy: ev.metrics.queryAccuracy,
+      queryCrossEntropy: ev.metrics.queryCrossEntropy,
+      onlineCrossEntropy: ev.metrics.onlineCrossEntropy,
+      onlineAccuracy: ev.metrics.onlineAccuracy,
+    });
+    await cmd.multi().rpush(keys.results, result).lrem(keys.wip(id), 1, raw).exec();
+    busy = '';
+    stats.slicesDone++;
+    stats.learnerSteps += ev.learnerSteps;
+    stats.evalMs += ms;
+    log(
+      `worker ${id}: gen ${job.generation} members [${job.lo}, ${job.hi}) in ${(ms / 1000).toFixed(2)} s, ` +
+        `${Math.round((ev.learnerSteps / ms) * 1000)} learner steps/s; ${stats.slicesDone} slices, ` +
+        `${Math.round((stats.learnerSteps / stats.evalMs) * 1000)} steps/s overall`,
+    );
+  };
+
   try {
     while (!opts.shouldStop?.()) {
-      // A job left in our own list (this id restarted after a crash) is taken first.
-      let raw = await cmd.lindexBuffer(keys.wip(id), 0);
-      if (!raw) raw = await blocking.blmoveBuffer(keys.jobs, keys.wip(id), 'LEFT', 'RIGHT', 1);
-      if (!raw) {
-        if (opts.exitWhenDone && loaded && (await cmd.get(keys.done)) === loaded.run.runId) break;
-        continue;
-      }
-      let job: JobMessage;
       try {
-        if (raw.length > MAX_BYTES.job) throw new ProtocolError(`job message: ${raw.length} bytes, over the ${MAX_BYTES.job}-byte limit`);
-        job = decodeJob(raw.toString('utf8'));
+        if ((await once()) === 'stop') break;
       } catch (e) {
-        await drop(raw, (e as Error).message);
-        continue;
+        if (!isRedisConnectionError(e)) throw e;
+        // Redis restarted or the network dropped: a job we held stays in our list and is redone.
+        busy = '';
+        log(`worker ${id}: Redis unreachable (${(e as Error).message}); retrying`);
+        await sleep(1000);
       }
-      const run = await ensureRun(job);
-      if (typeof run === 'string') {
-        await drop(raw, run);
-        continue;
-      }
-      const g = await ensureGen(job);
-      if (typeof g === 'string') {
-        await drop(raw, g);
-        continue;
-      }
-      busy = `${job.genId.slice(0, 16)}/${job.slice}`;
-      beat();
-      if (opts.sliceDelayMs) await sleep(opts.sliceDelayMs);
-      const t0 = performance.now();
-      let ev;
-      try {
-        ev = await run.evaluator.evaluate(sliceSpec(g.spec, job.lo, job.hi), job.generation);
-      } catch (e) {
-        // Hand the job back before giving up (a lost device): another worker takes it at once.
-        await cmd.multi().lrem(keys.wip(id), 1, raw).lpush(keys.jobs, raw).exec();
-        throw e;
-      }
-      const ms = performance.now() - t0;
-      const result = encodeResult({
-        runId: job.runId,
-        generation: job.generation,
-        genId: job.genId,
-        slice: job.slice,
-        lo: job.lo,
-        hi: job.hi,
-        worker: id,
-        adapter,
-        learnerSteps: ev.learnerSteps,
-        timeMs: ev.timeMs,
-        fitness: ev.fitness,
-        queryAccuracy: ev.metrics.queryAccuracy,
-        queryCrossEntropy: ev.metrics.queryCrossEntropy,
-        onlineCrossEntropy: ev.metrics.onlineCrossEntropy,
-        onlineAccuracy: ev.metrics.onlineAccuracy,
-      });
-      await cmd.multi().rpush(keys.results, result).lrem(keys.wip(id), 1, raw).exec();
-      busy = '';
-      stats.slicesDone++;
-      stats.learnerSteps += ev.learnerSteps;
-      stats.evalMs += ms;
-      log(
-        `worker ${id}: gen ${job.generation} members [${job.lo}, ${job.hi}) in ${(ms / 1000).toFixed(2)} s, ` +
-          `${Math.round((ev.learnerSteps / ms) * 1000)} learner steps/s; ${stats.slicesDone} slices, ` +
-          `${Math.round((stats.learnerSteps / stats.evalMs) * 1000)} steps/s overall`,
-      );
     }
   } finally {
     if (hbTimer) clearInterval(hbTimer);
