@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { subsetSplit } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
 import { evaluateHeldOut } from '../src/meta/held-out';
 import { loadCheckpointFile, readMetrics } from '../src/meta/node/io';
@@ -15,6 +16,9 @@ import { HELD_OUT, runTraining } from '../src/meta/node/run';
 import { stringifyState } from '../src/meta/serialize';
 import { presetConfig, validateTrainConfig } from '../src/meta/train-config';
 import { type GenerationMetrics, Trainer } from '../src/meta/trainer';
+import { classMeanRuleParams } from '../src/inner/rules/class-mean';
+import { TaskSampler } from '../src/meta/tasks';
+import { validateParams } from '../src/meta/validation';
 import { useGpu } from './helpers/gpu';
 
 const gpu = useGpu();
@@ -37,6 +41,42 @@ describe('VSML meta-training', () => {
     expect(fit(b2.metricsPath)).toEqual(fit(a.metricsPath));
     // The deployable learner has an output per dataset class.
     expect(ca.deployLearner.layers).toEqual([4, 10]);
+  });
+
+  it('benchmark-shaped run (pixel subsets, curriculum, rule warm start, validation): resume == uninterrupted, best kept', async () => {
+    const config = validateTrainConfig({
+      ...presetConfig('ordered'),
+      generations: 4,
+      checkpointEvery: 2,
+      trainSubset: 6000,
+      init: 'rule:class-mean',
+      learner: { inputSize: 16, layers: [16, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true, projection: false },
+      tasks: { tasksPerMember: 1, minClasses: 2, maxClasses: 3, learnLength: 6, maxLearnLength: 12, growGenerations: 3, queryLength: 6, pixelSubset: 16 },
+      strategy: { kind: 'openai-es', pairs: 2, sigma: 0.01, lr: 0.003 },
+      validation: { every: 2, perClass: [5], classes: 3, queryLength: 30 },
+    });
+    const a = await runTraining({ config, out: join(root, 'oa'), gpu: gpu(), quiet: true, heldOut: false });
+    const b1 = await runTraining({ config, out: join(root, 'ob'), gpu: gpu(), quiet: true, heldOut: false, maxGenerationsThisSession: 2 });
+    const b2 = await runTraining({ resume: b1.checkpointPath, gpu: gpu(), quiet: true, heldOut: false });
+    const ca = loadCheckpointFile(a.checkpointPath);
+    const cb = loadCheckpointFile(b2.checkpointPath);
+    expect(new Uint32Array(cb.metaParams.buffer)).toEqual(new Uint32Array(ca.metaParams.buffer));
+    expect(stringifyState(cb.best)).toBe(stringifyState(ca.best));
+    const metrics = readMetrics<GenerationMetrics>(a.metricsPath);
+    const checks = metrics.flatMap((m) => m.validation ?? []);
+    // Before the first generation, after generations 2 and 4.
+    expect(checks.map((v) => v.generation)).toEqual([0, 2, 4]);
+    const top = checks.reduce((b, v) => (v.score > b.score ? v : b));
+    expect(ca.best!.score).toBe(top.score);
+    expect(ca.best!.generation).toBe(top.generation);
+    // Generation 0 is the rule itself, run as the deployed learner (all 784 pixels).
+    expect(ca.deployLearner.layers).toEqual([784, 10]);
+    expect(ca.deployLearner.inputSize).toBe(784);
+    const train = subsetSplit((await loadDataset('mnist')).train, 6000);
+    const again = await validateParams(gpu(), config, train, classMeanRuleParams(config.learner), 0);
+    expect(again).toEqual(checks[0]);
+    // The curriculum's lengths are what the trainer ran (learner steps = members x tasks x (learn + query)).
+    expect(metrics.map((m) => m.learnerSteps)).toEqual(metrics.map((m) => m.members * (new TaskSampler(train, config.tasks, 10, config.seed).learnLength(m.generation) + 6)));
   });
 
   it('default config: held-out query accuracy rises from chance (0.5) within 60 generations (seed 1)', async () => {
