@@ -128,19 +128,20 @@ export const PRESETS: Record<string, Record<string, unknown>> = {
   },
   /**
    * Benchmark-shaped (OrderedMNIST): 2-10-way class-sorted episodes with label permutation, inputs
-   * that are 64 random raw pixels per task (deployed on all 784), a curriculum from 5 to 50
-   * examples per class, frozen-state queries, the 1-tick label-feeding cell the class-mean rule
-   * needs (so `--set init=rule:class-mean` warm-starts it), and validation on 10-way streams of
-   * 100 and 1,000 examples per class every 10 generations. Sized for a 2-core CPU (docs/outer-loop.md).
+   * that are 64 random raw pixels per task (deployed on all 784), a curriculum from 50 to 300
+   * examples per episode (5 to 30 per class at 10-way, 25 to 150 at 2-way), frozen-state queries, the 1-tick label-feeding cell the class-mean rule
+   * needs (so `--set init=rule:class-mean` warm-starts it; use a smaller step there, e.g. sigma
+   * 0.01, lr 0.003), and validation on 10-way streams of 100 and 1,000 examples per class every 25
+   * generations. Sized for a 2-core CPU (docs/outer-loop.md).
    */
   ordered: {
-    generations: 200,
+    generations: 75,
     learner: { inputSize: 64, projection: false, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true },
-    tasks: { tasksPerMember: 2, minClasses: 2, maxClasses: 10, learnLength: 50, maxLearnLength: 500, growGenerations: 100, queryLength: 100, labelPermutation: true, pixelSubset: 64 },
-    strategy: { kind: 'openai-es', pairs: 16, sigma: 0.02, lr: 0.01 },
+    tasks: { tasksPerMember: 2, minClasses: 2, maxClasses: 10, learnLength: 50, maxLearnLength: 300, growGenerations: 50, queryLength: 100, labelPermutation: true, pixelSubset: 64 },
+    strategy: { kind: 'openai-es', pairs: 16, sigma: 0.05, lr: 0.02 },
     fitness: 'query-cross-entropy',
     checkpointEvery: 5,
-    validation: { every: 10, perClass: [100, 1000], classes: 10, queryLength: 500 },
+    validation: { every: 25, perClass: [100, 1000], classes: 10, queryLength: 500 },
   },
   /** Tiny: for tests and smoke runs (seconds on SwiftShader). */
   tiny: {
