@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METHODS, parseMethod, parseMethodList } from '../src/bench/methods';
 import { runScoreboard } from '../src/bench/run';
-import { COLUMNS, consoleTable, fmtBytes, fmtFlops, markdownReport } from '../src/bench/scoreboard';
+import { COLUMNS, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeScoreboards } from '../src/bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg } from '../src/bench/svg-chart';
 import { clusterSplit } from '../src/bench/synthetic';
 
@@ -48,6 +48,17 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
     for (const id of ['ncm', 'knn:k=1', 'knn:k=3', 'slda']) expect(sb.rows.find((r) => r.id === id)!.accuracy, id).toBe(1);
     // kNN keeps every example: state = 36 x (16 + 1) bytes.
     expect(sb.rows.find((r) => r.id === 'knn:k=1')!.stateBytes).toBe(36 * 17);
+  });
+
+  it('merging another run adds its rows, replaces rows of the same id, and refuses another dataset', () => {
+    const other = { ...sb, command: 'other', wallSeconds: 2, rows: [{ ...sb.rows[0], accuracy: 0.5 }, { ...sb.rows[1], id: 'extra' }] };
+    const m = mergeScoreboards(sb, [other], 'merge');
+    expect(m.rows.length).toBe(sb.rows.length + 1);
+    expect(m.rows.find((r) => r.id === sb.rows[0].id)!.accuracy).toBe(0.5);
+    expect(m.rows.some((r) => r.id === 'extra')).toBe(true);
+    expect(m.wallSeconds).toBe(sb.wallSeconds + 2);
+    expect(sb.rows.find((r) => r.id === sb.rows[0].id)!.accuracy).not.toBe(0.5); // inputs untouched
+    expect(() => mergeScoreboards(sb, [{ ...other, trainName: 'x' }], 'merge')).toThrow(/cannot join/);
   });
 
   it('renders a table, Markdown and SVG with every method on them', () => {

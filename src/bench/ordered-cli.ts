@@ -12,6 +12,7 @@
  *   --replay-buffer N     default replay buffer size in examples (default 1000)
  *   --seed S              seed of the shuffled order (default 1)
  *   --merge               keep rows of an existing scoreboard.json in --out that this run does not redo
+ *   --merge-from DIR[,DIR]  add the rows of other runs' scoreboard.json (same dataset) to --out, running nothing
  *   --list                print the known methods and exit
  *
  * Writes scoreboard.json, scoreboard.md, accuracy-vs-state.svg and forgetting.svg.
@@ -24,7 +25,7 @@ import type { GpuContext } from '../gpu/context';
 import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from './methods';
 import { progressPrinter } from './progress';
 import { runScoreboard } from './run';
-import { type Scoreboard, consoleTable, markdownReport, sortRows } from './scoreboard';
+import { type Scoreboard, consoleTable, markdownReport, mergeScoreboards, sortRows } from './scoreboard';
 import { accuracyVsStateSvg, forgettingSvg } from './svg-chart';
 
 interface Args {
@@ -39,6 +40,7 @@ interface Args {
   replayBuffer?: number;
   seed: number;
   merge: boolean;
+  mergeFrom?: string[];
   list: boolean;
 }
 
@@ -73,6 +75,7 @@ function parseArgs(argv: string[]): Args {
       case '--replay-buffer': a.replayBuffer = int(val(), 'replay-buffer'); break;
       case '--seed': a.seed = int(val(), 'seed'); break;
       case '--merge': a.merge = true; break;
+      case '--merge-from': a.mergeFrom = val().split(',').filter(Boolean); break;
       case '--list': a.list = true; break;
       case '--help': case '-h':
         console.log('usage: npm run bench:ordered -- [--dataset mnist|fashion-mnist|DIR|URL] [--subset N] [--methods LIST] [--order sorted|shuffled] [--out DIR] [--checkpoint FILE] [--merge] [--list]');
@@ -83,8 +86,31 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
+function writeScoreboard(out: string, sb: Scoreboard): void {
+  sb.rows = sortRows(sb.rows);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'scoreboard.json'), `${JSON.stringify(sb, null, 1)}\n`);
+  writeFileSync(join(out, 'scoreboard.md'), markdownReport(sb));
+  const title = `${sb.dataset}: accuracy vs learned state (${sb.trainCount} train, ${sb.testCount} test)`;
+  writeFileSync(join(out, 'accuracy-vs-state.svg'), accuracyVsStateSvg(sb.rows, title));
+  writeFileSync(join(out, 'forgetting.svg'), forgettingSvg(sb.rows, `${sb.dataset}: accuracy on classes seen so far`));
+  console.log(consoleTable(sb.rows));
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.mergeFrom) {
+    if (!args.out) throw new Error('--merge-from needs --out DIR (the scoreboard to add the rows to)');
+    const read = (dir: string) => {
+      const f = join(dir, 'scoreboard.json');
+      if (!existsSync(f)) throw new Error(`--merge-from: ${f} does not exist`);
+      return JSON.parse(readFileSync(f, 'utf8')) as Scoreboard;
+    };
+    const sb = mergeScoreboards(read(args.out), args.mergeFrom.map(read), `npm run bench:ordered -- ${process.argv.slice(2).join(' ')}`);
+    writeScoreboard(args.out, sb);
+    console.log(`\nmerged ${args.mergeFrom.join(', ')} into ${args.out}`);
+    return 0;
+  }
   let extra: Record<string, MethodInfo> = {};
   if (args.checkpoint) {
     const { vsmlMethod } = await import('./vsml-adapter');

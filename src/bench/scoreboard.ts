@@ -180,3 +180,19 @@ export function markdownReport(sb: Scoreboard): string {
   out.push('');
   return out.join('\n');
 }
+
+/** Rows of `from` scoreboards added to `into` (a row id present in both: the `from` row wins). */
+export function mergeScoreboards(into: Scoreboard, from: Scoreboard[], note: string): Scoreboard {
+  const out: Scoreboard = { ...into, rows: [...into.rows] };
+  for (const f of from) {
+    if (f.trainName !== into.trainName || f.testName !== into.testName) {
+      throw new Error(`--merge-from: a scoreboard of ${f.trainName}/${f.testName} cannot join one of ${into.trainName}/${into.testName}`);
+    }
+    const ids = new Set(f.rows.map((r) => r.id));
+    out.rows = [...out.rows.filter((r) => !ids.has(r.id)), ...f.rows];
+    out.command = `${out.command}; ${f.command}`;
+    out.wallSeconds += f.wallSeconds;
+  }
+  out.command = `${out.command}; then ${note}`;
+  return out;
+}
