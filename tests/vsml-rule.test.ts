@@ -19,10 +19,13 @@
  * Hebbian outer-product (class-sum) rule. A prediction at step t uses examples 0..t-1 (label t-1
  * arrives with example t); queries use examples 0..N-2 (the last label is never delivered).
  *
- * What the construction guarantees, and what the test asserts exactly: the learner computes the
- * scores above up to the switch leaks (sigmoid(+-20) is 2e-9 from 0 or 1, so each gate leaks at
- * most 2e-9 per step: < 1e-7 over 30 steps) and f32 rounding (relative 1e-6 on sums of 32 terms of
- * magnitude <= 1). So wherever the rule's best score beats the second by more than 1e-3 relative
+ * What the construction guarantees, and what the test asserts exactly: every learner score is
+ * within 4e-4 of the rule's score above. Error budget: the switches sigmoid(+-20) are 2e-9 from 0
+ * or 1, so the gates leak < 1e-7 into c over 30 steps; in f32, c_ab sums at most 6 values of phi
+ * (each < tanh(0.2) < 0.2, so |c| < 1.2) and tanh(c_ab) is off by < 1e-6; the output gates are
+ * <= 1, so each (a, b) term of the forward head is off by < 2e-6, their mean over a (a 32-term
+ * f32 sum) by < 4e-6, and after the gain G = 100 and the readout (slope <= 1) the score by < 4e-4.
+ * So wherever the rule's best score beats the second by more than 1e-3 absolute and 1e-3 relative
  * ("clear winner"), the learner's prediction IS the rule's, online and on queries; and therefore
  * the learner's number of correct answers equals the rule's up to the answers without a clear
  * winner. These hold for every seed.
@@ -31,8 +34,8 @@
  * how often it has a clear winner, and how closely it follows its linearisation. Those are
  * asserted at this file's fixed seed (so the suite is deterministic), with thresholds that held
  * for every one of 2,000 seeds in a one-off run of the CPU side of this test (seed k * 2654435761,
- * k < 2000): clear winners on 95.6-100% of queries (bound 90%), agreement with the linear rule
- * 85.2-100% (bound 85%), rule accuracy 27.8-78.9%, median 48.9% (bound: above chance, 1/5). An
+ * k < 2000): clear winners on 93.3-100% of queries (bound 90%), agreement with the linear rule
+ * 87.2-100% (bound 85%), rule accuracy 27.8-78.9%, median 48.9% (bound: above chance, 1/5). An
  * earlier version asserted accuracy > 0.3, a data property that 8 of those 2,000 seeds miss.
  */
 import { describe, expect, it } from 'vitest';
@@ -110,11 +113,14 @@ function scores(x: Float32Array, seen: { x: Float32Array; label: number }[]): { 
   return { exact, linear };
 }
 
-/** Argmax, or -1 when the best two are within `rel` (relative) or the best is not clearly positive. */
-function clearWinner(v: number[], rel = 1e-3): number {
+/** Rule scores closer than this (absolute) may swap on the learner: twice the error bound above, with margin. */
+const EXACT_MARGIN = 1e-3;
+
+/** Argmax, or -1 when the best two are within `rel` (relative) or `abs`, or the best is not positive. */
+function clearWinner(v: number[], rel = 1e-3, abs = 0): number {
   const order = v.map((s, i) => [s, i]).sort((p, q) => q[0] - p[0]);
   const [top, second] = [order[0][0], order[1][0]];
-  if (!(top > 0) || top - second < rel * Math.abs(top)) return -1;
+  if (!(top > 0) || top - second < Math.max(rel * Math.abs(top), abs)) return -1;
   return order[0][1];
 }
 
@@ -169,7 +175,7 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
       for (let t = 0; t < learnLength; t++) {
         const i = learnIndices[l * learnLength + t];
         const x = input(mnist.train, i);
-        const w = clearWinner(scores(x, seen).exact);
+        const w = clearWinner(scores(x, seen).exact, 1e-3, EXACT_MARGIN);
         if (w < 0) ambiguousOnline++;
         else if (w === shown(mnist.train.labels[i])) ruleOnline++;
         seen.push({ x, label: shown(mnist.train.labels[i]) });
@@ -184,7 +190,7 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
         const i = queryIndices[l * queryLength + q];
         const x = input(mnist.test, i);
         const s = scores(x, frozen);
-        const want = clearWinner(s.exact);
+        const want = clearWinner(s.exact, 1e-3, EXACT_MARGIN);
         const got = m.queryPredictions![l * queryLength + q];
         if (got === shown(mnist.test.labels[i])) learnerCorrect++;
         if (want < 0) ambiguousQueries++;
@@ -230,7 +236,7 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     });
     const seen = [...learn.slice(0, learn.length - 1)].map((i) => ({ x: projectInput(mnist.train.images, i * 784, 784, A, 2, new Float32Array(A)), label: mnist.train.labels[i] }));
     queries.forEach((i, q) => {
-      const want = clearWinner(scores(projectInput(mnist.test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact);
+      const want = clearWinner(scores(projectInput(mnist.test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact, 1e-3, EXACT_MARGIN);
       if (want >= 0) expect(r.queryPredictions[q]).toBe(want);
     });
   });

@@ -1,5 +1,5 @@
 /**
- * kNN distances and top-k on the GPU (WGSL), exact: images stay u8 (packed four per u32 word) and
+ * kNN distances and top-k on the GPU (knn-dist.wgsl, knn-topk.wgsl), exact: images stay u8 (packed four per u32 word) and
  * squared distances are integer sums (at most d * 255^2, far below 2^32), so the GPU answer is
  * bit-identical to the CPU one, ties included: order is (distance, stored index).
  *
@@ -9,86 +9,40 @@
  * The float64 reference is `referenceNearest` in knn.ts; tests/baseline-knn-gpu.test.ts checks parity.
  */
 import type { GpuContext } from '../../gpu/context';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, uniformData } from '../../kernels/program';
+import { fillWgsl } from '../../kernels/wgsl';
 import type { KnnDistanceBackend, KnnIndex } from './knn';
+import distTemplate from './knn-dist.wgsl?raw';
+import topkTemplate from './knn-topk.wgsl?raw';
 
 const WG = 64;
 /** Largest k the top-k kernel is compiled for. */
 export const KNN_GPU_MAX_K = 16;
 const NONE = 0xffffffff;
 
-function distSource(words: number): string {
-  return /* wgsl */ `
-struct Params { n: u32, words: u32, queries: u32, pad: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> store: array<u32>;
-@group(0) @binding(2) var<storage, read> query: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dist: array<u32>;
-var<workgroup> qw: array<u32, ${words}>;
+const DIST_UNIFORMS = ['n', 'words', 'queries', 'pad'] as const;
+const TOPK_UNIFORMS = ['n', 'k', 'pad0', 'pad1'] as const;
 
-fn sq_diff4(a: u32, b: u32) -> u32 {
-  var s = 0u;
-  for (var sh = 0u; sh < 32u; sh += 8u) {
-    let x = i32((a >> sh) & 255u) - i32((b >> sh) & 255u);
-    s += u32(x * x);
-  }
-  return s;
+/** Distances for images of `words` u32 words (the query is staged in a workgroup array of that size). */
+export function knnDistProgram(words: number): Program<(typeof DIST_UNIFORMS)[number]> {
+  return cachedProgram(`knn-dist/${words}`, () => ({
+    label: 'knn-dist',
+    code: fillWgsl(distTemplate, { WG, WG_U: `${WG}u`, WORDS: words }, 'knn-dist'),
+    entryPoint: 'main',
+    workgroupSize: WG,
+    uniforms: DIST_UNIFORMS,
+  }));
 }
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let q = wid.y;
-  for (var w = lid; w < P.words; w += ${WG}u) { qw[w] = query[q * P.words + w]; }
-  workgroupBarrier();
-  let j = wid.x * ${WG}u + lid;
-  if (j >= P.n) { return; }
-  var s = 0u;
-  let base = j * P.words;
-  for (var w = 0u; w < P.words; w++) { s += sq_diff4(store[base + w], qw[w]); }
-  dist[q * P.n + j] = s;
-}`;
-}
-
-function topkSource(k: number): string {
-  return /* wgsl */ `
-struct Params { n: u32, k: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> dist: array<u32>;
-@group(0) @binding(2) var<storage, read_write> nearest: array<i32>;
-const K = ${k}u;
-var<workgroup> sd: array<u32, ${WG * k}>;
-var<workgroup> si: array<u32, ${WG * k}>;
-
-// (d, i) before (e, j) in the benchmark's order: distance, then stored index.
-fn before(d: u32, i: u32, e: u32, j: u32) -> bool { return d < e || (d == e && i < j); }
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let q = wid.x;
-  var bd: array<u32, K>;
-  var bi: array<u32, K>;
-  for (var t = 0u; t < K; t++) { bd[t] = ${NONE}u; bi[t] = ${NONE}u; }
-  // Each thread sees its indices in increasing order, so strict < keeps earlier ones first.
-  for (var j = lid; j < P.n; j += ${WG}u) {
-    let v = dist[q * P.n + j];
-    if (v < bd[K - 1u]) {
-      var p = K - 1u;
-      while (p > 0u && v < bd[p - 1u]) { bd[p] = bd[p - 1u]; bi[p] = bi[p - 1u]; p--; }
-      bd[p] = v; bi[p] = j;
-    }
-  }
-  for (var t = 0u; t < K; t++) { sd[lid * K + t] = bd[t]; si[lid * K + t] = bi[t]; }
-  workgroupBarrier();
-  if (lid != 0u) { return; }
-  for (var t = 0u; t < P.k; t++) {
-    var best = 0u;
-    for (var c = 1u; c < ${WG * k}u; c++) {
-      if (before(sd[c], si[c], sd[best], si[best])) { best = c; }
-    }
-    let idx = si[best];
-    nearest[q * P.k + t] = select(i32(idx), -1, idx == ${NONE}u);
-    sd[best] = ${NONE}u; si[best] = ${NONE}u;
-  }
-}`;
+/** Top-k (k compiled in: private arrays of k entries per thread). */
+export function knnTopkProgram(k: number): Program<(typeof TOPK_UNIFORMS)[number]> {
+  return cachedProgram(`knn-topk/${k}`, () => ({
+    label: 'knn-topk',
+    code: fillWgsl(topkTemplate, { WG, WG_U: `${WG}u`, K: `${k}u`, WG_K: WG * k, WG_K_U: `${WG * k}u`, NONE: `${NONE}u` }, 'knn-topk'),
+    entryPoint: 'main',
+    workgroupSize: WG,
+    uniforms: TOPK_UNIFORMS,
+  }));
 }
 
 /** u8 images (d bytes each) packed into u32 words, ceil(d / 4) per image, zero-padded. */
@@ -139,13 +93,15 @@ export class GpuKnnIndex implements KnnIndex {
     const perChunk = Math.max(1, Math.min(count, Math.floor(maxBinding / (4 * n)), gpu.limits.maxComputeWorkgroupsPerDimension, this.opts.maxQueriesPerChunk ?? Infinity));
     const xGroups = Math.ceil(n / WG);
     if (xGroups > gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error(`GPU kNN: ${n} stored examples need ${xGroups} workgroups in x, above the device limit`);
-    const distPipe = gpu.pipeline({ code: distSource(words), label: 'knn-dist' });
-    const topkPipe = gpu.pipeline({ code: topkSource(k), label: 'knn-topk' });
+    const distProg = knnDistProgram(words);
+    const topkProg = knnTopkProgram(k);
+    const distPipe = pipelineOf(gpu, distProg);
+    const topkPipe = pipelineOf(gpu, topkProg);
     const distBuf = gpu.storage('knn dist', perChunk * n * 4);
     const queryBuf = gpu.storage('knn queries', perChunk * words * 4);
     const outBuf = gpu.storage('knn nearest', perChunk * k * 4);
-    const distParams = gpu.uniform('knn dist params', new Uint32Array([n, words, 0, 0]));
-    const topkParams = gpu.uniform('knn topk params', new Uint32Array([n, k, 0, 0]));
+    const distParams = gpu.uniform('knn dist params', uniformData(distProg, { n, words, queries: 0, pad: 0 }));
+    const topkParams = gpu.uniform('knn topk params', uniformData(topkProg, { n, k, pad0: 0, pad1: 0 }));
     try {
       for (let s = 0; s < count; s += perChunk) {
         const m = Math.min(perChunk, count - s);
@@ -155,15 +111,12 @@ export class GpuKnnIndex implements KnnIndex {
           gpu.upload(outBuf, new Uint32Array(m * k).fill(this.opts.poison));
         }
         const enc = gpu.device.createCommandEncoder({ label: 'knn' });
+        // Dispatch shapes: distances on a (stored / WG) x query grid, top-k one workgroup per query.
         const p1 = enc.beginComputePass({ label: 'knn-dist' });
-        p1.setPipeline(distPipe);
-        p1.setBindGroup(0, gpu.bindGroup(distPipe, [distParams, this.storeBuf, queryBuf, distBuf]));
-        p1.dispatchWorkgroups(xGroups, m);
+        encodeDispatch(p1, [distPipe, bindGroupOf(gpu, distPipe, [distParams, this.storeBuf, queryBuf, distBuf]), [xGroups, m]]);
         p1.end();
         const p2 = enc.beginComputePass({ label: 'knn-topk' });
-        p2.setPipeline(topkPipe);
-        p2.setBindGroup(0, gpu.bindGroup(topkPipe, [topkParams, distBuf, outBuf]));
-        p2.dispatchWorkgroups(m);
+        encodeDispatch(p2, [topkPipe, bindGroupOf(gpu, topkPipe, [topkParams, distBuf, outBuf]), [m, 1]]);
         p2.end();
         gpu.device.queue.submit([enc.finish()]);
         out.set(new Int32Array(await gpu.read(outBuf, 0, m * k * 4)), s * k);
