@@ -61,3 +61,36 @@ describe('VSML adapter on the protocol', () => {
     expect(() => new VsmlLearner(gpu(), s, shapeOf(train))).toThrow(/784 pixels/);
   });
 });
+
+describe('loading a VSML learner for the benchmark', () => {
+  it('rule:class-mean, and a checkpoint: best-by-validation parameters by default, FILE#final for the final ones', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { presetConfig } = await import('../src/meta/train-config');
+    const { initStrategy } = await import('../src/meta/strategies');
+    const { encodeCheckpoint } = await import('../src/meta/checkpoint');
+    const { classMeanRuleParams, CLASS_MEAN_LEARNER } = await import('../src/inner/rules/class-mean');
+    const rule = await loadVsmlSpec('rule:class-mean');
+    expect(rule.config.layers).toEqual([784, 10]);
+    expect(Array.from(rule.metaParams)).toEqual(Array.from(classMeanRuleParams(validateVsmlConfig(CLASS_MEAN_LEARNER))));
+    const cfg = presetConfig('tiny');
+    const finalParams = initMetaParams(cfg.learner, 1);
+    const bestParams = initMetaParams(cfg.learner, 2);
+    const strategy = initStrategy(cfg.strategy, finalParams, cfg.seed);
+    const ckpt = encodeCheckpoint({
+      format: 'vsml-meta-checkpoint', version: 1, generation: 0, config: cfg, strategy, metaParams: finalParams, learner: cfg.learner,
+      deployLearner: cfg.learner, elapsedMs: 0, savedAt: 'now', best: { generation: 0, perClass: [5], accuracy: [0.5], score: 0.5, metaParams: bestParams },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'vsml-load-'));
+    try {
+      const file = join(dir, 'checkpoint.json');
+      writeFileSync(file, ckpt);
+      expect(Array.from((await loadVsmlSpec(file)).metaParams)).toEqual(Array.from(bestParams));
+      expect((await loadVsmlSpec(file)).source).toMatch(/best by validation/);
+      expect(Array.from((await loadVsmlSpec(`${file}#final`)).metaParams)).toEqual(Array.from(finalParams));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

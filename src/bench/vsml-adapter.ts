@@ -37,7 +37,7 @@ export interface VsmlLearnerSpec {
 /** Evaluation state seed when the source names none (checkpoints): fixed, documented. */
 export const DEFAULT_EVAL_STATE_SEED = 1;
 
-/** Reads `--checkpoint`: a checkpoint file, a share string / URL (or a file holding one), `init:SEED` (untrained) or `rule:class-mean` (hand-designed). */
+/** Reads `--checkpoint`: a checkpoint file (FILE#final: its final rather than best-by-validation parameters), a share string / URL (or a file holding one), `init:SEED` (untrained) or `rule:class-mean` (hand-designed). */
 export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<VsmlLearnerSpec> {
   if (arg === 'rule:class-mean') {
     const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
@@ -48,10 +48,13 @@ export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<Vsm
     const config = validateVsmlConfig({ ...DEFAULT_VSML_CONFIG });
     return { config, metaParams: initMetaParams(config, Number(init[1])), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `untrained initMetaParams(seed ${init[1]})` };
   }
-  const text = existsSync(arg) ? readFileSync(arg, 'utf8').trim() : arg.trim();
+  // FILE#final: a checkpoint's final parameters instead of its best by validation.
+  const final = /#final$/.test(arg) && existsSync(arg.slice(0, -6));
+  const file = final ? arg.slice(0, -6) : arg;
+  const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : arg.trim();
   if (text.startsWith('{')) {
     const { decodeCheckpoint, checkpointLearner } = await import('../meta/checkpoint');
-    const c = checkpointLearner(decodeCheckpoint(text, arg));
+    const c = checkpointLearner(decodeCheckpoint(text, file), final ? 'final' : 'best');
     return { config: validateVsmlConfig(c.learner), metaParams: c.metaParams, stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `checkpoint ${arg} (${c.best ? 'best by validation, ' : ''}generation ${c.generation})` };
   }
   const { decodeShare } = await import('../share');
