@@ -19,7 +19,9 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 
 export function checkpointSharePayload(c: Checkpoint, bits: QuantBits = 16): SharePayload {
   const s = c.strategy;
-  const config = { vsml: c.learner, train: c.config, note: { strategy: s.kind, generation: c.generation } };
+  // A learner meta-trained on pixel subsets reads every pixel when deployed: share that learner.
+  const vsml = c.config.tasks.pixelSubset > 0 ? c.deployLearner : c.learner;
+  const config = { vsml, train: c.config, note: { strategy: s.kind, generation: c.generation } };
   if (s.kind === 'ga') {
     const g = s.parents[0].genome;
     return { config, stateSeed: c.config.seed, learner: { kind: 'ga', initSeed: g.initSeed, sigma: s.config.sigma, chain: [...g.chain] } };
