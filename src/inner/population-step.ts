@@ -11,11 +11,11 @@
 import { type GpuImageSplit, maxBindingBytes } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
-import { type Binding, bindGroupOf, cachedProgram, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from '../kernels/program';
+import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from '../kernels/program';
 import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { headsProgram, headsThreads } from '../kernels/vsml-heads';
 import { initParams, initProgram } from '../kernels/vsml-init';
-import { INPUT_PARAMS, INPUT_WORKGROUP, type InputKernelSpec, inputKernelSource, inputParams } from '../kernels/vsml-input';
+import { inputParams, inputProgram } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
 import { termsProgram } from '../kernels/vsml-terms';
@@ -31,17 +31,6 @@ export interface StepContext {
   tasksPerMember: number;
   /** Per-run uniforms are created here (released after the run). */
   pool: BufferPool;
-}
-
-/** The input kernel (src/kernels/vsml-input.ts) as a program. */
-function inputProgram(spec: InputKernelSpec, mode: CellMode): Program<(typeof INPUT_PARAMS)[number]> {
-  return cachedProgram(`vsml-input/${JSON.stringify(spec)}`, () => ({
-    label: `vsml-input-${mode}`,
-    code: inputKernelSource(spec),
-    entryPoint: 'main',
-    workgroupSize: INPUT_WORKGROUP,
-    uniforms: INPUT_PARAMS,
-  }));
 }
 
 /** The part of the meta-parameter buffer a group reads, at an offset the device accepts. */
@@ -80,7 +69,7 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
       examples: E,
       numClasses: numClasses(c),
     },
-    mode,
+    `vsml-input-${mode}`,
   );
   const inGrid = threadGrid(gpu, inProg, g.count * E * c.layers[0]);
   split.pieces.forEach((piece, i) => {
