@@ -99,6 +99,16 @@ export function widenOutputs(learner: VsmlConfig, classes: number): VsmlConfig {
 }
 
 /**
+ * The learner a run's parameters are deployed as: its trained learner widened to the dataset's
+ * classes and, when it was meta-trained on pixel subsets (tasks.pixelSubset), reading every pixel.
+ */
+export function deployLearner(config: TrainConfig, pixels: number, classes: number): VsmlConfig {
+  const l = config.learner;
+  const input = config.tasks.pixelSubset > 0 ? { ...l, inputSize: pixels, layers: [pixels, ...l.layers.slice(1)] } : l;
+  return widenOutputs(input, classes);
+}
+
+/**
  * What an evaluator of the evolved learner (e.g. the OrderedMNIST benchmark) needs: the
  * meta-parameters and the learner to run them in, sized for the whole dataset (deployLearner).
  * `which`: 'best' (default) takes the best parameters by validation score when the run kept

@@ -6,7 +6,7 @@
  */
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import type { VsmlConfig } from '../inner/vsml-config';
+import { deployLearner } from './checkpoint';
 import { evaluateHeldOut } from './held-out';
 import type { TrainConfig } from './train-config';
 
@@ -18,18 +18,6 @@ export interface ValidationResult {
   accuracy: number[];
   /** Mean of `accuracy`: what the best checkpoint is chosen by. */
   score: number;
-}
-
-/** The learner the parameters are deployed as: all of the dataset's pixels, at least its classes. */
-export function deployLearner(config: TrainConfig, pixels: number, classes: number): VsmlConfig {
-  const l = config.learner;
-  const layers = [...l.layers];
-  layers[layers.length - 1] = Math.max(layers[layers.length - 1], classes);
-  if (config.tasks.pixelSubset > 0) {
-    layers[0] = pixels;
-    return { ...l, inputSize: pixels, layers };
-  }
-  return { ...l, layers };
 }
 
 export async function validateParams(gpu: GpuContext, config: TrainConfig, train: ImageSplit, params: Float32Array, generation: number): Promise<ValidationResult> {

@@ -107,7 +107,7 @@ export function classMeanRuleParams(c: VsmlConfig, rule: ClassMeanRule = CLASS_M
   const b = (gate: number, unit: number, pre: number) => (p[bo + gate * H + unit] = pre - (gate === I ? -5 : gate === F ? 5 : 0));
   const u = classMeanUnits(c);
   const { W, B, w2, b2 } = COUNTER_FIT;
-  const { k, l, m, beta, lambda } = rule;
+  const { k, l, m, beta } = rule;
 
   b(I, u.memory, ON);
   b(F, u.memory, -ON);
@@ -137,8 +137,7 @@ export function classMeanRuleParams(c: VsmlConfig, rule: ClassMeanRule = CLASS_M
   w(O, u.square, hcol(u.plus), beta);
   w(O, u.square, hcol(u.minus), beta);
 
-  const G1 = (lambda * 4) / (m * l * k);
-  const G2 = (lambda * 4) / (beta * (l * k) ** 2);
+  const { G1, G2 } = readoutGains(rule);
   const hw = L.get('head.fwd.W').offset + c.readout.component * H;
   p[hw + u.plus] = G1 + G2 / 2;
   p[hw + u.minus] = -G1 + G2 / 2;
@@ -146,17 +145,24 @@ export function classMeanRuleParams(c: VsmlConfig, rule: ClassMeanRule = CLASS_M
   return p;
 }
 
+/** Forward-head gains of the readout: G1 on h+ - h-, G2 on the squared-norm term (see the header). */
+export function readoutGains(rule: ClassMeanRule): { G1: number; G2: number } {
+  const { k, l, m, beta, lambda } = rule;
+  return { G1: (lambda * 4) / (m * l * k), G2: (lambda * 4) / (beta * (l * k) ** 2) };
+}
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
 /** The counter's rate schedule r(0..n-1), computed from its recursion in float64. */
 export function counterRates(n: number): Float64Array {
   // The constants as the learner holds them (f32 meta-parameters).
   const [W, B, w2, b2] = [COUNTER_FIT.W, COUNTER_FIT.B, COUNTER_FIT.w2, COUNTER_FIT.b2].map(Math.fround);
-  const sig = (z: number) => 1 / (1 + Math.exp(-z));
   const r = new Float64Array(n);
   let s = 0;
   for (let i = 0; i < n; i++) {
     const h = Math.tanh(s);
-    r[i] = sig(W * h + B);
-    s -= sig(w2 * h + b2);
+    r[i] = sigmoid(W * h + B);
+    s -= sigmoid(w2 * h + b2);
   }
   return r;
 }
@@ -208,19 +214,15 @@ export class ClassMeanDirect {
   }
 
   private logits(x: Float64Array, prevT: Float64Array[]): Float64Array {
-    const { k, l, m, beta, lambda } = this.rule;
-    const sig = (z: number) => 1 / (1 + Math.exp(-z));
     const f = Math.fround;
-    const G1 = f((lambda * 4) / (m * l * k));
-    const G2 = f((lambda * 4) / (beta * (l * k) ** 2));
-    const mm = f(m);
-    const bb = f(beta);
+    const gains = readoutGains(this.rule);
+    const [G1, G2, mm, bb] = [gains.G1, gains.G2, this.rule.m, this.rule.beta].map(f);
     const bound = this.config.readout.bound;
     return Float64Array.from(this.mean, (c, b) => {
       let s = 0;
       for (let a = 0; a < x.length; a++) {
         const t = Math.tanh(c[a]);
-        s += G1 * Math.tanh((mm * x[a]) / 2) * t - G2 * (sig(bb * prevT[b][a]) - 0.5) * t;
+        s += G1 * Math.tanh((mm * x[a]) / 2) * t - G2 * (sigmoid(bb * prevT[b][a]) - 0.5) * t;
       }
       return bound * Math.tanh(s / x.length / bound);
     });
