@@ -94,6 +94,7 @@ async function main(): Promise<number> {
   const ds = await loadDataset(args.dataset);
   const test = args.testSubset ? subsetSplit(ds.test, args.testSubset) : ds.test;
   let gpu: GpuContext | null = null;
+  let adapter: string | null = null;
   const progress = progressPrinter();
   const rows: { id: string; perClass: (number | 'all')[]; accuracy: number[]; trainCount: number[] }[] = [];
   const t0 = performance.now();
@@ -105,7 +106,14 @@ async function main(): Promise<number> {
       for (const n of args.perClass) {
         const train = n === 'all' ? ds.train : firstPerClass(ds.train, n);
         const ctx: MethodContext = {
-          gpu: async () => (gpu ??= await (await import('../gpu/acquire')).acquireGpu()),
+          gpu: async () => {
+            if (!gpu) {
+              gpu = await (await import('../gpu/acquire')).acquireGpu();
+              adapter = gpu.describe();
+              console.error(`GPU adapter: ${adapter}`);
+            }
+            return gpu;
+          },
           checkpoint: args.checkpoint,
           progress: (p) => progress(`${spec.id} ${n}/class`, p),
         };
@@ -125,7 +133,7 @@ async function main(): Promise<number> {
     `# Accuracy against examples per class: ${ds.name}`,
     '',
     `Class-sorted streams of the first N training examples of every class, then ${test.count} test images with the state frozen.`,
-    `Command: \`npm run bench:length -- ${process.argv.slice(2).join(' ')}\`; ${gpu ? 'GPU methods on the adapter named by the run' : 'CPU'}; wall ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
+    `Command: \`npm run bench:length -- ${process.argv.slice(2).join(' ')}\`; ${adapter ? `GPU methods on ${adapter}, the rest on the CPU` : 'all methods on the CPU'}; wall ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
     '',
     head,
     `|---|${args.perClass.map(() => '---').join('|')}|`,
@@ -134,7 +142,7 @@ async function main(): Promise<number> {
   ].join('\n');
   const out = args.out ?? join('results', `length-${ds.name.replace(/[^a-zA-Z0-9._-]+/g, '_')}`);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'length.json'), `${JSON.stringify({ dataset: ds.name, test: test.count, checkpoint: args.checkpoint, rows }, null, 1)}\n`);
+  writeFileSync(join(out, 'length.json'), `${JSON.stringify({ dataset: ds.name, test: test.count, checkpoint: args.checkpoint, adapter, rows }, null, 1)}\n`);
   writeFileSync(join(out, 'length.md'), md);
   console.log(md);
   return 0;
