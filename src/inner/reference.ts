@@ -90,7 +90,7 @@ export class VsmlReference {
   private signs: Int8Array | null = null;
 
   /** s_ap = +-1: bit p % 32 of word (p / 32) % 4 of Philox block [p / 128, a, 0, 0] (set = -1). */
-  private projectionSigns(): Int8Array {
+  projectionSigns(): Int8Array {
     if (this.signs) return this.signs;
     const n = this.config.inputSize;
     const A0 = this.config.layers[0];

@@ -1,0 +1,83 @@
+/**
+ * ceiling-copy kernel (ceiling-copy.wgsl): a bandwidth-bound microkernel, a vec4 buffer copy. It
+ * measures the adapter's achievable memory bandwidth (bytes read + written per second), the
+ * second ceiling `npm run bench:speed` reports beside the FMA rate. `copyCeilingReference` is the
+ * plain TypeScript meaning of the kernel (the identity, in float64).
+ */
+import type { GpuContext } from '../gpu/context';
+import template from './ceiling-copy.wgsl?raw';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { fillWgsl } from './wgsl';
+
+const WG = 64;
+const UNIFORMS = ['count', 'rowStride'] as const;
+
+export function copyCeilingProgram(): Program<(typeof UNIFORMS)[number]> {
+  return cachedProgram('ceiling-copy', () => ({
+    label: 'ceiling-copy',
+    code: fillWgsl(template, { WG }, 'ceiling-copy'),
+    entryPoint: 'main',
+    workgroupSize: WG,
+    uniforms: UNIFORMS,
+  }));
+}
+
+/** Bytes moved by one dispatch over `vec4s` elements: 16 read + 16 written each. */
+export const copyCeilingBytes = (vec4s: number): number => vec4s * 32;
+
+/** float64 reference: the copy of the input. */
+export function copyCeilingReference(input: ArrayLike<number>): Float64Array {
+  return Float64Array.from(input);
+}
+
+/** A prepared copy dispatch over `vec4s` elements of `input` (4 x vec4s floats). */
+export class CopyCeiling {
+  readonly bytes: number;
+  private readonly input: GPUBuffer;
+  readonly output: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly group: GPUBindGroup;
+  private readonly grid: [number, number];
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly vec4s: number,
+    /** Initial input (4 x vec4s floats); zeros when absent. */
+    input?: Float32Array,
+    /** Initial output words (tests: a poison pattern). */
+    initialOutput?: Uint32Array,
+  ) {
+    if (input && input.length !== vec4s * 4) throw new Error(`ceiling-copy: input has ${input.length} floats, expected ${vec4s * 4}`);
+    const program = copyCeilingProgram();
+    this.pipeline = pipelineOf(gpu, program);
+    this.grid = threadGrid(gpu, program, vec4s);
+    this.params = gpu.uniform('ceiling-copy params', uniformData(program, { count: vec4s, rowStride: this.grid[0] * WG }));
+    this.input = input ? gpu.storage('ceiling-copy in', input) : gpu.storage('ceiling-copy in', vec4s * 16);
+    this.output = initialOutput ? gpu.storage('ceiling-copy out', initialOutput) : gpu.storage('ceiling-copy out', vec4s * 16);
+    this.group = bindGroupOf(gpu, this.pipeline, [this.params, this.input, this.output], 'ceiling-copy');
+    this.bytes = copyCeilingBytes(vec4s);
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    encodeDispatch(pass, [this.pipeline, this.group, this.grid]);
+  }
+
+  submit(repeats = 1): void {
+    const enc = this.gpu.device.createCommandEncoder({ label: 'ceiling-copy' });
+    const pass = enc.beginComputePass({ label: 'ceiling-copy' });
+    for (let r = 0; r < repeats; r++) this.encode(pass);
+    pass.end();
+    this.gpu.device.queue.submit([enc.finish()]);
+  }
+
+  async read(): Promise<Float32Array> {
+    return this.gpu.readF32(this.output, 0, this.vec4s * 4);
+  }
+
+  destroy(): void {
+    this.input.destroy();
+    this.output.destroy();
+    this.params.destroy();
+  }
+}

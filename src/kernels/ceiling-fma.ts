@@ -1,0 +1,142 @@
+/**
+ * ceiling-fma kernel (ceiling-fma.wgsl): a compute-bound microkernel that measures the adapter's
+ * fused-multiply-add rate, the ceiling against which `npm run bench:speed` reports the VSML
+ * kernels' achieved GFLOP/s.
+ *
+ * Thread i reads a_i, b_i, x_i (vec4 each) and runs CHAINS independent chains
+ *   acc_k <- fma(acc_k, a_i, b_i),   acc_k starting at x_i + k / CHAINS,
+ * for `iters` iterations, then stores sum_k acc_k. The chains are independent (instruction-level
+ * parallelism), their inputs come from buffers and the trip count from a uniform, so a compiler can
+ * neither fold nor drop them. `fmaCeilingReference` is the same computation in float64.
+ */
+import type { GpuContext } from '../gpu/context';
+import template from './ceiling-fma.wgsl?raw';
+import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { fillWgsl } from './wgsl';
+
+const WG = 64;
+/** Independent vec4 chains per thread. */
+export const FMA_CHAINS = 8;
+const UNIFORMS = ['threads', 'iters', 'rowStride'] as const;
+
+/** WGSL float literal for k / CHAINS (exact in binary for CHAINS a power of two). */
+const offset = (k: number) => (k / FMA_CHAINS).toFixed(6);
+
+export function fmaCeilingProgram(): Program<(typeof UNIFORMS)[number]> {
+  return cachedProgram('ceiling-fma', () => {
+    const ks = Array.from({ length: FMA_CHAINS }, (_, k) => k);
+    return {
+      label: 'ceiling-fma',
+      code: fillWgsl(
+        template,
+        {
+          WG,
+          DECLARE: ks.map((k) => `  var acc${k} = x0 + vec4<f32>(${offset(k)});`).join('\n'),
+          BODY: ks.map((k) => `    acc${k} = fma(acc${k}, a, b);`).join('\n'),
+          SUM: ks.map((k) => `acc${k}`).join(' + '),
+        },
+        'ceiling-fma',
+      ),
+      entryPoint: 'main',
+      workgroupSize: WG,
+      uniforms: UNIFORMS,
+    };
+  });
+}
+
+/** FLOPs of one dispatch (an FMA counts 2). */
+export const fmaCeilingFlops = (threads: number, iters: number): number => threads * iters * FMA_CHAINS * 4 * 2;
+
+/** Inputs of `threads` threads: [a, b, x0] per thread, 12 floats. */
+export interface FmaCeilingInputs {
+  threads: number;
+  data: Float32Array;
+}
+
+/** float64 reference: the 4 lanes of thread i's output, for every thread. */
+export function fmaCeilingReference(inputs: FmaCeilingInputs, iters: number): Float64Array {
+  const out = new Float64Array(inputs.threads * 4);
+  const d = inputs.data;
+  for (let i = 0; i < inputs.threads; i++) {
+    for (let lane = 0; lane < 4; lane++) {
+      const a = d[12 * i + lane];
+      const b = d[12 * i + 4 + lane];
+      const x0 = d[12 * i + 8 + lane];
+      let sum = 0;
+      for (let k = 0; k < FMA_CHAINS; k++) {
+        let acc = x0 + Number(offset(k));
+        for (let t = 0; t < iters; t++) acc = acc * a + b;
+        sum += acc;
+      }
+      out[4 * i + lane] = sum;
+    }
+  }
+  return out;
+}
+
+/** A prepared FMA-ceiling dispatch: encode it any number of times, read its output once. */
+export class FmaCeiling {
+  readonly flops: number;
+  private readonly input: GPUBuffer;
+  readonly output: GPUBuffer;
+  private readonly params: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly group: GPUBindGroup;
+  private readonly grid: [number, number];
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly inputs: FmaCeilingInputs,
+    readonly iters: number,
+    /** Initial output words (tests: a poison pattern, so unwritten elements show). */
+    initialOutput?: Uint32Array,
+  ) {
+    const program = fmaCeilingProgram();
+    this.pipeline = pipelineOf(gpu, program);
+    this.grid = threadGrid(gpu, program, inputs.threads);
+    this.params = gpu.uniform('ceiling-fma params', uniformData(program, { threads: inputs.threads, iters, rowStride: this.grid[0] * WG }));
+    this.input = gpu.storage('ceiling-fma in', inputs.data);
+    this.output = initialOutput ? gpu.storage('ceiling-fma out', initialOutput) : gpu.storage('ceiling-fma out', inputs.threads * 16);
+    this.group = bindGroupOf(gpu, this.pipeline, [this.params, this.input, this.output], 'ceiling-fma');
+    this.flops = fmaCeilingFlops(inputs.threads, iters);
+  }
+
+  encode(pass: GPUComputePassEncoder): void {
+    encodeDispatch(pass, [this.pipeline, this.group, this.grid]);
+  }
+
+  /** Submit `repeats` dispatches in one pass. */
+  submit(repeats = 1): void {
+    const enc = this.gpu.device.createCommandEncoder({ label: 'ceiling-fma' });
+    const pass = enc.beginComputePass({ label: 'ceiling-fma' });
+    for (let r = 0; r < repeats; r++) this.encode(pass);
+    pass.end();
+    this.gpu.device.queue.submit([enc.finish()]);
+  }
+
+  async read(): Promise<Float32Array> {
+    return this.gpu.readF32(this.output, 0, this.inputs.threads * 4);
+  }
+
+  destroy(): void {
+    this.input.destroy();
+    this.output.destroy();
+    this.params.destroy();
+  }
+}
+
+/**
+ * Inputs that keep every chain bounded and away from zero: a in [0.5, 0.9) (a contraction, so
+ * rounding errors do not grow), b in [0.25, 1), x0 in [0, 1). `rand` returns uniforms in [0, 1).
+ */
+export function fmaCeilingInputs(threads: number, rand: () => number): FmaCeilingInputs {
+  const data = new Float32Array(threads * 12);
+  for (let i = 0; i < threads; i++) {
+    for (let lane = 0; lane < 4; lane++) {
+      data[12 * i + lane] = 0.5 + 0.4 * rand();
+      data[12 * i + 4 + lane] = 0.25 + 0.75 * rand();
+      data[12 * i + 8 + lane] = rand();
+    }
+  }
+  return { threads, data };
+}
