@@ -21,6 +21,7 @@ import { classStream, learnerSeeds, poolSplit, sampleClasses } from '../src/inne
 import { VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { scaledError } from '../src/bench/speed/peer';
 import { TfVsmlPopulation, releaseTfjsWebgpu, useTfjsWebgpu } from '../src/bench/speed/tfjs-vsml';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
@@ -28,18 +29,6 @@ import { testSeed } from './helpers/seed';
 const gpu = useGpu();
 const seed = testSeed(0x5eed0021); // fixed (VSML_TEST_SEED overrides); printed in the describe name
 const TOL = 2e-3;
-
-function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  const floor = 1e-3 * scale + 1e-30;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + floor);
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst;
-}
 
 let full: ImageSplit;
 let pooled: ImageSplit;

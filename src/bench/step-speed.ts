@@ -13,9 +13,8 @@ import { subsetSplit } from '../data/dataset';
 import { uploadImageSplit } from '../data/gpu-dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import { learnerSeeds } from '../inner/episodes';
-import { VsmlPopulation } from '../inner/population';
-import { type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../inner/vsml-config';
+import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../inner/vsml-config';
+import { measureStepSpeed } from './step-measure';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,42 +51,10 @@ if (!json) console.log(`adapter: ${gpu.describe()}`);
 
 try {
   for (const { name, config, learners } of configs) {
-    const members = learners;
-    const D = metaParamLayout(config).size;
-    const params = new Float32Array(members * D);
-    for (let m = 0; m < members; m++) params.set(initMetaParams(config, 1000 + m), m * D);
-    const paramBuf = gpu.storage('bench params', params);
-    const { stateSeeds, projectionSeeds } = learnerSeeds(7, learners);
-    const batchFor = (learnLength: number, queryLength: number) => ({
-      learnSplit: train,
-      querySplit: test,
-      learnLength,
-      queryLength,
-      learnIndices: Uint32Array.from({ length: learners * learnLength }, (_, i) => (i * 7919) % train.count),
-      queryIndices: Uint32Array.from({ length: learners * queryLength }, (_, i) => (i * 104729) % test.count),
-      stateSeeds,
-      projectionSeeds,
-    });
-    const shape = (l: number, q: number) => ({ members, tasksPerMember: 1, learnLength: l, queryLength: q });
-    // Warm-up: compiles every pipeline the timed runs use (the query batch size is part of the
-    // query kernels, so the warm-up has as many queries as one batch).
-    const t0 = performance.now();
-    const warmQueries = Math.min(queries, 16);
-    const warm = VsmlPopulation.create(gpu, config, shape(2, warmQueries), { weights });
-    await warm.runEpisodes(paramBuf, batchFor(2, warmQueries));
-    warm.destroy();
-    const warmS = (performance.now() - t0) / 1000;
-
-    const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), { weights });
-    let t = performance.now();
-    await learnPop.runEpisodes(paramBuf, batchFor(steps, 0));
-    const learnS = (performance.now() - t) / 1000;
-    const queryPop = VsmlPopulation.create(gpu, config, shape(1, queries), { weights });
-    if (queryPop.plan.queryBatch !== warm.plan.queryBatch) throw new Error('warm-up and timed query batch differ');
-    t = performance.now();
-    await queryPop.runEpisodes(paramBuf, batchFor(1, queries));
-    const queryS = (performance.now() - t) / 1000;
-    const cost = learnPop.cost;
+    const r = await measureStepSpeed(gpu, config, { learners, steps, queries, weights, train, test });
+    const [warmS, learnS, queryS] = [r.warmupSeconds, r.learnSeconds[0], r.querySeconds[0]];
+    const warmQueries = r.warmupQueries;
+    const cost = r.cost;
     const learnRate = (learners * steps) / learnS;
     const queryRate = (learners * queries) / queryS;
     const result = {
@@ -97,7 +64,7 @@ try {
       learners,
       steps,
       queries,
-      plan: learnPop.describe(),
+      plan: r.plan,
       warmupSeconds: warmS,
       learnStepsPerSecond: learnRate,
       learnGflops: (learnRate * cost.flopsPerLearnExample) / 1e9,
@@ -108,10 +75,7 @@ try {
       stateBytes: cost.stateBytes,
       metaParamBytes: cost.metaParamBytes,
     };
-    const queryBatch = queryPop.plan.queryBatch;
-    learnPop.destroy();
-    queryPop.destroy();
-    paramBuf.destroy();
+    const queryBatch = r.queryBatch;
     if (json) console.log(JSON.stringify({ ...result, queryBatch }));
     else {
       console.log(`\n${name}: ${result.description}, ${learners} learner(s)`);

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:speed` output: a console table, a Markdown table (for docs/perf.md) and an SVG
+ * chart of achieved GFLOP/s against the number of learners, with the FMA ceiling drawn across.
+ * Runtime-agnostic (the browser page prints the same table).
+ */
+import { lineChartSvg, type LineSeries } from '../svg-chart';
+import type { SpeedReport } from './run';
+
+const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(x < 0.1 ? 2 : 1)}%`);
+const rate = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
+
+function grid(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function stepCells(r: SpeedReport['rows'][number]): string[] {
+  return [
+    r.config,
+    String(r.learners),
+    f(r.flopsPerLearnExample / 1e6, 3),
+    rate(r.learnStepsPerSecond),
+    f(r.learnGflops, 3),
+    pct(r.fmaFraction),
+    pct(r.copyFraction),
+    rate(r.queryStepsPerSecond),
+    rate(r.tfjs?.learnStepsPerSecond),
+    f(r.tfjs?.learnGflops, 3),
+    f(r.oursOverTfjs, 2),
+  ];
+}
+
+const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'state of copy', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
+
+const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'] as const;
+
+/** The whole report as plain text tables (console, browser page). */
+export function formatSpeedReport(r: SpeedReport): string {
+  const out: string[] = [];
+  out.push(`adapter: ${r.adapter}`);
+  const env = Object.entries(r.environment).map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x.toFixed(2) : x)).join(' ') : v}`);
+  if (env.length) out.push(env.join('; '));
+  out.push(`timing: ${r.timing}; medians of ${r.options.repeats} timed runs after warm-up`);
+  out.push('');
+  const c = r.ceilings;
+  out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
+  out.push('');
+  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device:');
+  out.push(grid(STEP_HEADER, r.rows.map(stepCells)));
+  if (r.checks.length) {
+    out.push('');
+    out.push('outputs checked (worst scaled error over states, messages and cross-entropy sums; tests hold 2e-3):');
+    out.push(
+      grid(
+        ['config', 'learners', 'steps+queries', 'ours/TF.js', 'ours/ref', 'TF.js/ref'],
+        r.checks.map((k) => [k.config, String(k.learners), `${k.learnSteps}+${k.queries}`, k.oursVsTfjs.toExponential(1), k.oursVsReference.toExponential(1), k.tfjsVsReference.toExponential(1)]),
+      ),
+    );
+  }
+  if (r.generations.length) {
+    out.push('');
+    out.push('one whole generation (ms, medians):');
+    out.push(
+      grid(
+        ['preset', 'members x tasks', 'learn+query', ...PHASES, 'learner-steps/s'],
+        r.generations.map((g) => [g.preset, `${g.members} x ${g.tasksPerMember}`, `${g.learnLength}+${g.queryLength}`, ...PHASES.map((p) => f(g.medianMs[p], p === 'rank' ? 3 : 0)), rate(g.learnerStepsPerSecond)]),
+      ),
+    );
+  }
+  for (const n of r.notes) out.push(`note: ${n}`);
+  out.push(`(${r.seconds.toFixed(0)} s)`);
+  return out.join('\n');
+}
+
+/** Markdown tables of the same numbers, for docs/perf.md. */
+export function markdownSpeedReport(r: SpeedReport): string {
+  const md = (h: string[], rows: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
+  const out = [
+    `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
+    '',
+    md(STEP_HEADER, r.rows.map(stepCells)),
+  ];
+  if (r.generations.length) {
+    out.push('', md(['preset', 'members x tasks', 'learn+query', ...PHASES.map((p) => `${p} ms`), 'learner-steps/s'], r.generations.map((g) => [g.preset, `${g.members} x ${g.tasksPerMember}`, `${g.learnLength}+${g.queryLength}`, ...PHASES.map((p) => f(g.medianMs[p], p === 'rank' ? 3 : 0)), rate(g.learnerStepsPerSecond)])));
+  }
+  return out.join('\n');
+}
+
+/** GFLOP/s vs log2(learners) per configuration: ours solid, TensorFlow.js dashed, the FMA ceiling grey. */
+export function speedChartSvg(r: SpeedReport): string {
+  const series: LineSeries[] = [];
+  const configs = [...new Set(r.rows.map((x) => x.config))];
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+  configs.forEach((c, i) => {
+    const rows = r.rows.filter((x) => x.config === c);
+    series.push({ name: `${c} (ours)`, color: colors[i % colors.length], points: rows.map((x) => [Math.log2(x.learners), x.learnGflops]) });
+    if (rows.some((x) => x.tfjs)) series.push({ name: `${c} (TF.js)`, color: colors[i % colors.length], dashed: true, points: rows.map((x) => [Math.log2(x.learners), x.tfjs?.learnGflops ?? NaN]) });
+  });
+  const xs = r.rows.map((x) => Math.log2(x.learners));
+  const x0 = xs.length ? Math.min(...xs) : 0;
+  const x1 = xs.length ? Math.max(...xs) : 1;
+  series.push({ name: `FMA ceiling ${f(r.ceilings.fmaGflops, 2)}`, color: '#888', points: [[x0, r.ceilings.fmaGflops], [x1, r.ceilings.fmaGflops]] });
+  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  return lineChartSvg({
+    title: `bench:speed, learning steps: ${r.adapter.split(',')[0]}`,
+    xLabel: 'log2(learners)',
+    yLabel: 'achieved GFLOP/s (cost model)',
+    series,
+    yRange: [0, Math.max(...ys, 0) * 1.08 || 1],
+  });
+}

@@ -1,0 +1,230 @@
+/**
+ * `npm run bench:speed`, the measurement itself: runtime-agnostic (no Node imports), so the
+ * Node CLI (src/bench/speed-cli.ts) and the browser page (demos/speed.html) run the same code.
+ *
+ * For each configuration (src/bench/speed/configs.ts) and learner count:
+ *  - our kernels: learner-example-steps per second (learning and queries) and GFLOP/s from the
+ *    analytic cost model (src/inner/cost-model.ts), via src/bench/step-measure.ts (bench:step's
+ *    measurement); medians over `repeats` timed episodes after a warm-up episode;
+ *  - the TensorFlow.js peer on the same device (src/bench/speed/tfjs-vsml.ts): learning steps per
+ *    second, median of `repeats` after two warm-up steps, and ours / TensorFlow.js;
+ *  - the fraction of the adapter's FMA ceiling and (for the state traffic, 2 x state bytes per
+ *    learning step, a lower bound of what a step moves) of its copy bandwidth.
+ * Per configuration, one short check that ours, TensorFlow.js and the float64 reference agree.
+ * The adapter's ceilings are measured at the start and at the end (their medians over both, so a
+ * load change on a shared machine shows in the runs). Then whole generations of the presets.
+ * Every time is wall clock (submit to completion); see the report's `timing`.
+ */
+import type { ImageSplit } from '../../data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../../data/gpu-dataset';
+import type { GpuContext } from '../../gpu/context';
+import { vsmlCost } from '../../inner/cost-model';
+import { describeVsmlConfig } from '../../inner/vsml-config';
+import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
+import { type Ceilings, measureCeilings } from './ceilings';
+import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';
+import { type GenerationMeasurement, measureGeneration } from './generation';
+import { type PeerCheck, checkPeer, measurePeer } from './peer';
+import { releaseTfjsWebgpu } from './tfjs-vsml';
+
+export interface SpeedOptions {
+  /** Configuration names (default DEFAULT_SPEED_CONFIGS). */
+  configs?: string[];
+  /** Learner counts for every configuration (default: each configuration's own list). */
+  learners?: number[];
+  /** Timed repeats per measurement (default 3). */
+  repeats?: number;
+  /** FLOPs one timed episode should take (sets the steps; default 0.3 GFLOP software, 20 GFLOP hardware). */
+  targetFlops?: number;
+  /** Steps per timed episode (overrides targetFlops). */
+  steps?: number;
+  /** Measure the TensorFlow.js peer (default true). */
+  tfjs?: boolean;
+  /** The ours / TensorFlow.js / reference check (default true; needs tfjs). */
+  check?: boolean;
+  /** Presets whose whole generation is timed (default ['ordered', 'default']). */
+  generations?: string[];
+  generationRepeats?: number;
+  /** Seconds one ceiling submission should last (default 0.3). */
+  ceilingSeconds?: number;
+  weights?: WeightsOption;
+  log?: (line: string) => void;
+}
+
+export interface SpeedRow {
+  config: string;
+  description: string;
+  learners: number;
+  steps: number;
+  queries: number;
+  flopsPerLearnExample: number;
+  flopsPerQueryExample: number;
+  stateBytes: number;
+  plan: string;
+  warmupSeconds: number;
+  learnSeconds: number[];
+  querySeconds: number[];
+  learnStepsPerSecond: number;
+  learnGflops: number;
+  queryStepsPerSecond: number;
+  queryGflops: number;
+  /** learnGflops / the FMA ceiling. */
+  fmaFraction: number;
+  /** 2 x state bytes per learning step (read + write), GB/s. */
+  stateGBps: number;
+  /** stateGBps / the copy ceiling. */
+  copyFraction: number;
+  tfjs?: { steps: number; warmupSeconds: number; learnSeconds: number[]; learnStepsPerSecond: number; learnGflops: number; fmaFraction: number };
+  /** Ours / TensorFlow.js, learning steps per second. */
+  oursOverTfjs?: number;
+}
+
+export interface SpeedReport {
+  benchmark: 'bench:speed';
+  version: 1;
+  date: string;
+  adapter: string;
+  adapterInfo: { vendor: string; architecture: string; description: string; isFallback: boolean; runtime: string };
+  timing: 'wall-clock';
+  /** Filled in by the caller (Node: load average, CPUs, command line; browser: user agent). */
+  environment: Record<string, unknown>;
+  options: Omit<SpeedOptions, 'log'>;
+  ceilings: { fmaGflops: number; copyGBps: number; start: Ceilings; end?: Ceilings };
+  rows: SpeedRow[];
+  checks: (PeerCheck & { config: string })[];
+  generations: GenerationMeasurement[];
+  notes: string[];
+  seconds: number;
+}
+
+export interface SpeedData {
+  train: ImageSplit;
+  test: ImageSplit;
+}
+
+export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOptions = {}): Promise<SpeedReport> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const soft = gpu.report.isFallback;
+  const repeats = Math.max(1, o.repeats ?? 3);
+  const tfjs = o.tfjs ?? true;
+  const check = tfjs && (o.check ?? true);
+  const targetFlops = o.targetFlops ?? (soft ? 0.3e9 : 20e9);
+  const configs = (o.configs ?? DEFAULT_SPEED_CONFIGS).map(speedConfig);
+  const presets = o.generations ?? ['ordered', 'default'];
+  const ceilingSeconds = o.ceilingSeconds ?? 0.3;
+  const notes: string[] = [];
+
+  log(`adapter: ${gpu.describe()}`);
+  log('ceilings (start)...');
+  const start = await measureCeilings(gpu, { repeats, targetSeconds: ceilingSeconds });
+  log(`  FMA ${start.fmaGflops.toFixed(2)} GFLOP/s, copy ${start.copyGBps.toFixed(2)} GB/s`);
+  // Fractions use the start ceilings while running; the final report recomputes them with the
+  // medians over start and end.
+  const rows: SpeedRow[] = [];
+  const checks: (PeerCheck & { config: string })[] = [];
+  const splits = new Map<number, { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit }>();
+  try {
+    for (const sc of configs) {
+      const c = sc.config;
+      let s = splits.get(c.inputSize);
+      if (!s) {
+        const train = splitFor(c, data.train);
+        const test = splitFor(c, data.test);
+        s = { train, test, gTrain: uploadImageSplit(gpu, train), gTest: uploadImageSplit(gpu, test) };
+        splits.set(c.inputSize, s);
+      }
+      if (check) {
+        log(`${sc.name}: check ours vs TensorFlow.js vs float64 reference...`);
+        const r = await checkPeer(gpu, c, s.train);
+        checks.push({ config: sc.name, ...r });
+        log(`  worst scaled error: ours/TF.js ${r.oursVsTfjs.toExponential(1)}, ours/ref ${r.oursVsReference.toExponential(1)}, TF.js/ref ${r.tfjsVsReference.toExponential(1)}`);
+      }
+      for (const learners of o.learners ?? (soft ? sc.learners.soft : sc.learners.hardware)) {
+        const flops = vsmlCost(c);
+        const steps = o.steps ?? Math.min(256, Math.max(4, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
+        const queries = steps;
+        log(`${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats)...`);
+        const m = await measureStepSpeed(gpu, c, { learners, steps, queries, repeats, weights: o.weights, train: s.gTrain, test: s.gTest });
+        const learnRate = (learners * steps) / median(m.learnSeconds);
+        const queryRate = (learners * queries) / median(m.querySeconds);
+        const row: SpeedRow = {
+          config: sc.name,
+          description: describeVsmlConfig(c),
+          learners,
+          steps,
+          queries,
+          flopsPerLearnExample: m.cost.flopsPerLearnExample,
+          flopsPerQueryExample: m.cost.flopsPerQueryExample,
+          stateBytes: m.cost.stateBytes,
+          plan: m.plan,
+          warmupSeconds: m.warmupSeconds,
+          learnSeconds: m.learnSeconds,
+          querySeconds: m.querySeconds,
+          learnStepsPerSecond: learnRate,
+          learnGflops: (learnRate * m.cost.flopsPerLearnExample) / 1e9,
+          queryStepsPerSecond: queryRate,
+          queryGflops: (queryRate * m.cost.flopsPerQueryExample) / 1e9,
+          fmaFraction: NaN,
+          stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
+          copyFraction: NaN,
+        };
+        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${((100 * row.learnGflops) / start.fmaGflops).toFixed(1)}% of FMA)`);
+        if (tfjs) {
+          // TensorFlow.js pays a fixed cost per op: fewer steps keep the slow small cases short.
+          const tfSteps = Math.min(steps, o.steps ?? 16);
+          log(`${sc.name} x ${learners}: TensorFlow.js (${tfSteps} steps, ${repeats} repeats)...`);
+          const p = await measurePeer(gpu, c, s.train, learners, tfSteps, repeats);
+          row.tfjs = { steps: tfSteps, warmupSeconds: p.warmupSeconds, learnSeconds: p.learnSeconds, learnStepsPerSecond: p.learnStepsPerSecond, learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9, fmaFraction: NaN };
+          row.oursOverTfjs = learnRate / p.learnStepsPerSecond;
+          log(`  TF.js ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`);
+        }
+        rows.push(row);
+      }
+    }
+  } finally {
+    for (const s of splits.values()) {
+      s.gTrain.destroy();
+      s.gTest.destroy();
+    }
+    if (tfjs) releaseTfjsWebgpu();
+  }
+
+  const generations: GenerationMeasurement[] = [];
+  for (const preset of presets) {
+    log(`generation: --preset ${preset} (1 warm-up + ${o.generationRepeats ?? 3} timed)...`);
+    const g = await measureGeneration(gpu, preset, data.train, 1, o.generationRepeats ?? 3);
+    generations.push(g);
+    log(`  ${g.medianMs.total.toFixed(0)} ms per generation (episodes ${g.medianMs.episodes.toFixed(0)} ms)`);
+  }
+  if (presets.length) notes.push('generations: validation runs off (they are not per-generation work); ranking time is part of update');
+
+  log('ceilings (end)...');
+  const end = await measureCeilings(gpu, { repeats, targetSeconds: ceilingSeconds });
+  const fmaGflops = median([...start.fmaRuns, ...end.fmaRuns]);
+  const copyGBps = median([...start.copyRuns, ...end.copyRuns]);
+  for (const r of rows) {
+    r.fmaFraction = r.learnGflops / fmaGflops;
+    r.copyFraction = r.stateGBps / copyGBps;
+    if (r.tfjs) r.tfjs.fmaFraction = r.tfjs.learnGflops / fmaGflops;
+  }
+  const { log: _log, ...options } = o;
+  void _log;
+  const a = gpu.report;
+  return {
+    benchmark: 'bench:speed',
+    version: 1,
+    date: new Date().toISOString(),
+    adapter: gpu.describe(),
+    adapterInfo: { vendor: a.vendor, architecture: a.architecture, description: a.description, isFallback: a.isFallback, runtime: a.runtime },
+    timing: 'wall-clock',
+    environment: {},
+    options: { ...options, repeats, targetFlops, tfjs, check, generations: presets, configs: configs.map((c) => c.name) },
+    ceilings: { fmaGflops, copyGBps, start, end },
+    rows,
+    checks,
+    generations,
+    notes,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

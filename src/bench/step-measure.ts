@@ -1,0 +1,126 @@
+/**
+ * One measurement of the VSML inner loop on our kernels (VsmlPopulation): a warm-up episode that
+ * compiles every pipeline the timed runs use, then `repeats` timed learning episodes of `steps`
+ * steps and `repeats` timed query episodes of `queries` queries, each on a fresh population of
+ * `learners` learners (one member each). Shared by `npm run bench:step` (src/bench/step-speed.ts)
+ * and `npm run bench:speed` (src/bench/speed/). Wall clock from the first submission to the
+ * metrics' readback (one episode = init + steps + one small readback).
+ */
+import type { GpuImageSplit } from '../data/gpu-dataset';
+import type { GpuContext } from '../gpu/context';
+import type { VsmlCost } from '../inner/cost-model';
+import { learnerSeeds } from '../inner/episodes';
+import { VsmlPopulation } from '../inner/population';
+import { type VsmlConfig, initMetaParams, metaParamLayout } from '../inner/vsml-config';
+
+export type WeightsOption = 'auto' | 'workgroup' | 'private' | 'storage';
+
+export interface StepMeasureOptions {
+  learners: number;
+  /** Learning steps per timed episode (0: no learning episodes). */
+  steps: number;
+  /** Queries per timed episode (0: no query episodes). */
+  queries: number;
+  /** Timed episodes of each kind (default 1). */
+  repeats?: number;
+  weights?: WeightsOption;
+  train: GpuImageSplit;
+  test: GpuImageSplit;
+}
+
+export interface StepMeasurement {
+  learners: number;
+  steps: number;
+  queries: number;
+  plan: string;
+  queryBatch: number;
+  cost: VsmlCost;
+  warmupSeconds: number;
+  warmupQueries: number;
+  /** Seconds of each timed learning episode. */
+  learnSeconds: number[];
+  /** Seconds of each timed query episode. */
+  querySeconds: number[];
+}
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Meta-parameters of `members` members (member m from seed 1000 + m), as bench:step has always used. */
+export function benchParams(config: VsmlConfig, members: number): Float32Array {
+  const D = metaParamLayout(config).size;
+  const params = new Float32Array(members * D);
+  for (let m = 0; m < members; m++) params.set(initMetaParams(config, 1000 + m), m * D);
+  return params;
+}
+
+export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: StepMeasureOptions): Promise<StepMeasurement> {
+  const { learners, steps, queries, train, test } = o;
+  const repeats = Math.max(1, o.repeats ?? 1);
+  const weights = o.weights ?? 'auto';
+  const members = learners;
+  const paramBuf = gpu.storage('bench params', benchParams(config, members));
+  const { stateSeeds, projectionSeeds } = learnerSeeds(7, learners);
+  const batchFor = (learnLength: number, queryLength: number) => ({
+    learnSplit: train,
+    querySplit: test,
+    learnLength,
+    queryLength,
+    learnIndices: Uint32Array.from({ length: learners * learnLength }, (_, i) => (i * 7919) % train.count),
+    queryIndices: Uint32Array.from({ length: learners * queryLength }, (_, i) => (i * 104729) % test.count),
+    stateSeeds,
+    projectionSeeds,
+  });
+  const shape = (l: number, q: number) => ({ members, tasksPerMember: 1, learnLength: l, queryLength: q });
+  let queryPop: VsmlPopulation | null = null;
+  try {
+    // Warm-up: compiles every pipeline the timed runs use. The query batch size is part of the
+    // query kernels, so the warm-up has as many queries as one batch of the timed query episode.
+    queryPop = queries > 0 ? VsmlPopulation.create(gpu, config, shape(1, queries), { weights }) : null;
+    const t0 = performance.now();
+    const warmupQueries = queryPop ? queryPop.plan.queryBatch : 1;
+    const warm = VsmlPopulation.create(gpu, config, shape(2, warmupQueries), { weights });
+    await warm.runEpisodes(paramBuf, batchFor(2, warmupQueries));
+    warm.destroy();
+    const warmupSeconds = (performance.now() - t0) / 1000;
+
+    const learnSeconds: number[] = [];
+    const querySeconds: number[] = [];
+    let plan = '';
+    let cost: VsmlCost | null = null;
+    let queryBatch = warm.plan.queryBatch;
+    if (steps > 0) {
+      const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), { weights });
+      plan = learnPop.describe();
+      cost = learnPop.cost;
+      const batch = batchFor(steps, 0);
+      for (let r = 0; r < repeats; r++) {
+        const t = performance.now();
+        await learnPop.runEpisodes(paramBuf, batch);
+        learnSeconds.push((performance.now() - t) / 1000);
+      }
+      learnPop.destroy();
+    }
+    if (queryPop) {
+      if (queryPop.plan.queryBatch !== warm.plan.queryBatch) throw new Error('warm-up and timed query batch differ');
+      queryBatch = queryPop.plan.queryBatch;
+      plan ||= queryPop.describe();
+      cost ??= queryPop.cost;
+      const batch = batchFor(1, queries);
+      for (let r = 0; r < repeats; r++) {
+        const t = performance.now();
+        await queryPop.runEpisodes(paramBuf, batch);
+        querySeconds.push((performance.now() - t) / 1000);
+      }
+    }
+    return { learners, steps, queries, plan, queryBatch, cost: cost ?? warm.cost, warmupSeconds, warmupQueries, learnSeconds, querySeconds };
+  } finally {
+    queryPop?.destroy();
+    paramBuf.destroy();
+  }
+}
