@@ -76,6 +76,7 @@ export default defineConfig({
         index: join(DEMOS, 'index.html'),
         replay: join(DEMOS, 'replay.html'),
         'kernel-check': join(DEMOS, 'kernel-check.html'),
+        speed: join(DEMOS, 'speed.html'),
       },
     },
   },

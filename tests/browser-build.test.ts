@@ -36,8 +36,8 @@ afterAll(async () => {
 });
 
 describe('the built site', () => {
-  it('has the three pages, relative URLs only, and the MNIST files', () => {
-    for (const page of ['index.html', 'replay.html', 'kernel-check.html']) {
+  it('has the four pages, relative URLs only, and the MNIST files', () => {
+    for (const page of ['index.html', 'replay.html', 'kernel-check.html', 'speed.html']) {
       const html = readFileSync(join(out, page), 'utf8');
       const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
       expect(urls.length).toBeGreaterThan(0);
