@@ -139,9 +139,11 @@ describe('planning', () => {
 
   it('splits learners into groups and states into slabs under a small binding limit', () => {
     const c = validateVsmlConfig({ layers: [784, 10] });
-    const p = planPopulation(c, 8, { ...limits, maxBinding: 1 << 20 }, { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } });
+    // 256 learners: the private path's input layer (one column per thread) keeps only one partial-sum
+    // row per output, so a 1 MiB binding holds about a hundred learners' per-learner buffers.
+    const p = planPopulation(c, 256, { ...limits, maxBinding: 1 << 20 }, { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } });
     expect(p.groups.length).toBeGreaterThan(1);
-    expect(p.groups.reduce((s, g) => s + g.count, 0)).toBe(8);
+    expect(p.groups.reduce((s, g) => s + g.count, 0)).toBe(256);
     for (const g of p.groups) {
       const units = g.slabs[0].reduce((s, [, n]) => s + n, 0);
       expect(units).toBe(g.count * p.layers[0].unitsPerLearner);

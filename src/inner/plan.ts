@@ -26,6 +26,8 @@ export type WeightSource = 'workgroup' | 'private' | 'storage';
 
 export interface CellKernelOptions {
   weights: WeightSource;
+  /** Private path: use the column mapping for input layers where it fits (default true; false: rows, as before issue 10). */
+  columns?: boolean;
 }
 
 export interface LayerPlan {
@@ -46,7 +48,8 @@ export interface LayerPlan {
   bTiles: number;
   /**
    * Rows of forward partial sums per (learner, example, b): aTiles when a workgroup sums its tile
-   * in workgroup memory; A on the private-weights path, which writes each row's h directly.
+   * in workgroup memory; A on the private-weights path's row mapping, which writes each row's h
+   * directly; 1 on its column mapping (`columns`), which sums all A rows in registers.
    */
   partRows: number;
   unitsPerLearner: number;
@@ -59,6 +62,14 @@ export interface LayerPlan {
   /** Workgroup memory the cell kernel needs (bytes) and where it reads the cell matrices. */
   sharedBytes: number;
   weights: WeightSource;
+  /**
+   * Column mapping of the private-weights path (input layers): a unit is a learner's whole input
+   * range (TA = A) for TB outputs, and one thread owns one output column b, stepping its cells
+   * a = 0..A-1 in order and summing their h in registers (partRows = 1; the same additions, in the
+   * same order, as the aggregation over A rows). `threads` is then the workgroup size and the cell
+   * dispatch has one invocation per (unit, tb).
+   */
+  columns: boolean;
 }
 
 /** Padded rank (multiple of 4) of the low-rank cell; 0 for the full cell. */
@@ -128,6 +139,32 @@ export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOp
     const B = c.layers[k + 1];
     const bSplits = Math.ceil(B / Math.min(MAX_TB, wg));
     const TB = Math.ceil(B / bSplits);
+    if (opts.weights === 'private' && opts.columns !== false && k === 0 && 2 * H * A * TB * 4 <= limits.maxBinding) {
+      // CPU path, input layer: one thread per output column b walks all A inputs (see `columns`).
+      out.push({
+        k,
+        A,
+        B,
+        TA: A,
+        TB,
+        TT: A * TB,
+        NC: 1,
+        TBC: TB,
+        threads: wg,
+        aTiles: 1,
+        bTiles: Math.ceil(B / TB),
+        partRows: 1,
+        unitsPerLearner: Math.ceil(B / TB),
+        unitVec4s: (2 * H * A * TB) / 4,
+        isInput: true,
+        isLast: k === K - 1,
+        termRows: c.cell.kind === 'lstm' ? 4 * H : paddedRank(c),
+        sharedBytes: 0,
+        weights: 'private',
+        columns: true,
+      });
+      continue;
+    }
     if (opts.weights === 'private') {
       // CPU path: one thread per input row a, stepping the tile's TB outputs in turn; no workgroup
       // memory and no barriers (SwiftShader's compile time grows with workgroup memory size).
@@ -153,6 +190,7 @@ export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOp
         termRows: c.cell.kind === 'lstm' ? 4 * H : paddedRank(c),
         sharedBytes: 0,
         weights: 'private',
+        columns: false,
       });
       continue;
     }
@@ -190,6 +228,7 @@ export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOp
       termRows: c.cell.kind === 'lstm' ? 4 * H : paddedRank(c),
       sharedBytes: bytes(),
       weights,
+      columns: false,
     });
   }
   return out;
@@ -254,12 +293,17 @@ export function planPopulation(
   opts: { queryBatch: number; stepsPerSubmit: number; queryLength: number; cell: CellKernelOptions },
 ): PopulationPlan {
   const layers = planLayers(c, limits, opts.cell);
+  // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
+  const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
+  const pk = packedLayout(c);
+  const threadsFor = (e: number) => Math.max(e * c.layers[0], pk.size, ...layers.map((l) => e * l.B + l.A));
   let E = Math.max(1, opts.queryBatch);
   let perLearner = 0;
   for (;;) {
     const sizes = perLearnerBytes(c, layers, E, opts.stepsPerSubmit, opts.queryLength);
     perLearner = Math.max(...Object.values(sizes)) + 256; // + alignment slack of sub-bindings
-    if (perLearner <= limits.maxBinding || E === 1) break;
+    // A query batch also has to fit one learner's threads into the dispatch grid.
+    if ((perLearner <= limits.maxBinding && threadsFor(E) <= maxThreads) || E === 1) break;
     E = Math.max(1, Math.floor(E / 2));
   }
   if (perLearner > limits.maxBinding) {
@@ -270,10 +314,7 @@ export function planPopulation(
         (worst[0] === 'indices' ? ' (lower stepsPerSubmit)' : worst[0] === 'predictions' ? ' (do not request predictions, or shorten queries)' : ''),
     );
   }
-  // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
-  const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
-  const pk = packedLayout(c);
-  const threadsPerLearner = Math.max(E * c.layers[0], pk.size, ...layers.map((l) => E * l.B + l.A));
+  const threadsPerLearner = threadsFor(E);
   const perGroup = Math.max(1, Math.min(learners, Math.floor(limits.maxBinding / perLearner), Math.floor(maxThreads / threadsPerLearner)));
   if (threadsPerLearner > maxThreads) throw new GpuLimitError(`one learner needs ${threadsPerLearner} threads in one dispatch, above a ${limits.maxWorkgroupsPerDimension}^2 grid of 64`);
   const groups: GroupPlan[] = [];

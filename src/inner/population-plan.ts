@@ -17,7 +17,7 @@ export interface PopulationShape {
 }
 
 export interface PopulationOptions {
-  /** Queries per learner answered by one query step (default 16; lowered to fit limits). */
+  /** Queries per learner answered by one query step (default: at most 16, balanced over the queries; lowered to fit limits). */
   queryBatch?: number;
   /** Learning steps per submission; default from the cost model (see submitSeconds). */
   stepsPerSubmit?: number;
@@ -31,6 +31,8 @@ export interface PopulationOptions {
   poison?: boolean;
   /** Where cell kernels read the recurrent matrices (default 'auto': private on software adapters, else workgroup). */
   weights?: 'auto' | WeightSource;
+  /** Private weights path: one thread per output column for input layers (default true); false forces the row mapping. */
+  columns?: boolean;
 }
 
 export const MAX_STEPS_PER_SUBMIT = 1024;
@@ -63,12 +65,17 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
   const paramsPerMember = metaParamLayout(config).size;
   const rate = opts.assumedFlopsPerSecond ?? (gpu.report.isFallback ? 3e9 : 3e11);
   const budget = (opts.submitSeconds ?? 0.25) * rate;
-  const E0 = Math.max(1, opts.queryBatch ?? 16);
+  // Default query batch: at most 16, balanced so the last batch is not mostly padding (100 queries:
+  // 7 batches of 15, not 6 of 16 and one of 4). Queries are independent and the readout sums them
+  // in order, so the batch size does not change any result.
+  const Q = Math.max(1, shape.queryLength);
+  const E0 = opts.queryBatch !== undefined ? Math.max(1, opts.queryBatch) : Math.ceil(Q / Math.ceil(Q / 16));
   const autoSteps = Math.floor(budget / (learners * cost.flopsPerLearnExample));
   const S = Math.max(1, Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)));
   const soft = gpu.report.isFallback;
   const cell: CellKernelOptions = {
     weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
+    columns: opts.columns,
   };
   const plan = planPopulation(
     config,

@@ -99,7 +99,7 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
     }
     // Cell: one workgroup per tile ("unit"), slab by slab.
     for (const slab of lb.slabs) {
-      const grid = gpu.grid(slab.unitCount);
+      const grid = lp.columns ? threadGrid(gpu, cellProg, slab.unitCount * lp.TB) : gpu.grid(slab.unitCount);
       const u = pool.uniform(
         'vsml cell params',
         uniformData(cellProg, {

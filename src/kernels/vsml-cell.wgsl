@@ -75,7 +75,47 @@ fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
 }
 #endif
 
-#if ${PRIVATE}
+#if ${COLUMNS}
+// CPU path, input layer (column mapping): a thread owns output column b of one unit and steps its
+// cells a = 0..A-1 in order, each for every example; the sum over a of h is kept in registers (or
+// `acc` for a query batch) and written once (partRows = 1). Weights sit in the private array wp at
+// constant indices; message terms and the first tick's recurrent product in registers.
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let id = gid.x + gid.y * P.gridX * ${WG_U};
+  let unit = id / TB;
+  if (unit >= P.unitCount) { return; }
+  let tb = id % TB;
+  let gu = P.unitBase + unit;
+  let lg = gu / UNITS_PER_LEARNER;
+  let b = (gu % UNITS_PER_LEARNER) * TB + tb;
+  if (b >= B) { return; }
+  let pb = ((P.firstLearner + lg) / P.tasksPerMember - P.firstMember) * PV;
+  var wp: array<vec4<f32>, ${TICK_VEC4S}>;
+  ${COL_LOAD_W}
+  let gbb = (lg * B + b) * RQ;
+  ${COL_LOAD_TERMS}
+  ${COL_DECL_SUM}
+  for (var a = 0u; a < A; a++) {
+    let sb = unit * UNIT_VEC4S + a * TB + tb;
+    ${COL_LOAD_CELL}${COL_K}
+    for (var e = 0u; e < E; e++) {
+      let x = fwdIn[(lg * E + e) * A + a];
+      ${COL_GT}
+      ${COL_INIT_HC}${COL_TICK_FIRST}
+      ${NEXT_H}
+      for (var tick = 1u; tick < TICKS; tick++) {${COL_TICK}
+        ${NEXT_H}
+      }
+#if ${LEARN}
+      ${STORE_STATE}
+#endif
+      ${COL_SUM}
+    }
+  }
+  ${COL_WRITE}
+}
+#elif ${PRIVATE}
 // CPU path: a thread owns input row a and steps the tile's outputs in turn. No workgroup
 // memory, no barriers; each row's h goes straight to partB (partRows = A).
 @compute @workgroup_size(${WG})

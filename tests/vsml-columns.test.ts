@@ -1,0 +1,88 @@
+/**
+ * The private-weights (CPU) path's two thread mappings give the same bits (issue 10): the column
+ * mapping of input layers (one thread per output b walks every input a, sums h in registers,
+ * reuses the first tick's recurrent product across a query batch) against the row mapping it
+ * replaced (one thread per input a, partial sums over A rows). Both run the same operations in
+ * the same order, so metrics, predictions, cell states and backward messages must be identical,
+ * with every buffer poisoned. The float64 reference parity of the column path is
+ * vsml-parity.test.ts (the 'auto' cases run it on SwiftShader).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { subsetSplit } from '../src/data/dataset';
+import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
+import { loadDataset } from '../src/data/load-node';
+import { learnerSeeds } from '../src/inner/episodes';
+import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
+import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { useGpu } from './helpers/gpu';
+import { testSeed } from './helpers/seed';
+
+const gpu = useGpu();
+const seed = testSeed(0x5eed0010);
+let split: GpuImageSplit;
+
+beforeAll(async () => {
+  const ds = await loadDataset('mnist');
+  split = uploadImageSplit(gpu(), subsetSplit(ds.train, 400));
+});
+
+async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boolean) {
+  const g = gpu();
+  const L = members * tasks;
+  const learnLength = 7;
+  const queryLength = 11; // batches of 4: the last one partial
+  const D = metaParamLayout(cfg).size;
+  const params = new Float32Array(members * D);
+  for (let m = 0; m < members; m++) params.set(initMetaParams(cfg, seed + m), m * D);
+  for (let i = 0; i < params.length; i++) params[i] = Math.fround(params[i] * 3 + (((i * 7919) % 101) / 500 - 0.1));
+  const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
+  const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength }, { poison: true, queryBatch: 4, stepsPerSubmit: 3, columns });
+  const paramBuf = g.storage('params', params);
+  const batch: EpisodeBatch = {
+    learnSplit: split,
+    querySplit: split,
+    learnLength,
+    queryLength,
+    learnIndices: Uint32Array.from({ length: L * learnLength }, (_, i) => (seed + i * 7) % 400),
+    queryIndices: Uint32Array.from({ length: L * queryLength }, (_, i) => (seed + i * 13) % 400),
+    stateSeeds,
+    projectionSeeds,
+  };
+  try {
+    const m = await pop.runEpisodes(paramBuf, batch, { wantPredictions: true });
+    const K = cfg.layers.length - 1;
+    const arrays: ArrayLike<number>[] = [m.onlineCorrect, m.onlineCrossEntropy, m.queryCorrect, m.queryCrossEntropy, m.queryPredictions!];
+    for (let k = 0; k < K; k++) {
+      const s = await pop.readState(k);
+      arrays.push(s.h, s.c, await pop.readBackward(k));
+    }
+    return { plan: pop.plan, bits: arrays.map((a) => new Uint32Array(new Float32Array(Array.from(a)).buffer)) };
+  } finally {
+    pop.destroy();
+    paramBuf.destroy();
+  }
+}
+
+describe(`private path: column and row mappings give identical bits (seed ${seed})`, () => {
+  const cases: [string, Record<string, unknown>, number, number][] = [
+    ['64 -> 10 H8 M2, 1 tick, labels (ordered preset)', { inputSize: 784, projection: true, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true }, 3, 2],
+    ['20 -> 10 H4 M3, 3 ticks', { projection: true, layers: [20, 10], hidden: 4, message: 3, ticks: 3 }, 2, 1],
+    ['low-rank 16 -> 10 H8 r3, 2 ticks, labels', { projection: true, layers: [16, 10], hidden: 8, message: 4, ticks: 2, labelFeeding: true, cell: { kind: 'lstm-lowrank', rank: 3 } }, 2, 2],
+    ['two layers 12 -> 7 -> 10 H4 (column input layer, row second layer)', { projection: true, layers: [12, 7, 10], hidden: 4, message: 2, ticks: 2 }, 2, 1],
+    ['784 -> 20 H4 (two output tiles)', { layers: [784, 20], hidden: 4, message: 2, ticks: 1 }, 1, 1],
+  ];
+  for (const [name, raw, members, tasks] of cases) {
+    it(name, async () => {
+      const cfg = validateVsmlConfig(raw);
+      const cols = await run(cfg, members, tasks, true);
+      const rows = await run(cfg, members, tasks, false);
+      expect(cols.plan.layers[0].columns).toBe(true);
+      expect(rows.plan.layers[0].columns).toBe(false);
+      for (let i = 0; i < rows.bits.length; i++) {
+        let diff = 0;
+        for (let j = 0; j < rows.bits[i].length; j++) if (rows.bits[i][j] !== cols.bits[i][j]) diff++;
+        expect(diff, `${name}: output ${i} differs in ${diff} of ${rows.bits[i].length} words`).toBe(0);
+      }
+    });
+  }
+});
