@@ -5,12 +5,14 @@
  * speed.json, speed.md (tables), speed.txt (the console table) and speed.svg (chart) to --out.
  *
  *   --configs LIST      small, small-lowrank, ordered, default, default-lowrank (default: small,ordered,default,default-lowrank)
- *   --learners LIST     learner counts for every configuration (default: per configuration; 1..256 small, 1,4 default on SwiftShader)
+ *   --learners LIST     learner counts for every configuration (default: per configuration; on a software
+ *                       adapter 1,16,128 for the small ones and 1,4 for the 784 -> 10 ones; on hardware up to 8192)
  *   --repeats N         timed runs per measurement (median; default 3)
  *   --steps N           learning steps (and queries) per timed episode (default: from --target-gflop)
  *   --target-gflop X    GFLOP per timed episode (default 0.3 on a software adapter, 20 on hardware)
  *   --generations LIST  presets whose generation is timed (default ordered,default; 'none' skips)
  *   --generation-repeats N   timed generations (default 3, after 1 warm-up)
+ *   --tfjs-seconds X    length of one timed TensorFlow.js run (default 1.5 software, 0.5 hardware; its steps adapt)
  *   --no-tfjs           skip the TensorFlow.js peer (and its check)
  *   --no-check          skip the ours / TensorFlow.js / reference check
  *   --weights auto|workgroup|private|storage   our cell's weight path (default auto)
@@ -54,6 +56,12 @@ function parseArgs(argv: string[]): SpeedOptions & { out: string } {
       }
       case '--generations': { const v = val(); o.generations = v === 'none' ? [] : list(v); break; }
       case '--generation-repeats': o.generationRepeats = int(flag, val()); break;
+      case '--tfjs-seconds': {
+        const x = Number(val());
+        if (!(x > 0)) throw new Error('--tfjs-seconds must be positive');
+        o.tfjsSeconds = x;
+        break;
+      }
       case '--no-tfjs': o.tfjs = false; break;
       case '--no-check': o.check = false; break;
       case '--weights': o.weights = val() as WeightsOption; break;

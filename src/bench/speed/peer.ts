@@ -24,18 +24,27 @@ export interface PeerMeasurement {
 /** Example index of learner l at step s (the pattern bench:step uses). */
 const learnIndex = (l: number, s: number, steps: number, count: number) => ((l * steps + s) * 7919) % count;
 
-export async function measurePeer(gpu: GpuContext, config: VsmlConfig, split: ImageSplit, learners: number, steps: number, repeats: number): Promise<PeerMeasurement> {
+/**
+ * TensorFlow.js learning steps per second: one warm-up step (compiles its programs), one timed
+ * calibration step, then `repeats` timed runs of as many steps (at most `maxSteps`, at least 1) as
+ * fit in about `targetSeconds` each. TensorFlow.js pays a fixed cost per op, so a fixed step count
+ * would make the small and the many-learner cases needlessly long on a software adapter.
+ */
+export async function measurePeer(gpu: GpuContext, config: VsmlConfig, split: ImageSplit, learners: number, maxSteps: number, repeats: number, targetSeconds: number): Promise<PeerMeasurement> {
   await useTfjsWebgpu(gpu);
   const { stateSeeds } = learnerSeeds(7, learners);
   const pop = new TfVsmlPopulation(config, learners, 1, benchParams(config, learners), { images: split.images, labels: split.labels, pixels: config.inputSize }, stateSeeds);
   try {
-    const idx = Array.from({ length: steps }, (_, s) => Int32Array.from({ length: learners }, (_, l) => learnIndex(l, s, steps, split.count)));
-    // Warm-up: two steps compile every TensorFlow.js program the timed steps use.
+    const idx = Array.from({ length: maxSteps }, (_, s) => Int32Array.from({ length: learners }, (_, l) => learnIndex(l, s, maxSteps, split.count)));
     let t = performance.now();
     pop.learn(idx[0]);
-    pop.learn(idx[Math.min(1, steps - 1)]);
     await pop.sync();
     const warmupSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    pop.learn(idx[Math.min(1, maxSteps - 1)]);
+    await pop.sync();
+    const oneStep = (performance.now() - t) / 1000;
+    const steps = Math.max(1, Math.min(maxSteps, Math.round(targetSeconds / oneStep)));
     const learnSeconds: number[] = [];
     for (let r = 0; r < repeats; r++) {
       t = performance.now();

@@ -45,6 +45,8 @@ export interface SpeedOptions {
   /** Presets whose whole generation is timed (default ['ordered', 'default']). */
   generations?: string[];
   generationRepeats?: number;
+  /** Seconds one timed TensorFlow.js run should last (default 1.5 on a software adapter, 0.5 on hardware). */
+  tfjsSeconds?: number;
   /** Seconds one ceiling submission should last (default 0.3). */
   ceilingSeconds?: number;
   weights?: WeightsOption;
@@ -104,7 +106,8 @@ export interface SpeedData {
 
 export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOptions = {}): Promise<SpeedReport> {
   const t0 = performance.now();
-  const log = o.log ?? (() => {});
+  const sink = o.log ?? (() => {});
+  const log = (line: string) => sink(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const soft = gpu.report.isFallback;
   const repeats = Math.max(1, o.repeats ?? 3);
   const tfjs = o.tfjs ?? true;
@@ -113,6 +116,7 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   const configs = (o.configs ?? DEFAULT_SPEED_CONFIGS).map(speedConfig);
   const presets = o.generations ?? ['ordered', 'default'];
   const ceilingSeconds = o.ceilingSeconds ?? 0.3;
+  const tfjsSeconds = o.tfjsSeconds ?? (soft ? 1.5 : 0.5);
   const notes: string[] = [];
 
   log(`adapter: ${gpu.describe()}`);
@@ -171,13 +175,11 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         };
         log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${((100 * row.learnGflops) / start.fmaGflops).toFixed(1)}% of FMA)`);
         if (tfjs) {
-          // TensorFlow.js pays a fixed cost per op: fewer steps keep the slow small cases short.
-          const tfSteps = Math.min(steps, o.steps ?? 16);
-          log(`${sc.name} x ${learners}: TensorFlow.js (${tfSteps} steps, ${repeats} repeats)...`);
-          const p = await measurePeer(gpu, c, s.train, learners, tfSteps, repeats);
-          row.tfjs = { steps: tfSteps, warmupSeconds: p.warmupSeconds, learnSeconds: p.learnSeconds, learnStepsPerSecond: p.learnStepsPerSecond, learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9, fmaFraction: NaN };
+          log(`${sc.name} x ${learners}: TensorFlow.js (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`);
+          const p = await measurePeer(gpu, c, s.train, learners, steps, repeats, tfjsSeconds);
+          row.tfjs = { steps: p.steps, warmupSeconds: p.warmupSeconds, learnSeconds: p.learnSeconds, learnStepsPerSecond: p.learnStepsPerSecond, learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9, fmaFraction: NaN };
           row.oursOverTfjs = learnRate / p.learnStepsPerSecond;
-          log(`  TF.js ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`);
+          log(`  TF.js ${p.steps} steps: ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`);
         }
         rows.push(row);
       }
