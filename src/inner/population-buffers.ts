@@ -59,7 +59,7 @@ export interface LayerBuffers {
   fwdOut: GPUBuffer;
   /** [Lg][B][M] incoming backward messages (last layer: the feedback). */
   bwdIn: GPUBuffer;
-  /** CPU path: backward terms [Lg][B][row quads] vec4 (src/kernels/vsml-terms.ts). */
+  /** CPU path, row mapping: backward terms [Lg][B][row quads] vec4 (src/kernels/vsml-terms.ts). */
   gb: GPUBuffer | null;
 }
 
@@ -101,7 +101,7 @@ export function allocateGroup(pool: BufferPool, c: VsmlConfig, run: RunPlan, sha
     partA: lp.isInput ? null : buffer(`${name} L${k} partA`, count * lp.bTiles * lp.A * H * 4),
     fwdOut: buffer(`${name} L${k} fwdOut`, count * E * lp.B * M * 4),
     bwdIn: buffer(`${name} L${k} bwdIn`, count * lp.B * M * 4),
-    gb: lp.weights === 'private' ? buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16) : null,
+    gb: lp.weights === 'private' && !lp.columns ? buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16) : null,
   }));
   const idxWords = Math.max(run.stepsPerSubmit, run.queryStepsPerSubmit * E);
   const members: [number, number] = [Math.floor(first / T), Math.floor((first + count - 1) / T)];

@@ -228,7 +228,9 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       SH_N: lp.TT * H4,
       ACTIVATIONS: activationsWgsl,
       LEARN: learn,
-      PRIVATE: src === 'private',
+      // The row mapping reads the backward terms from vsml-terms; the column mapping computes its
+      // output's terms itself (bwd_term, the same operations) and binds bwdIn instead.
+      PRIVATE: src === 'private' && !lp.columns,
       WORKGROUP: src === 'workgroup',
       LOW_RANK: lowRank,
       IS_INPUT: lp.isInput,
@@ -246,7 +248,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       WRITE_SH: quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' '),
       COLUMNS: lp.columns,
       COL_LOAD_W: range(tickVec4s).map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`).join('\n  '),
-      COL_LOAD_TERMS: rqs.map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = gb[gbb + ${u(q)}];`).join('\n  '),
+      COL_LOAD_TERMS: rqs.map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`).join('\n  '),
       COL_LOAD_CELL: perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    '),
       COL_K: colK,
       COL_GT: rqs.map((q) => `let gt${q} = wf${q} * x + gb${q};`).join('\n      '),

@@ -79,7 +79,8 @@ fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
 // CPU path, input layer (column mapping): a thread owns output column b of one unit and steps its
 // cells a = 0..A-1 in order, each for every example; the sum over a of h is kept in registers (or
 // `acc` for a query batch) and written once (partRows = 1). Weights sit in the private array wp at
-// constant indices; message terms and the first tick's recurrent product in registers.
+// constant indices; message terms (the backward ones from bwd_term, no vsml-terms dispatch) and the
+// first tick's recurrent product in registers.
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x + gid.y * P.gridX * ${WG_U};
@@ -93,7 +94,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let pb = ((P.firstLearner + lg) / P.tasksPerMember - P.firstMember) * PV;
   var wp: array<vec4<f32>, ${TICK_VEC4S}>;
   ${COL_LOAD_W}
-  let gbb = (lg * B + b) * RQ;
   ${COL_LOAD_TERMS}
   ${COL_DECL_SUM}
   for (var a = 0u; a < A; a++) {
