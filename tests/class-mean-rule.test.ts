@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { classStream } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { VsmlReference } from '../src/inner/reference';
-import { ClassMeanDirect, classMeanRuleParams, classMeanUnits, counterRates } from '../src/inner/rules/class-mean';
+import { CLASS_MEAN_RULE, ClassMeanDirect, classMeanRuleParams, classMeanUnits, counterRates } from '../src/inner/rules/class-mean';
 import { validateVsmlConfig } from '../src/inner/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
+import { INK_RULE } from './helpers/ink-rule';
 
 const gpu = useGpu();
 const mnist = useMnistSubset(gpu, 2000, 200);
@@ -47,12 +48,15 @@ describe('class-mean rule', () => {
     expect(() => classMeanRuleParams(validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2, ticks: 1 }))).toThrow(/label feeding/);
   });
 
-  it('the float64 VSML learner with the rule parameters is the rule computed from the data', () => {
-    const params = classMeanRuleParams(cfg);
+  it.each([
+    ['plain', CLASS_MEAN_RULE],
+    ['with 2 ink terms and a logit offset', INK_RULE],
+  ])('the float64 VSML learner with the rule parameters is the rule computed from the data (%s)', (_, rule) => {
+    const params = classMeanRuleParams(cfg, rule);
     const classes = [3, 1, 4, 0, 9, 2, 6, 5, 8, 7].sort((a, b) => a - b);
     const learn = classStream(mnist.train, classes, 3);
     const ref = new VsmlReference(cfg, params, { stateSeed: 7 });
-    const direct = new ClassMeanDirect(cfg);
+    const direct = new ClassMeanDirect(cfg, rule);
     let prev: number | null = null;
     let worst = 0;
     for (const i of learn) {
@@ -85,9 +89,12 @@ describe('class-mean rule', () => {
     expect(worstMean).toBeLessThan(1e-5);
   });
 
-  it('the GPU learner answers as the rule computed from the data (300 class-sorted examples, 2 label maps)', async () => {
+  it.each([
+    ['plain', CLASS_MEAN_RULE],
+    ['with 2 ink terms and a logit offset', INK_RULE],
+  ])('the GPU learner answers as the rule computed from the data (300 class-sorted examples, 2 label maps; %s)', async (_, rule) => {
     const g = gpu();
-    const params = classMeanRuleParams(cfg);
+    const params = classMeanRuleParams(cfg, rule);
     const all = Array.from({ length: 10 }, (_, i) => i);
     const learnOrder = classStream(mnist.train, all, 30);
     const learnLength = learnOrder.length;
@@ -121,7 +128,7 @@ describe('class-mean rule', () => {
 
     for (let l = 0; l < L; l++) {
       const map = labelMaps[l];
-      const direct = new ClassMeanDirect(cfg);
+      const direct = new ClassMeanDirect(cfg, rule);
       let prev: number | null = null;
       let online = 0;
       let ambiguous = 0;

@@ -37,11 +37,20 @@ export interface VsmlLearnerSpec {
 /** Evaluation state seed when the source names none (checkpoints): fixed, documented. */
 export const DEFAULT_EVAL_STATE_SEED = 1;
 
-/** Reads `--checkpoint`: a checkpoint file (FILE#final: its final rather than best-by-validation parameters), a share string / URL (or a file holding one), `init:SEED` (untrained) or `rule:class-mean` (hand-designed). */
+/** Reads `--checkpoint`: a checkpoint file (FILE#final: its final rather than best-by-validation parameters), a share string / URL (or a file holding one), `init:SEED` (untrained), `rule:class-mean` (hand-designed) or `rule:FILE` (a class-mean rule file, e.g. evolved ink terms). */
 export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<VsmlLearnerSpec> {
   if (arg === 'rule:class-mean') {
     const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
     return { config, metaParams: classMeanRuleParams(config), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: 'hand-designed class-mean rule (src/inner/rules/class-mean.ts)' };
+  }
+  // rule:FILE: a class-mean rule file (e.g. the ink terms evolved by `npm run evolve:rule`).
+  if (arg.startsWith('rule:')) {
+    const file = arg.slice(5);
+    if (!existsSync(file)) throw new Error(`--checkpoint ${arg}: no rule file ${file} (rule:class-mean or rule:FILE.json)`);
+    const { parseRuleFile } = await import('../meta/rule-es');
+    const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
+    const rule = parseRuleFile(readFileSync(file, 'utf8'), file);
+    return { config, metaParams: classMeanRuleParams(config, rule), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `class-mean rule file ${file} (${rule.ink?.length ?? 0} ink terms)` };
   }
   const init = /^init:(\d+)$/.exec(arg);
   if (init) {
