@@ -16,7 +16,7 @@ import { buildRuleValidation } from '../meta/rule-fit';
 import { parseState, stringifyState } from '../meta/serialize';
 import { formatDuration } from './progress';
 
-const USAGE = `usage: npm run evolve:rule -- [--dataset mnist] [--terms 2] [--generations 60] [--pairs 16] [--sigma 0.1] [--lr 0.05]
+const USAGE = `usage: npm run evolve:rule -- [--dataset mnist] [--terms 2] [--generations 200] [--pairs 16] [--sigma 0.1] [--lr 0.05]
   [--seed 1] [--max-queries 5000] [--init-scale 0.3] [--out DIR] [--resume]`;
 
 async function main(): Promise<void> {

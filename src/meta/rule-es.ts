@@ -33,7 +33,7 @@ export interface RuleEsConfig {
   initScale: number;
 }
 
-export const RULE_ES_DEFAULTS: RuleEsConfig = { dataset: 'mnist', terms: 2, seed: 1, generations: 60, pairs: 16, sigma: 0.1, lr: 0.05, maxQueries: 5000, holdFraction: 1 / 6, initScale: 0.3 };
+export const RULE_ES_DEFAULTS: RuleEsConfig = { dataset: 'mnist', terms: 2, seed: 1, generations: 200, pairs: 16, sigma: 0.1, lr: 0.05, maxQueries: 5000, holdFraction: 1 / 6, initScale: 0.3 };
 
 /** Scale of each ink constant per unit of theta: a, b, w, c, gamma. */
 export const INK_SCALES = [10, 5, 10, 5, 1] as const;
