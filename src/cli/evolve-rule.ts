@@ -11,7 +11,7 @@ import { lineChartSvg } from '../bench/svg-chart';
 import { loadDataset } from '../data/load-node';
 import { CLASS_MEAN_RULE } from '../inner/rules/class-mean';
 import { writeFileAtomic } from '../meta/node/io';
-import { evolvedRule, initRuleEs, RULE_ES_DEFAULTS, ruleEsGeneration, type RuleEsConfig, type RuleEsState } from '../meta/rule-es';
+import { type EvolvedRuleFile, evolvedRule, initRuleEs, RULE_ES_DEFAULTS, ruleEsGeneration, type RuleEsConfig, type RuleEsState } from '../meta/rule-es';
 import { buildRuleValidation } from '../meta/rule-fit';
 import { parseState, stringifyState } from '../meta/serialize';
 import { formatDuration } from './progress';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const ds = await loadDataset(c.dataset);
   const set = buildRuleValidation(ds.train, CLASS_MEAN_RULE, { holdFraction: c.holdFraction, maxQueries: c.maxQueries });
   const metricsPath = join(out, 'metrics.jsonl');
-  const writeOutputs = () => {
+  const writeOutputs = (): EvolvedRuleFile => {
     writeFileAtomic(statePath, stringifyState(state));
     writeFileSync(metricsPath, state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const pts = (k: 'centre' | 'mean' | 'max') => state.history.map((r): [number, number] => [r.generation, 100 * r[k]]);
@@ -92,7 +92,9 @@ async function main(): Promise<void> {
         ],
       }),
     );
-    writeFileAtomic(join(out, 'rule.json'), JSON.stringify(evolvedRule(set, state, command), null, 2) + '\n');
+    const file = evolvedRule(set, state, command);
+    writeFileAtomic(join(out, 'rule.json'), JSON.stringify(file, null, 2) + '\n');
+    return file;
   };
   let stop = false;
   process.on('SIGINT', () => {
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
     stop = true;
     console.log('\nstopping after this generation (Ctrl-C again to quit now)');
   });
+  // Written after every generation; once more only when none ran (a resume rewrites rule.json for this --out).
+  let f: EvolvedRuleFile | undefined;
   while (state.es.generation < c.generations && !stop) {
     state = await ruleEsGeneration(set, state);
     const r = state.history[state.history.length - 1];
@@ -107,10 +111,9 @@ async function main(): Promise<void> {
     console.log(
       `gen ${String(r.generation).padStart(3)}  centre ${(100 * r.centre).toFixed(2)}%  members mean ${(100 * r.mean).toFixed(2)}% max ${(100 * r.max).toFixed(2)}%  best ${(100 * state.best.accuracy).toFixed(2)}% (gen ${state.best.generation})  ${formatDuration(r.ms)}/gen  ETA ${formatDuration(left * r.ms)}`,
     );
-    writeOutputs();
+    f = writeOutputs();
   }
-  writeOutputs();
-  const f = JSON.parse(readFileSync(join(out, 'rule.json'), 'utf8'));
+  f ??= writeOutputs();
   console.log(`\nbest centre: generation ${state.best.generation}, validation accuracy ${(100 * f.provenance.validationAccuracy).toFixed(2)}% (cross-entropy ${f.provenance.validationCrossEntropy.toFixed(3)}, lambda ${f.rule.lambda.toFixed(1)})`);
   console.log(`wall ${formatDuration(state.elapsedMs)}; files in ${out}: state.json (--resume), metrics.jsonl, fitness.svg, rule.json`);
   console.log(`benchmark it: npm run bench:ordered -- --checkpoint rule:${join(out, 'rule.json')} --methods vsml:label=vsml-ink-es`);

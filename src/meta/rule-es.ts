@@ -66,7 +66,7 @@ export interface RuleEsState {
   version: 1;
   config: RuleEsConfig;
   es: OpenAiEsState;
-  /** Best centre by fitness (validation accuracy, cross-entropy tie-break) so far. */
+  /** Best centre so far; `accuracy` holds its ruleFitness (validation accuracy - 1e-3 x cross-entropy). */
   best: { generation: number; accuracy: number; theta: Float32Array };
   history: RuleEsRecord[];
   elapsedMs: number;

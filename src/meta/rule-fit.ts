@@ -120,18 +120,6 @@ export function ruleLogits(set: RuleValidationSet, ink: readonly InkTerm[]): Flo
   return s;
 }
 
-/** Query accuracy of logits S (argmax; lambda, offset and the bound do not change it). */
-export function logitAccuracy(set: RuleValidationSet, S: Float64Array): number {
-  const C = set.classes;
-  let correct = 0;
-  for (let q = 0; q < set.queries; q++) {
-    let best = 0;
-    for (let b = 1; b < C; b++) if (S[q * C + b] > S[q * C + best]) best = b;
-    if (best === set.labels[q]) correct++;
-  }
-  return correct / set.queries;
-}
-
 /**
  * Evolution fitness: accuracy, ties broken by the mean cross-entropy of an unbounded softmax at
  * temperature 1 / lambda (weight 1e-3: a 1-query accuracy change on 10,000 queries outweighs a
@@ -174,11 +162,6 @@ export function readoutScore(set: RuleValidationSet, S: Float64Array, lambda: nu
     if (best === set.labels[q]) correct++;
   }
   return { accuracy: correct / Q, crossEntropy: ce / Q };
-}
-
-/** Accuracy and cross-entropy of the base rule plus `ink` at the rule's own lambda and offset. */
-export function scoreRule(set: RuleValidationSet, ink: readonly InkTerm[], offset = 0): RuleScore {
-  return readoutScore(set, ruleLogits(set, ink), set.rule.lambda, offset);
 }
 
 /**
