@@ -4,7 +4,8 @@
  * reuses the first tick's recurrent product across a query batch) against the row mapping it
  * replaced (one thread per input a, partial sums over A rows). Both run the same operations in
  * the same order, so metrics, predictions, cell states and backward messages must be identical,
- * with every buffer poisoned. The float64 reference parity of the column path is
+ * with every buffer poisoned. The raw-pixel cases also cover the column path's skipping of zero
+ * inputs in query batches (one shared h per cell for them). The float64 reference parity of the column path is
  * vsml-parity.test.ts (the 'auto' cases run it on SwiftShader).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,9 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
     ['low-rank 16 -> 10 H8 r3, 2 ticks, labels', { projection: true, layers: [16, 10], hidden: 8, message: 4, ticks: 2, labelFeeding: true, cell: { kind: 'lstm-lowrank', rank: 3 } }, 2, 2],
     ['two layers 12 -> 7 -> 10 H4 (column input layer, row second layer)', { projection: true, layers: [12, 7, 10], hidden: 4, message: 2, ticks: 2 }, 2, 1],
     ['784 -> 20 H4 (two output tiles)', { layers: [784, 20], hidden: 4, message: 2, ticks: 1 }, 1, 1],
+    // Raw pixels: query batches skip zero inputs (vsml-cell.ts, skipZeros).
+    ['raw 784 -> 10 H8 M2, 2 ticks, labels (zero skipping)', { layers: [784, 10], hidden: 8, message: 2, ticks: 2, labelFeeding: true }, 2, 2],
+    ['raw low-rank 784 -> 10 H8 r4, 2 ticks (zero skipping)', { layers: [784, 10], hidden: 8, message: 2, ticks: 2, cell: { kind: 'lstm-lowrank', rank: 4 } }, 1, 2],
   ];
   for (const [name, raw, members, tasks] of cases) {
     it(name, async () => {

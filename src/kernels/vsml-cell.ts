@@ -191,6 +191,61 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   const cAt = (q: number) => u((H4 + q) * lp.TT);
   const perQuad = (f: (q: number) => string, sep = '\n      ') => quads.map(f).join(sep);
 
+  // The column mapping's per-example code, ticks unrolled. Learning steps (E = 1) are
+  // straight-line code: on SwiftShader a loop around the cell costs more than its arithmetic
+  // (docs/perf.md). Query batches keep a loop over e (unrolling it was slower, and slow to compile).
+  // Raw-pixel query batches skip zero inputs (`skipZeros`): every example whose x_a is 0 gets the
+  // same h from the frozen cell, computed once per cell as hz.. and added for each of them; the
+  // others run in a loop over a compacted list. SwiftShader runs both sides of a branch but ends a
+  // loop when no lane has work left, so only the loop saves time. Same operations per example,
+  // same order of the sums over a: identical bits (tests/vsml-columns.test.ts).
+  const skipZeros = lp.columns && !learn && E > 1 && !c.projection;
+  let colExamples = '';
+  if (lp.columns) {
+    const nextH = quads.map((q) => `h${q} = n${q};`).join(' ');
+    const cellFor = (x: string) => {
+      let code = `
+      let x = ${x};
+      ${rqs.map((q) => `let gt${q} = wf${q} * x + gb${q};`).join('\n      ')}
+      ${quads.map((q) => `var h${q} = hs${q}; var c${q} = cs${q}; var n${q}: vec4<f32>;`).join(' ')}
+      {${colTickFirst}
+      }
+      ${nextH}`;
+      // Each tick in its own scope (the low-rank tick declares v0..).
+      for (let t = 1; t < c.ticks; t++) code += `
+      {${colTick}
+      }
+      ${nextH}`;
+      return code;
+    };
+    if (learn) {
+      colExamples = `{${cellFor('fwdIn[lg * A + a]')}
+      ${perQuad((q) => `state[sb + ${hAt(q)}] = h${q}; state[sb + ${cAt(q)}] = c${q};`)}
+      ${quads.map((q) => `s${q} += h${q};`).join(' ')}
+    }`;
+    } else if (!skipZeros) {
+      colExamples = `for (var e = 0u; e < E; e++) {${cellFor('fwdIn[(lg * E + e) * A + a]')}
+      ${quads.map((q) => `acc[e * H4 + ${u(q)}] += h${q};`).join(' ')}
+    }`;
+    } else {
+      colExamples = `${quads.map((q) => `var hz${q}: vec4<f32>;`).join(' ')}
+    {${cellFor('0.0')}
+      ${quads.map((q) => `hz${q} = h${q};`).join(' ')}
+    }
+    var nz: array<u32, ${E}>;
+    var n = 0u;
+    for (var e = 0u; e < E; e++) {
+      let zero = fwdIn[(lg * E + e) * A + a] == 0.0;
+      nz[n] = e;
+      n += select(1u, 0u, zero);
+      ${quads.map((q) => `acc[e * H4 + ${u(q)}] = select(acc[e * H4 + ${u(q)}], acc[e * H4 + ${u(q)}] + hz${q}, zero);`).join('\n      ')}
+    }
+    for (var j = 0u; j < n; j++) {
+      let e = nz[j];${cellFor('fwdIn[(lg * E + e) * A + a]')}
+      ${quads.map((q) => `acc[e * H4 + ${u(q)}] += h${q};`).join(' ')}
+    }`;
+    }
+  }
   return fillWgsl(
     template,
     {
@@ -251,12 +306,8 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       COL_LOAD_TERMS: rqs.map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`).join('\n  '),
       COL_LOAD_CELL: perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    '),
       COL_K: colK,
-      COL_GT: rqs.map((q) => `let gt${q} = wf${q} * x + gb${q};`).join('\n      '),
-      COL_INIT_HC: quads.map((q) => `var h${q} = hs${q}; var c${q} = cs${q}; var n${q}: vec4<f32>;`).join(' '),
-      COL_TICK_FIRST: colTickFirst,
-      COL_TICK: colTick,
+      COL_EXAMPLES: colExamples,
       COL_DECL_SUM: E === 1 ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ') : `var acc: array<vec4<f32>, ${E * H4}>;`,
-      COL_SUM: E === 1 ? quads.map((q) => `s${q} += h${q};`).join(' ') : quads.map((q) => `acc[e * H4 + ${u(q)}] += h${q};`).join(' '),
       COL_WRITE:
         E === 1
           ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')

@@ -80,7 +80,9 @@ fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
 // cells a = 0..A-1 in order, each for every example; the sum over a of h is kept in registers (or
 // `acc` for a query batch) and written once (partRows = 1). Weights sit in the private array wp at
 // constant indices; message terms (the backward ones from bwd_term, no vsml-terms dispatch) and the
-// first tick's recurrent product in registers.
+// first tick's recurrent product in registers. COL_EXAMPLES (vsml-cell.ts) is the generated
+// per-example code: ticks unrolled, no loop for a learning step, zero inputs of raw-pixel query
+// batches skipped.
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x + gid.y * P.gridX * ${WG_U};
@@ -99,19 +101,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var a = 0u; a < A; a++) {
     let sb = unit * UNIT_VEC4S + a * TB + tb;
     ${COL_LOAD_CELL}${COL_K}
-    for (var e = 0u; e < E; e++) {
-      let x = fwdIn[(lg * E + e) * A + a];
-      ${COL_GT}
-      ${COL_INIT_HC}${COL_TICK_FIRST}
-      ${NEXT_H}
-      for (var tick = 1u; tick < TICKS; tick++) {${COL_TICK}
-        ${NEXT_H}
-      }
-#if ${LEARN}
-      ${STORE_STATE}
-#endif
-      ${COL_SUM}
-    }
+    ${COL_EXAMPLES}
   }
   ${COL_WRITE}
 }
