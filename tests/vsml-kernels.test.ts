@@ -71,9 +71,11 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
     }
   });
 
-  it('initial state: h = 0, half of c from each learner seed, for every cell of every layer', async () => {
-    const cfg = validateVsmlConfig({ projection: true, layers: [21, 13, 10], hidden: 8, message: 2 });
-    for (const weights of ['auto', 'workgroup'] as const) {
+  // H 8: each thread's quad is one Philox block; H 12 and 4: H/2 = 2 mod 4, so quads of odd cells
+  // straddle two blocks (vsml-init.wgsl).
+  it('initial state: h = 0, half of c from each learner seed, for every cell of every layer (H 8, 12, 4)', async () => {
+    for (const [hidden, weights] of [[8, 'auto'], [8, 'workgroup'], [12, 'auto'], [4, 'auto']] as const) {
+      const cfg = validateVsmlConfig({ projection: true, layers: [21, 13, 10], hidden, message: 2 });
       const { pop, stateSeeds, paramBuf } = await run(cfg, 2, 2, 0, weights);
       for (let k = 0; k < 2; k++) {
         const A = cfg.layers[k];
@@ -84,14 +86,14 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
         for (let l = 0; l < 4; l++) {
           for (let a = 0; a < A; a++) {
             for (let b = 0; b < B; b++) {
-              for (let j = 0; j < 8; j++) {
-                const got = c[((l * A + a) * B + b) * 8 + j];
-                if (!Object.is(got, initialCell(stateSeeds[l], k, A, B, 8, a, b, j))) bad++;
+              for (let j = 0; j < hidden; j++) {
+                const got = c[((l * A + a) * B + b) * hidden + j];
+                if (!Object.is(got, initialCell(stateSeeds[l], k, A, B, hidden, a, b, j))) bad++;
               }
             }
           }
         }
-        expect(bad, `layer ${k} (${weights})`).toBe(0);
+        expect(bad, `layer ${k} (H ${hidden}, ${weights})`).toBe(0);
       }
       pop.destroy();
       paramBuf.destroy();

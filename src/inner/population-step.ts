@@ -2,8 +2,8 @@
  * What the GPU runs for a VsmlPopulation, as recorded dispatches (program pattern:
  * src/kernels/program.ts):
  *
- *  - `encodeInit`: repack each group's meta-parameters (vsml-pack) and draw the initial cell states
- *    (vsml-init), once per episode;
+ *  - `encodeInit`: repack each group's meta-parameters (vsml-pack), clear the state slabs and draw
+ *    the random part of the initial cell states (vsml-init), once per episode;
  *  - `buildStep`: one example step of one group, built once per run and replayed for every step
  *    of a submission: input -> per layer (backward terms on the CPU path) cell -> heads ->
  *    readout -> advance the step counter.
@@ -14,7 +14,7 @@ import { GpuLimitError } from '../gpu/errors';
 import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from '../kernels/program';
 import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { headsProgram, headsThreads } from '../kernels/vsml-heads';
-import { initParams, initProgram } from '../kernels/vsml-init';
+import { initParams, initProgram, initQuads } from '../kernels/vsml-init';
 import { inputParams, inputProgram } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
@@ -145,6 +145,8 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
 export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEncoder, metaParams: GPUBuffer): void {
   const { gpu, config, pool } = ctx;
   const H = config.hidden;
+  // h, the non-random half of c and padding cells are zero; the init kernel writes the rest.
+  for (const g of groups) for (const l of g.layers) for (const slab of l.slabs) enc.clearBuffer(slab.buffer);
   const pass = enc.beginComputePass({ label: 'vsml init' });
   const packProg = packProgram(config);
   const packPipe = pipelineOf(gpu, packProg);
@@ -158,7 +160,7 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
     encodeDispatch(pass, [packPipe, bindGroupOf(gpu, packPipe, [u, binding, g.packed], 'vsml pack'), grid]);
     ctx.run.plan.layers.forEach((lp, k) => {
       for (const slab of g.layers[k].slabs) {
-        const grid = threadGrid(gpu, initProg, slab.unitCount * lp.TT);
+        const grid = threadGrid(gpu, initProg, slab.unitCount * initQuads(H) * lp.TT);
         const u = pool.uniform('vsml init params', initParams(lp, H, { unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0] }));
         encodeDispatch(pass, [initPipe, bindGroupOf(gpu, initPipe, [u, g.stateSeeds, slab.buffer], 'vsml init'), grid]);
       }

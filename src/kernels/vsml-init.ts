@@ -2,7 +2,11 @@
  * VSML initial state: h = 0; c_k for k < H/2 drawn N(0, 1/A) from the learner's state seed, the
  * rest 0. Element (a, b, k) is normalAt([seed, RNG_DOMAIN.stateInit], (a*B + b)*(H/2) + k;
  * layer, 0, 0) * f32(1/sqrt(A)): independent of tiling, bit-identical to `initialCell` in TS.
- * Padding cells of partial tiles are zeroed. One thread per cell slot of a state slab.
+ * The slab is cleared first (h, the c_k with k >= H/2 and padding cells of partial tiles are 0);
+ * the kernel then writes the random quads, one thread per (cell slot, quad of normals), each
+ * drawing the one Philox block that holds its 4 elements (two when H/2 is not a multiple of 4).
+ * The earlier kernel (one thread per cell, each element drawn separately) drew every block 4
+ * times and took ~300 ms per episode of the ordered preset on SwiftShader (issue 10, docs/perf.md).
  *
  * Every size is a uniform, so one pipeline serves all layers and configurations (the fixed-point
  * normal generator is slow to compile on SwiftShader).
@@ -28,7 +32,7 @@ export const INIT_PARAMS = [
   'unitVec4s',
   'H4',
   'scaleBits',
-  'pad0',
+  'quads',
   'pad1',
   'pad2',
 ] as const;
@@ -36,6 +40,9 @@ export const INIT_PARAMS = [
 export function initScale(A: number): number {
   return Math.fround(1 / Math.sqrt(A));
 }
+
+/** Quads of c holding normals (k < H/2): the init kernel's threads per cell slot. */
+export const initQuads = (H: number): number => Math.ceil(H / 8);
 
 export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; unitCount: number; gridX: number }): Uint32Array {
   const v: Record<(typeof INIT_PARAMS)[number], number> = {
@@ -50,7 +57,7 @@ export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; u
     unitVec4s: lp.unitVec4s,
     H4: H / 4,
     scaleBits: new Uint32Array(new Float32Array([initScale(lp.A)]).buffer)[0],
-    pad0: 0,
+    quads: initQuads(H),
     pad1: 0,
     pad2: 0,
   };
