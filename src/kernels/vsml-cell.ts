@@ -196,10 +196,11 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   // (docs/perf.md). Query batches keep a loop over e (unrolling it was slower, and slow to compile).
   // Raw-pixel query batches skip zero inputs (`skipZeros`): every example whose x_a is 0 gets the
   // same h from the frozen cell, computed once per cell as hz.. and added for each of them; the
-  // others run in a loop over a compacted list. SwiftShader runs both sides of a branch but ends a
-  // loop when no lane has work left, so only the loop saves time. Same operations per example,
-  // same order of the sums over a: identical bits (tests/vsml-columns.test.ts).
-  const skipZeros = lp.columns && !learn && E > 1 && !c.projection;
+  // others run in a loop over a bit mask of their e (E <= 32). SwiftShader runs both sides of a
+  // branch but ends a loop when no lane has work left, so only the loop saves time (the 4 lanes
+  // of a SIMD group are neighbouring b of one learner: same x, same mask). Same operations per
+  // example, same order of the sums over a: identical bits (tests/vsml-columns.test.ts).
+  const skipZeros = lp.columns && !learn && E > 1 && E <= 32 && !c.projection;
   let colExamples = '';
   if (lp.columns) {
     const nextH = quads.map((q) => `h${q} = n${q};`).join(' ');
@@ -228,21 +229,28 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       ${quads.map((q) => `acc[e * H4 + ${u(q)}] += h${q};`).join(' ')}
     }`;
     } else {
+      // Sums per example in registers r<e>_<q> (constant indices: a dynamically indexed private
+      // array costs more than the cell itself on SwiftShader); the nonzero examples as a bit mask.
+      const es = range(E);
       colExamples = `${quads.map((q) => `var hz${q}: vec4<f32>;`).join(' ')}
     {${cellFor('0.0')}
       ${quads.map((q) => `hz${q} = h${q};`).join(' ')}
     }
-    var nz: array<u32, ${E}>;
-    var n = 0u;
-    for (var e = 0u; e < E; e++) {
-      let zero = fwdIn[(lg * E + e) * A + a] == 0.0;
-      nz[n] = e;
-      n += select(1u, 0u, zero);
-      ${quads.map((q) => `acc[e * H4 + ${u(q)}] = select(acc[e * H4 + ${u(q)}], acc[e * H4 + ${u(q)}] + hz${q}, zero);`).join('\n      ')}
-    }
-    for (var j = 0u; j < n; j++) {
-      let e = nz[j];${cellFor('fwdIn[(lg * E + e) * A + a]')}
-      ${quads.map((q) => `acc[e * H4 + ${u(q)}] += h${q};`).join(' ')}
+    var mask = 0u;
+    ${es
+      .map(
+        (e) => `{
+      let zero = fwdIn[(lg * E + ${u(e)}) * A + a] == 0.0;
+      mask |= select(${u(2 ** e)}, 0u, zero);
+      ${quads.map((q) => `r${e}_${q} = select(r${e}_${q}, r${e}_${q} + hz${q}, zero);`).join(' ')}
+    }`,
+      )
+      .join('\n    ')}
+    loop {
+      if (mask == 0u) { break; }
+      let e = firstTrailingBit(mask);
+      mask &= mask - 1u;${cellFor('fwdIn[(lg * E + e) * A + a]')}
+      ${es.map((e) => quads.map((q) => `r${e}_${q} = select(r${e}_${q}, r${e}_${q} + h${q}, e == ${u(e)});`).join(' ')).join('\n      ')}
     }`;
     }
   }
@@ -307,11 +315,18 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       COL_LOAD_CELL: perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    '),
       COL_K: colK,
       COL_EXAMPLES: colExamples,
-      COL_DECL_SUM: E === 1 ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ') : `var acc: array<vec4<f32>, ${E * H4}>;`,
+      COL_DECL_SUM:
+        E === 1
+          ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ')
+          : skipZeros
+            ? range(E).map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' ')).join('\n  ')
+            : `var acc: array<vec4<f32>, ${E * H4}>;`,
       COL_WRITE:
         E === 1
           ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')
-          : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
+          : skipZeros
+            ? range(E).map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  ')).join('\n  ')
+            : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
     },
     'vsml-cell',
   );
