@@ -100,6 +100,32 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
     }
   });
 
+  // 5 x 7 images: 35 pixels in 9 words, so the last word holds 3 pixels (the kernel's masked tail)
+  // and the unrolled loop over 8 words per sign word ends in a partial one (guarded reads).
+  it('input: the projection of images whose size is not a multiple of 4 or 32 pixels', async () => {
+    const g = gpu();
+    const cfg = validateVsmlConfig({ inputSize: 35, projection: true, layers: [9, 10], hidden: 4, message: 2 });
+    const count = 12;
+    const imgs = Uint8Array.from({ length: count * 35 }, (_, i) => (i * 7919 + seed) % 256);
+    const gsplit = uploadImageSplit(g, { name: 'synthetic 5x7', count, rows: 5, cols: 7, images: imgs, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), numClasses: 10 });
+    const L = 3;
+    const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
+    const pop = VsmlPopulation.create(g, cfg, { members: L, tasksPerMember: 1, learnLength: 1, queryLength: 0 }, { poison: true });
+    const D = metaParamLayout(cfg).size;
+    const params = new Float32Array(L * D);
+    for (let m = 0; m < L; m++) params.set(initMetaParams(cfg, seed + m), m * D);
+    const paramBuf = g.storage('params', params);
+    const learnIndices = Uint32Array.from({ length: L }, (_, i) => (seed + 5 * i) % count);
+    await pop.runEpisodes(paramBuf, { learnSplit: gsplit, querySplit: gsplit, learnLength: 1, queryLength: 0, learnIndices, queryIndices: new Uint32Array(0), stateSeeds, projectionSeeds });
+    const x = await pop.readInputs(1);
+    for (let l = 0; l < L; l++) {
+      const want = projectInput(imgs, learnIndices[l] * 35, 35, 9, projectionSeeds[l], new Float32Array(9));
+      expect(x.subarray(l * 9, (l + 1) * 9), `learner ${l}`).toEqual(want);
+    }
+    pop.destroy();
+    paramBuf.destroy();
+  });
+
   it('input: pixels * f32(1/255) and the +-1 projection, per learner seed', async () => {
     for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2 }), validateVsmlConfig({ projection: true, layers: [37, 10], hidden: 4, message: 2 })]) {
       const { pop, projectionSeeds, learnIndices, paramBuf } = await run(cfg, 2, 3, 1);

@@ -4,6 +4,7 @@
  * (src/inner/population-plan.ts); layouts are documented in src/inner/plan.ts and the kernels.
  */
 import type { GpuContext } from '../gpu/context';
+import { projectionBlocks } from '../kernels/vsml-projection';
 import { CTRL_WORDS, METRIC_WORDS } from '../kernels/vsml-readout';
 import { packedLayout } from './plan';
 import type { PopulationShape, RunPlan } from './population-plan';
@@ -72,6 +73,8 @@ export interface Group {
   labelMap: GPUBuffer;
   stateSeeds: GPUBuffer;
   projSeeds: GPUBuffer;
+  /** Projection sign blocks [Lg][A0][blocks] vec4<u32>, drawn once per episode (src/kernels/vsml-projection.ts); null without projection. */
+  projBits: GPUBuffer | null;
   x: GPUBuffer;
   labels: GPUBuffer;
   /** Packed weights of the group's members (src/kernels/vsml-pack.ts). */
@@ -113,6 +116,7 @@ export function allocateGroup(pool: BufferPool, c: VsmlConfig, run: RunPlan, sha
     labelMap: buffer(`${name} labelMap`, count * C * 4),
     stateSeeds: buffer(`${name} stateSeeds`, count * 4),
     projSeeds: buffer(`${name} projSeeds`, count * 4),
+    projBits: c.projection ? buffer(`${name} projBits`, count * c.layers[0] * projectionBlocks(c.inputSize) * 16) : null,
     x: buffer(`${name} x`, count * E * c.layers[0] * 4),
     labels: buffer(`${name} labels`, count * E * 4),
     packed: buffer(`${name} packed`, (members[1] - members[0] + 1) * packedLayout(c).size * 16),

@@ -2,8 +2,9 @@
  * What the GPU runs for a VsmlPopulation, as recorded dispatches (program pattern:
  * src/kernels/program.ts):
  *
- *  - `encodeInit`: repack each group's meta-parameters (vsml-pack), clear the state slabs and draw
- *    the random part of the initial cell states (vsml-init), once per episode;
+ *  - `encodeInit`: repack each group's meta-parameters (vsml-pack), draw the projection's sign bits
+ *    (vsml-projection), clear the state slabs and draw the random part of the initial cell states
+ *    (vsml-init), once per episode;
  *  - `buildStep`: one example step of one group, built once per run and replayed for every step
  *    of a submission: input -> per layer (backward terms on the CPU path) cell -> heads ->
  *    readout -> advance the step counter.
@@ -17,6 +18,7 @@ import { headsProgram, headsThreads } from '../kernels/vsml-heads';
 import { initParams, initProgram, initQuads } from '../kernels/vsml-init';
 import { inputParams, inputProgram } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
+import { projectionBlocks, projectionProgram } from '../kernels/vsml-projection';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
 import { termsProgram } from '../kernels/vsml-terms';
 import type { BufferPool, Group } from './population-buffers';
@@ -78,7 +80,7 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
       inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, pad0: 0, pad1: 0 }),
     );
     const entries: Binding[] = [u, g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
-    if (c.projection) entries.push(g.projSeeds);
+    if (c.projection) entries.push(g.projBits!);
     record(inProg, entries, 'vsml input', inGrid);
   });
 
@@ -158,6 +160,13 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
     const grid = threadGrid(gpu, packProg, members * packedLayout(config).size);
     const u = pool.uniform('vsml pack params', uniformData(packProg, { members, firstMember: g.members[0], paramShift: shift, gridX: grid[0] }));
     encodeDispatch(pass, [packPipe, bindGroupOf(gpu, packPipe, [u, binding, g.packed], 'vsml pack'), grid]);
+    if (g.projBits) {
+      const projProg = projectionProgram(config.layers[0], config.inputSize);
+      const projPipe = pipelineOf(gpu, projProg);
+      const grid = threadGrid(gpu, projProg, g.count * config.layers[0] * projectionBlocks(config.inputSize));
+      const u = pool.uniform('vsml projection params', uniformData(projProg, { learners: g.count, gridX: grid[0], pad0: 0, pad1: 0 }));
+      encodeDispatch(pass, [projPipe, bindGroupOf(gpu, projPipe, [u, g.projSeeds, g.projBits], 'vsml projection'), grid]);
+    }
     ctx.run.plan.layers.forEach((lp, k) => {
       for (const slab of g.layers[k].slabs) {
         const grid = threadGrid(gpu, initProg, slab.unitCount * initQuads(H) * lp.TT);

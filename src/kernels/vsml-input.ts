@@ -4,16 +4,17 @@
  * write the first layer's input x [Lg][E][A0] and the shown label [Lg][E].
  *
  *  - no projection: x_a = pixel_a * (1/255) (thread per (lg, e, a));
- *  - projection: x_a = (sum_p s_ap pixel_p) / (255 sqrt(n)), s_ap = +-1 regenerated from the
- *    learner's projection seed: bit p % 32 of word (p / 32) % 4 of Philox block (p / 128) at
- *    counter [p / 128, a, 0, 0], key [seed, RNG_DOMAIN.projection] (set bit = -1). The signed
- *    pixel sum is an exact integer (|sum| <= 255 n < 2^24), so GPU and TypeScript agree to the bit.
+ *  - projection: x_a = (sum_p s_ap pixel_p) / (255 sqrt(n)), s_ap = +-1 from the learner's
+ *    projection seed: bit p % 32 of word (p / 32) % 4 of Philox block (p / 128) at counter
+ *    [p / 128, a, 0, 0], key [seed, RNG_DOMAIN.projection] (set bit = -1); the blocks are drawn
+ *    once per episode by vsml-projection.ts and read here. The signed pixel sum is an exact
+ *    integer (|sum| <= 255 n < 2^24), so GPU and TypeScript agree to the bit.
  *
  * One dispatch per piece of the split; a thread whose example lies in another piece does nothing.
  * Positions past the stream length (a final partial query batch) get x = 0 and label 0 from the
  * piece-0 dispatch.
  */
-import { PHILOX_WGSL, RNG_DOMAIN, philox4x32 } from './philox';
+import { RNG_DOMAIN, philox4x32 } from './philox';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-input.wgsl?raw';
 import { fillWgsl, u } from './wgsl';
@@ -73,11 +74,28 @@ export function inputProgram(s: InputKernelSpec, label = 'vsml-input'): Program<
 }
 
 export function inputKernelSource(s: InputKernelSpec): string {
+  // Projection: words 8i .. 8i+7 of the image against sign word i; a word past the image reads 0,
+  // pixels past n in the last word are masked (only generated where n or the words need it).
+  const W = s.wordsPerImage;
+  const projWords = Array.from({ length: 8 }, (_, m) => {
+    const guard = W % 8 !== 0;
+    let px = guard ? `select(0u, images[img + min(w, ${u(W - 1)})], w < ${u(W)})` : 'images[img + w]';
+    const tail = s.pixels % 4;
+    if (tail !== 0 && s.pixels <= 4 * W) px = `select(${px}, ${px} & ${u(2 ** (8 * tail) - 1)}, w == ${u(Math.ceil(s.pixels / 4) - 1)})`;
+    const bytes = Array.from({ length: 4 }, (_, k) => `sum += (i32((px >> ${u(8 * k)}) & 255u) ^ -i32((sb >> ${u(k)}) & 1u)) + i32((sb >> ${u(k)}) & 1u);`);
+    return `    {
+      let w = i * 8u + ${u(m)};
+      let px = ${px};
+      let sb = sw >> ${u(4 * m)};
+      ${bytes.join('\n      ')}
+    }`;
+  }).join('\n');
   return fillWgsl(
     template,
     {
       PROJECTION: s.projection,
-      PHILOX: PHILOX_WGSL,
+      PROJ_WORDS: projWords,
+      SIGN_WORDS: u(Math.ceil(W / 8)),
       A0: u(s.units),
       E: u(s.examples),
       C: u(s.numClasses),
@@ -85,8 +103,6 @@ export function inputKernelSource(s: InputKernelSpec): string {
       WG_U: u(INPUT_WORKGROUP),
       WORDS_PER_IMAGE: u(s.wordsPerImage),
       BLOCKS: u(Math.ceil(s.pixels / 128)),
-      DOMAIN_PROJECTION: u(RNG_DOMAIN.projection),
-      PIXELS: u(s.pixels),
       PROJECTION_SCALE: projectionScale(s.pixels).toPrecision(9),
       PIXEL_SCALE: PIXEL_SCALE.toPrecision(9),
     },

@@ -1,9 +1,6 @@
 // The VSML input kernel: for every learner of a group and each of its E examples at this step,
 // fetch the example from one piece of the image split and write the first layer's input x and the
 // shown label; one thread per (learner, example, input unit). See vsml-input.ts.
-#if ${PROJECTION}
-${PHILOX}
-#endif
 const A0 = ${A0};
 const E = ${E};
 const C = ${C};
@@ -18,7 +15,7 @@ struct Params { learners: u32, length: u32, gridX: u32, pieceFirst: u32, pieceCo
 @group(0) @binding(6) var<storage, read_write> x: array<f32>;
 @group(0) @binding(7) var<storage, read_write> labels: array<u32>;
 #if ${PROJECTION}
-@group(0) @binding(8) var<storage, read> projSeeds: array<u32>;
+@group(0) @binding(8) var<storage, read> projBits: array<vec4<u32>>;
 #endif
 
 @compute @workgroup_size(${WG})
@@ -43,21 +40,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let img = li * ${WORDS_PER_IMAGE};
   if (a == 0u) { labels[le] = labelMap[lg * C + srcLabels[li]]; }
 #if ${PROJECTION}
-  // x_a = (sum_p s_ap pixel_p) / (255 sqrt(n)), s_ap = +-1 from the learner's projection seed.
-  let seed = projSeeds[lg];
+  // x_a = (sum_p s_ap pixel_p) / (255 sqrt(n)), s_ap = +-1: bit p of the learner's sign blocks for
+  // unit a (vsml-projection.wgsl). The sum is an exact integer, so its order is free: 8 words of
+  // pixels per 32-bit word of signs, unrolled and branch-free (-v = (v ^ -1) + 1).
+  let pb = (lg * A0 + a) * ${BLOCKS};
   var sum = 0i;
-  for (var j = 0u; j < ${BLOCKS}; j++) {
-    let bits = philox4x32(vec2<u32>(seed, ${DOMAIN_PROJECTION}), vec4<u32>(j, a, 0u, 0u));
-    for (var w = j * 32u; w < min(j * 32u + 32u, ${WORDS_PER_IMAGE}); w++) {
-      let px = images[img + w];
-      let sb = bits[(w >> 3u) & 3u] >> ((w & 7u) * 4u);
-      for (var k = 0u; k < 4u; k++) {
-        if (w * 4u + k < ${PIXELS}) {
-          let v = i32((px >> (8u * k)) & 255u);
-          sum += select(v, -v, ((sb >> k) & 1u) == 1u);
-        }
-      }
-    }
+  for (var i = 0u; i < ${SIGN_WORDS}; i++) {
+    let sw = projBits[pb + (i >> 2u)][i & 3u];
+${PROJ_WORDS}
   }
   x[(lg * E + e) * A0 + a] = f32(sum) * ${PROJECTION_SCALE};
 #else
