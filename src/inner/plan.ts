@@ -9,6 +9,8 @@
  * Consecutive threads read consecutive vec4s (coalesced), and a buffer can be cut between units.
  */
 import { GpuLimitError } from '../gpu/errors';
+import { initQuads } from '../kernels/vsml-init';
+import { projectionBlocks } from '../kernels/vsml-projection';
 import { type VsmlConfig, metaParamLayout } from './vsml-config';
 
 /** Threads per workgroup of the cell kernel. */
@@ -276,6 +278,7 @@ export function perLearnerBytes(c: VsmlConfig, layers: LayerPlan[], E: number, s
     metaParams: D * 4,
     packedParams: packedLayout(c).size * 16,
   };
+  if (c.projection) r.projectionSigns = c.layers[0] * projectionBlocks(c.inputSize) * 16;
   for (const l of layers) {
     r[`partialB${l.k}`] = E * l.partRows * l.B * H * 4;
     if (!l.isInput) r[`partialA${l.k}`] = l.bTiles * l.A * H * 4;
@@ -325,9 +328,9 @@ export function planPopulation(
       if (unitBytes > limits.maxBinding) {
         throw new GpuLimitError(`a ${l.TA}x${l.TB} tile of layer ${l.k} state needs ${unitBytes} bytes, above the binding limit ${limits.maxBinding}`);
       }
-      // One workgroup per unit (cell kernel) and TT threads per unit (init kernel) within the grid.
+      // One workgroup per unit (cell kernel) and TT threads per quad of normals and unit (init kernel) within the grid.
       const maxWg = limits.maxWorkgroupsPerDimension ** 2;
-      const perSlab = Math.max(1, Math.min(Math.floor(limits.maxBinding / unitBytes), maxWg, Math.floor((maxWg * 64) / l.TT)));
+      const perSlab = Math.max(1, Math.min(Math.floor(limits.maxBinding / unitBytes), maxWg, Math.floor((maxWg * 64) / (l.TT * initQuads(c.hidden)))));
       const total = count * l.unitsPerLearner;
       const s: [number, number][] = [];
       for (let u = 0; u < total; u += perSlab) s.push([u, Math.min(perSlab, total - u)]);

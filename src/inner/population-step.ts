@@ -18,7 +18,7 @@ import { headsProgram, headsThreads } from '../kernels/vsml-heads';
 import { initParams, initProgram, initQuads } from '../kernels/vsml-init';
 import { inputParams, inputProgram } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
-import { projectionBlocks, projectionProgram } from '../kernels/vsml-projection';
+import { projectionProgram } from '../kernels/vsml-projection';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
 import { termsProgram } from '../kernels/vsml-terms';
 import type { BufferPool, Group } from './population-buffers';
@@ -163,7 +163,7 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
     if (g.projBits) {
       const projProg = projectionProgram(config.layers[0], config.inputSize);
       const projPipe = pipelineOf(gpu, projProg);
-      const grid = threadGrid(gpu, projProg, g.count * config.layers[0] * projectionBlocks(config.inputSize));
+      const grid = threadGrid(gpu, projProg, g.count * config.layers[0]);
       const u = pool.uniform('vsml projection params', uniformData(projProg, { learners: g.count, gridX: grid[0], pad0: 0, pad1: 0 }));
       encodeDispatch(pass, [projPipe, bindGroupOf(gpu, projPipe, [u, g.projSeeds, g.projBits], 'vsml projection'), grid]);
     }

@@ -63,6 +63,12 @@ export interface RunOptions {
   wantPredictions?: boolean;
   /** Called as submissions finish: (example steps done per learner, total), learning then queries. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Profiling (src/bench/kernel-profile.ts): the episode's init and the first step of each phase
+   * run one dispatch per submission, each timed from submit to completion (wall clock) and
+   * reported here; everything else runs as usual. Results are unchanged, the episode is slower.
+   */
+  onKernelTime?: (phase: 'init' | CellMode, label: string, ms: number) => void;
 }
 
 export class VsmlPopulation {
@@ -177,7 +183,15 @@ export class VsmlPopulation {
       for (const l of g.layers) enc.clearBuffer(l.bwdIn);
     }
     encodeInit(ctx, this.groups, enc, metaParams);
-    gpu.device.queue.submit([enc.finish()]);
+    const timeKernels = opts.onKernelTime;
+    const timed = async (submit: () => void): Promise<number> => {
+      const t = performance.now();
+      submit();
+      await gpu.device.queue.onSubmittedWorkDone();
+      return performance.now() - t;
+    };
+    if (timeKernels) timeKernels('init', 'vsml init (pack, projection signs, states)', await timed(() => gpu.device.queue.submit([enc.finish()])));
+    else gpu.device.queue.submit([enc.finish()]);
 
     const total = batch.learnLength + batch.queryLength;
     let done = 0;
@@ -210,9 +224,28 @@ export class VsmlPopulation {
           gpu.upload(g.indices, tab);
           gpu.upload(g.ctrl, new Uint32Array([0, s0, 0, 0]));
         }
+        let first = 0;
+        if (timeKernels && s0 === 0) {
+          // The phase's first step, one dispatch per submission.
+          await settle(0);
+          await gpu.device.queue.onSubmittedWorkDone();
+          for (const calls of steps) {
+            for (const call of calls) {
+              const ms = await timed(() => {
+                const e1 = gpu.device.createCommandEncoder({ label: `vsml ${mode} profiled` });
+                const p1 = e1.beginComputePass({ label: `vsml ${mode} profiled` });
+                encodeDispatch(p1, call);
+                p1.end();
+                gpu.device.queue.submit([e1.finish()]);
+              });
+              timeKernels(mode, call[0].label, ms);
+            }
+          }
+          first = 1;
+        }
         const enc = gpu.device.createCommandEncoder({ label: `vsml ${mode} steps ${s0}+${n}` });
         const pass = enc.beginComputePass({ label: `vsml ${mode}` });
-        for (let s = 0; s < n; s++) {
+        for (let s = first; s < n; s++) {
           for (const calls of steps) for (const call of calls) encodeDispatch(pass, call);
         }
         pass.end();

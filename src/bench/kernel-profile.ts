@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:profile`: where one episode of a preset's population spends its time, kernel by
+ * kernel. Builds the population a generation of `--preset` runs (default `ordered`: 33 members x 2
+ * tasks; members = 2 x pairs + 1 for the ES presets), runs a warm-up episode (compilation), then
+ * `--repeats` profiled episodes (VsmlPopulation RunOptions.onKernelTime): init, and each dispatch of
+ * the first learning step and of the first query batch in its own submission, wall clock from
+ * submit to completion; medians over the repeats. Also the median of unprofiled episodes.
+ *
+ * Inputs: MNIST train (learning) and test (queries), the preset's input size (64 inputs: the
+ * evenly spread pixel grid of bench:speed). Query batches are full (queries = 7 x batch).
+ * Flags: --preset NAME  --members N  --tasks N  --learn N  --repeats N (default 3)
+ */
+import { subsetSplit } from '../data/dataset';
+import { uploadImageSplit } from '../data/gpu-dataset';
+import { loadDataset } from '../data/load-node';
+import { acquireGpu } from '../gpu/acquire';
+import { learnerSeeds } from '../inner/episodes';
+import { VsmlPopulation } from '../inner/population';
+import { describeVsmlConfig } from '../inner/vsml-config';
+import { presetConfig } from '../meta/train-config';
+import { splitFor } from './speed/configs';
+import { benchParams, median } from './step-measure';
+
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const int = (name: string, dflt: number) => {
+  const v = flag(name);
+  const n = v === undefined ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+  return n;
+};
+
+const preset = presetConfig(flag('preset') ?? 'ordered');
+const config = preset.learner;
+const s = preset.strategy as { kind: string; pairs?: number; population?: number };
+const members = int('members', s.pairs ? 2 * s.pairs + 1 : (s.population ?? 33));
+const tasks = int('tasks', preset.tasks.tasksPerMember);
+const learnLength = int('learn', preset.tasks.learnLength);
+const repeats = int('repeats', 3);
+const gpu = await acquireGpu();
+const ds = await loadDataset('mnist');
+const train = uploadImageSplit(gpu, splitFor(config, subsetSplit(ds.train, 5000)));
+const test = uploadImageSplit(gpu, splitFor(config, subsetSplit(ds.test, 2000)));
+const L = members * tasks;
+// Full query batches: plan with the preset's query length, then use 7 of its batches.
+const probe = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength: preset.tasks.queryLength });
+const queryLength = 7 * probe.plan.queryBatch;
+probe.destroy();
+const pop = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength });
+const params = gpu.storage('profile params', benchParams(config, members));
+const { stateSeeds, projectionSeeds } = learnerSeeds(7, L);
+const batch = {
+  learnSplit: train,
+  querySplit: test,
+  learnLength,
+  queryLength,
+  learnIndices: Uint32Array.from({ length: L * learnLength }, (_, i) => (i * 7919) % train.count),
+  queryIndices: Uint32Array.from({ length: L * queryLength }, (_, i) => (i * 104729) % test.count),
+  stateSeeds,
+  projectionSeeds,
+};
+console.log(`adapter: ${gpu.describe()}`);
+console.log(`${describeVsmlConfig(config)}; ${pop.describe()}; ${learnLength} learning steps + ${queryLength} queries per episode`);
+let t = performance.now();
+await pop.runEpisodes(params, batch);
+console.log(`warm-up episode (compiles): ${(performance.now() - t).toFixed(0)} ms`);
+const times = new Map<string, number[]>();
+for (let r = 0; r < repeats; r++) {
+  await pop.runEpisodes(params, batch, {
+    onKernelTime: (phase, label, ms) => {
+      const key = `${phase === 'init' ? 'init' : phase === 'learn' ? 'learning step' : 'query batch'}|${label}`;
+      times.set(key, [...(times.get(key) ?? []), ms]);
+    },
+  });
+}
+const plain: number[] = [];
+for (let r = 0; r < repeats; r++) {
+  t = performance.now();
+  await pop.runEpisodes(params, batch);
+  plain.push(performance.now() - t);
+}
+const sums = new Map<string, number>();
+console.log(`\nmedian ms over ${repeats} profiled episodes (one dispatch per submission):`);
+for (const [key, ms] of times) {
+  const [what, label] = key.split('|');
+  const m = median(ms);
+  sums.set(what, (sums.get(what) ?? 0) + m);
+  console.log(`  ${what.padEnd(14)} ${label.padEnd(44)} ${m.toFixed(2).padStart(9)}`);
+}
+for (const [what, ms] of sums) console.log(`  ${what.padEnd(14)} ${'(sum)'.padEnd(44)} ${ms.toFixed(2).padStart(9)}`);
+const perQuery = probe.plan.queryBatch;
+console.log(
+  `\nunprofiled episode: ${median(plain).toFixed(0)} ms median (runs ${plain.map((x) => x.toFixed(0)).join(' ')}); ` +
+    `sum estimate: init + ${learnLength} x step + ${queryLength / perQuery} x batch = ` +
+    `${((sums.get('init') ?? 0) + learnLength * (sums.get('learning step') ?? 0) + (queryLength / perQuery) * (sums.get('query batch') ?? 0)).toFixed(0)} ms`,
+);
+pop.destroy();
+process.exit(0);
