@@ -38,11 +38,11 @@ function source(body: string, iters: number): string {
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
   let a = inp[3u * i]; let b = inp[3u * i + 1u]; let x0 = inp[3u * i + 2u];
-  ${ks.map((k) => `var x${k} = x0 + vec4<f32>(${k}.0 / ${CHAINS}.0);`).join('\n  ')}
+  ${ks.map((k) => `var v${k} = x0 + vec4<f32>(${k}.0 / ${CHAINS}.0);`).join('\n  ')}
   for (var t = 0u; t < ${iters}u; t++) {
-    ${ks.map((k) => `{ var acc = x${k}; ${body} x${k} = acc; }`).join('\n    ')}
+    ${ks.map((k) => `{ var acc = v${k}; ${body} v${k} = acc; }`).join('\n    ')}
   }
-  out[i] = ${ks.map((k) => `x${k}`).join(' + ')};
+  out[i] = ${ks.map((k) => `v${k}`).join(' + ')};
 }`;
 }
 
@@ -62,7 +62,10 @@ const out = dev.createBuffer({ size: THREADS * 16, usage: GPUBufferUsage.STORAGE
 console.log(`adapter: ${gpu.describe()}; ${THREADS} threads x ${iters} iterations x ${CHAINS} vec4 chains`);
 const rows: { name: string; ns: number }[] = [];
 for (const op of OPS) {
+  dev.pushErrorScope('validation');
   const pipe = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: source(op.body, iters) }), entryPoint: 'main' } });
+  const err = await dev.popErrorScope();
+  if (err) throw new Error(`bench:ops variant '${op.name}' does not compile: ${err.message}`);
   const bg = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: inp } }, { binding: 1, resource: { buffer: out } }] });
   const run = async (n: number) => {
     const enc = dev.createCommandEncoder();
