@@ -8,7 +8,9 @@
  *
  * Inputs: MNIST train (learning) and test (queries), the preset's input size (64 inputs: the
  * evenly spread pixel grid of bench:speed). Query batches are full (queries = 7 x batch).
- * Flags: --preset NAME  --members N  --tasks N  --learn N  --repeats N (default 3)
+ * Flags: --preset NAME  --config JSON (a learner config instead of the preset's, e.g. bench:speed's
+ *        small cell '{"projection":true,"layers":[32,10],"hidden":8,"message":4}')
+ *        --members N  --tasks N  --learn N  --repeats N (default 3)
  */
 import { subsetSplit } from '../data/dataset';
 import { uploadImageSplit } from '../data/gpu-dataset';
@@ -16,7 +18,7 @@ import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import { learnerSeeds } from '../inner/episodes';
 import { VsmlPopulation } from '../inner/population';
-import { describeVsmlConfig } from '../inner/vsml-config';
+import { describeVsmlConfig, validateVsmlConfig } from '../inner/vsml-config';
 import { presetConfig } from '../meta/train-config';
 import { splitFor } from './speed/configs';
 import { benchParams, median } from './step-measure';
@@ -33,7 +35,7 @@ const int = (name: string, dflt: number) => {
 };
 
 const preset = presetConfig(flag('preset') ?? 'ordered');
-const config = preset.learner;
+const config = flag('config') ? validateVsmlConfig(JSON.parse(flag('config')!)) : preset.learner;
 const s = preset.strategy as { kind: string; pairs?: number; population?: number };
 const members = int('members', s.pairs ? 2 * s.pairs + 1 : (s.population ?? 33));
 const tasks = int('tasks', preset.tasks.tasksPerMember);

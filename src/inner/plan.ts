@@ -295,7 +295,18 @@ export function planPopulation(
   limits: PlanLimits,
   opts: { queryBatch: number; stepsPerSubmit: number; queryLength: number; cell: CellKernelOptions },
 ): PopulationPlan {
-  const layers = planLayers(c, limits, opts.cell);
+  // Column layers: one thread per output b of every learner, each walking all A inputs, so few
+  // learners make few threads. A workgroup runs on one CPU core on SwiftShader: shrink the
+  // workgroup (down to the 4-lane SIMD width) until there are at least 8 of them, so both cores
+  // (and more) get work; the threads are independent, so the results are the same.
+  const maxWg = limits.maxWorkgroupsPerDimension ** 2;
+  const layers = planLayers(c, limits, opts.cell).map((l) => {
+    if (!l.columns) return l;
+    const total = learners * l.unitsPerLearner * l.TB;
+    let wg = l.threads;
+    while (wg > 4 && Math.ceil(total / wg) < 8 && Math.ceil(total / (wg / 2)) <= maxWg) wg /= 2;
+    return { ...l, threads: wg };
+  });
   // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
   const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
   const pk = packedLayout(c);
@@ -329,7 +340,6 @@ export function planPopulation(
         throw new GpuLimitError(`a ${l.TA}x${l.TB} tile of layer ${l.k} state needs ${unitBytes} bytes, above the binding limit ${limits.maxBinding}`);
       }
       // One workgroup per unit (cell kernel) and TT threads per quad of normals and unit (init kernel) within the grid.
-      const maxWg = limits.maxWorkgroupsPerDimension ** 2;
       const perSlab = Math.max(1, Math.min(Math.floor(limits.maxBinding / unitBytes), maxWg, Math.floor((maxWg * 64) / (l.TT * initQuads(c.hidden)))));
       const total = count * l.unitsPerLearner;
       const s: [number, number][] = [];

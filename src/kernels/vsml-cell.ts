@@ -55,7 +55,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
   const { config: c, layer: lp, mode, examples: E } = spec;
-  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}`;
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}`;
   return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
     label: `vsml-cell-${mode}-L${lp.k}`,
     code: cellKernelSource(spec),
