@@ -152,6 +152,22 @@ describe('planning', () => {
   });
 });
 
+describe('column layers: workgroup size from the learner count', () => {
+  const limits = { maxBinding: 1 << 27, maxSharedBytes: 16384, maxWorkgroupsPerDimension: 65535 };
+  const c = validateVsmlConfig({ layers: [784, 10] });
+  const plan = (learners: number, maxWorkgroupsPerDimension = 65535, cfg = c) =>
+    planPopulation(cfg, learners, { ...limits, maxWorkgroupsPerDimension }, { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } }).layers[0];
+  it('shrinks to at least 8 workgroups of no fewer than 4 threads, and never past the dispatch grid', () => {
+    expect(plan(1).threads).toBe(4); // 10 threads: 3 workgroups of 4 (4 is the floor)
+    expect(plan(4).threads).toBe(4); // 40 threads: 10 workgroups
+    expect(plan(16).threads).toBe(16); // 160 threads: 10 workgroups
+    expect(plan(66).threads).toBe(64); // 660 threads: 11 workgroups of 64 already
+    // 16 -> 10, 4 learners in a 2 x 2 grid: 40 threads as 3 workgroups of 16, not 5 of 8.
+    expect(plan(4, 2, validateVsmlConfig({ layers: [16, 10], hidden: 4, message: 2 })).threads).toBe(16);
+    for (const l of [1, 4, 16, 66]) expect(plan(l).columns).toBe(true);
+  });
+});
+
 describe('cost model', () => {
   it('default: ~38 MFLOP per learning example (72 MFLOP naive), 1 MB of state, 2,384 x 4 + seed bytes', () => {
     const c = validateVsmlConfig({});
