@@ -16,12 +16,11 @@ import { subsetSplit } from '../data/dataset';
 import { uploadImageSplit } from '../data/gpu-dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import { learnerSeeds } from '../inner/episodes';
 import { VsmlPopulation } from '../inner/population';
 import { describeVsmlConfig, validateVsmlConfig } from '../inner/vsml-config';
 import { presetConfig } from '../meta/train-config';
 import { splitFor } from './speed/configs';
-import { benchParams, median } from './step-measure';
+import { benchBatch, benchParams, median } from './step-measure';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,17 +51,7 @@ const queryLength = 7 * probe.plan.queryBatch;
 probe.destroy();
 const pop = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength });
 const params = gpu.storage('profile params', benchParams(config, members));
-const { stateSeeds, projectionSeeds } = learnerSeeds(7, L);
-const batch = {
-  learnSplit: train,
-  querySplit: test,
-  learnLength,
-  queryLength,
-  learnIndices: Uint32Array.from({ length: L * learnLength }, (_, i) => (i * 7919) % train.count),
-  queryIndices: Uint32Array.from({ length: L * queryLength }, (_, i) => (i * 104729) % test.count),
-  stateSeeds,
-  projectionSeeds,
-};
+const batch = benchBatch(train, test, L, learnLength, queryLength);
 console.log(`adapter: ${gpu.describe()}`);
 console.log(`${describeVsmlConfig(config)}; ${pop.describe()}; ${learnLength} learning steps + ${queryLength} queries per episode`);
 let t = performance.now();

@@ -10,7 +10,7 @@ import type { GpuImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import type { VsmlCost } from '../inner/cost-model';
 import { learnerSeeds } from '../inner/episodes';
-import { VsmlPopulation } from '../inner/population';
+import { type EpisodeBatch, VsmlPopulation } from '../inner/population';
 import { type VsmlConfig, initMetaParams, metaParamLayout } from '../inner/vsml-config';
 
 export type WeightsOption = 'auto' | 'workgroup' | 'private' | 'storage';
@@ -59,14 +59,10 @@ export function benchParams(config: VsmlConfig, members: number): Float32Array {
   return params;
 }
 
-export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: StepMeasureOptions): Promise<StepMeasurement> {
-  const { learners, steps, queries, train, test } = o;
-  const repeats = Math.max(1, o.repeats ?? 1);
-  const weights = o.weights ?? 'auto';
-  const members = learners;
-  const paramBuf = gpu.storage('bench params', benchParams(config, members));
+/** The bench episodes' batch: fixed spread-out example indices, learner seeds from seed 7. */
+export function benchBatch(train: GpuImageSplit, test: GpuImageSplit, learners: number, learnLength: number, queryLength: number): EpisodeBatch {
   const { stateSeeds, projectionSeeds } = learnerSeeds(7, learners);
-  const batchFor = (learnLength: number, queryLength: number) => ({
+  return {
     learnSplit: train,
     querySplit: test,
     learnLength,
@@ -75,7 +71,16 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
     queryIndices: Uint32Array.from({ length: learners * queryLength }, (_, i) => (i * 104729) % test.count),
     stateSeeds,
     projectionSeeds,
-  });
+  };
+}
+
+export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: StepMeasureOptions): Promise<StepMeasurement> {
+  const { learners, steps, queries, train, test } = o;
+  const repeats = Math.max(1, o.repeats ?? 1);
+  const weights = o.weights ?? 'auto';
+  const members = learners;
+  const paramBuf = gpu.storage('bench params', benchParams(config, members));
+  const batchFor = (learnLength: number, queryLength: number) => benchBatch(train, test, learners, learnLength, queryLength);
   const shape = (l: number, q: number) => ({ members, tasksPerMember: 1, learnLength: l, queryLength: q });
   let queryPop: VsmlPopulation | null = null;
   try {
