@@ -11,7 +11,9 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
+import { SPARSE_PROJECTION_MAX } from '../src/inner/population-step';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { RNG_DOMAIN, philox4x32 } from '../src/kernels/philox';
 import { initialCell } from '../src/kernels/vsml-init';
 import { PIXEL_SCALE, projectInput } from '../src/kernels/vsml-input';
 import { packMember } from '../src/kernels/vsml-pack';
@@ -100,31 +102,53 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
     }
   });
 
-  // 5 x 7 images: 35 pixels in 9 words, so the last word holds 3 pixels (the kernel's masked tail)
-  // and the unrolled loop over 8 words per sign word ends in a partial one (guarded reads).
-  it('input: the projection of images whose size is not a multiple of 4 or 32 pixels', async () => {
-    const g = gpu();
-    const cfg = validateVsmlConfig({ inputSize: 35, projection: true, layers: [9, 10], hidden: 4, message: 2 });
-    const count = 12;
-    const imgs = Uint8Array.from({ length: count * 35 }, (_, i) => (i * 7919 + seed) % 256);
-    const gsplit = uploadImageSplit(g, { name: 'synthetic 5x7', count, rows: 5, cols: 7, images: imgs, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), numClasses: 10 });
-    const L = 3;
-    const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
-    const pop = VsmlPopulation.create(g, cfg, { members: L, tasksPerMember: 1, learnLength: 1, queryLength: 0 }, { poison: true });
-    const D = metaParamLayout(cfg).size;
-    const params = new Float32Array(L * D);
-    for (let m = 0; m < L; m++) params.set(initMetaParams(cfg, seed + m), m * D);
-    const paramBuf = g.storage('params', params);
-    const learnIndices = Uint32Array.from({ length: L }, (_, i) => (seed + 5 * i) % count);
-    await pop.runEpisodes(paramBuf, { learnSplit: gsplit, querySplit: gsplit, learnLength: 1, queryLength: 0, learnIndices, queryIndices: new Uint32Array(0), stateSeeds, projectionSeeds });
-    const x = await pop.readInputs(1);
-    for (let l = 0; l < L; l++) {
-      const want = projectInput(imgs, learnIndices[l] * 35, 35, 9, projectionSeeds[l], new Float32Array(9));
-      expect(x.subarray(l * 9, (l + 1) * 9), `learner ${l}`).toEqual(want);
+  // The projection's two forms (vsml-input.ts): every word (dense splits) and the nonzero-word
+  // lists (splits with at most half their words nonzero). 5 x 7 images: 35 pixels in 9 words, the
+  // last holding 3 pixels. 33 x 35 (289 words) and 48 x 48 (576 words): the 16-bit lanes fold
+  // every 128 words, 3 and 5 times. Image 0 is all 255 (the largest sum of all bytes) and image 1
+  // is 255 exactly where learner 1's unit 0 has sign -1 (the largest sum of one unit's masked
+  // bytes): a missing or late fold overflows a lane. 9 input units: groups of 8 and 1.
+  for (const [rows, cols] of [[5, 7], [33, 35], [48, 48]]) {
+    for (const form of ['every word', 'nonzero words'] as const) {
+      it(`input: the projection of ${rows} x ${cols} images, ${form}`, async () => {
+        const g = gpu();
+        const n = rows * cols;
+        const W = Math.ceil(n / 4);
+        const A0 = 9;
+        const cfg = validateVsmlConfig({ inputSize: n, projection: true, layers: [A0, 10], hidden: 4, message: 2 });
+        const count = 24;
+        // Sparse splits: a word is kept (random bytes) with probability about 0.2, else zero.
+        const imgs = Uint8Array.from({ length: count * n }, (_, i) => {
+          const keepWord = form === 'every word' || ((Math.floor(i / 4) * 2654435761 + seed) >>> 0) % 10 < 2;
+          return keepWord ? (i * 7919 + seed) % 256 : 0;
+        });
+        const L = 3;
+        const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
+        for (let p = 0; p < n; p++) {
+          imgs[p] = 255;
+          const w = philox4x32(projectionSeeds[1], RNG_DOMAIN.projection, p >> 7, 0, 0, 0);
+          imgs[n + p] = (w[(p >> 5) & 3] >>> (p & 31)) & 1 ? 255 : 0;
+        }
+        const gsplit = uploadImageSplit(g, { name: `synthetic ${rows}x${cols}`, count, rows, cols, images: imgs, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), numClasses: 10 });
+        expect(gsplit.nonzeroFraction <= SPARSE_PROJECTION_MAX, `nonzero fraction ${gsplit.nonzeroFraction} of ${W}-word images`).toBe(form === 'nonzero words');
+        const pop = VsmlPopulation.create(g, cfg, { members: L, tasksPerMember: 1, learnLength: 1, queryLength: 0 }, { poison: true });
+        const D = metaParamLayout(cfg).size;
+        const params = new Float32Array(L * D);
+        for (let m = 0; m < L; m++) params.set(initMetaParams(cfg, seed + m), m * D);
+        const paramBuf = g.storage('params', params);
+        const learnIndices = Uint32Array.from({ length: L }, (_, i) => (i < 2 ? i : 2 + ((seed + 5 * i) % (count - 2))));
+        await pop.runEpisodes(paramBuf, { learnSplit: gsplit, querySplit: gsplit, learnLength: 1, queryLength: 0, learnIndices, queryIndices: new Uint32Array(0), stateSeeds, projectionSeeds });
+        const x = await pop.readInputs(1);
+        for (let l = 0; l < L; l++) {
+          const want = projectInput(imgs, learnIndices[l] * n, n, A0, projectionSeeds[l], new Float32Array(A0));
+          expect(x.subarray(l * A0, (l + 1) * A0), `learner ${l} (image ${learnIndices[l]}), seed ${seed}`).toEqual(want);
+        }
+        pop.destroy();
+        paramBuf.destroy();
+        gsplit.destroy();
+      });
     }
-    pop.destroy();
-    paramBuf.destroy();
-  });
+  }
 
   it('input: pixels * f32(1/255) and the +-1 projection, per learner seed', async () => {
     for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2 }), validateVsmlConfig({ projection: true, layers: [37, 10], hidden: 4, message: 2 })]) {

@@ -10,7 +10,7 @@
  */
 import { GpuLimitError } from '../gpu/errors';
 import { initQuads } from '../kernels/vsml-init';
-import { projectionBlocks } from '../kernels/vsml-projection';
+import { projectionBytes, projectionThreads } from '../kernels/vsml-projection';
 import { type VsmlConfig, metaParamLayout } from './vsml-config';
 
 /** Threads per workgroup of the cell kernel. */
@@ -278,7 +278,7 @@ export function perLearnerBytes(c: VsmlConfig, layers: LayerPlan[], E: number, s
     metaParams: D * 4,
     packedParams: packedLayout(c).size * 16,
   };
-  if (c.projection) r.projectionSigns = c.layers[0] * projectionBlocks(c.inputSize) * 16;
+  if (c.projection) r.projectionSigns = projectionBytes(c.layers[0], c.inputSize);
   for (const l of layers) {
     r[`partialB${l.k}`] = E * l.partRows * l.B * H * 4;
     if (!l.isInput) r[`partialA${l.k}`] = l.bTiles * l.A * H * 4;
@@ -310,7 +310,7 @@ export function planPopulation(
   // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
   const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
   const pk = packedLayout(c);
-  const threadsFor = (e: number) => Math.max(e * c.layers[0], pk.size, ...layers.map((l) => e * l.B + l.A));
+  const threadsFor = (e: number) => Math.max(e * c.layers[0], pk.size, c.projection ? projectionThreads(c.layers[0], c.inputSize) : 0, ...layers.map((l) => e * l.B + l.A));
   let E = Math.max(1, opts.queryBatch);
   let perLearner = 0;
   for (;;) {

@@ -4,7 +4,7 @@
  * (src/inner/population-plan.ts); layouts are documented in src/inner/plan.ts and the kernels.
  */
 import type { GpuContext } from '../gpu/context';
-import { projectionBlocks } from '../kernels/vsml-projection';
+import { projectionBytes } from '../kernels/vsml-projection';
 import { CTRL_WORDS, METRIC_WORDS } from '../kernels/vsml-readout';
 import { packedLayout } from './plan';
 import type { PopulationShape, RunPlan } from './population-plan';
@@ -116,7 +116,7 @@ export function allocateGroup(pool: BufferPool, c: VsmlConfig, run: RunPlan, sha
     labelMap: buffer(`${name} labelMap`, count * C * 4),
     stateSeeds: buffer(`${name} stateSeeds`, count * 4),
     projSeeds: buffer(`${name} projSeeds`, count * 4),
-    projBits: c.projection ? buffer(`${name} projBits`, count * c.layers[0] * projectionBlocks(c.inputSize) * 16) : null,
+    projBits: c.projection ? buffer(`${name} projBits`, count * projectionBytes(c.layers[0], c.inputSize)) : null,
     x: buffer(`${name} x`, count * E * c.layers[0] * 4),
     labels: buffer(`${name} labels`, count * E * 4),
     packed: buffer(`${name} packed`, (members[1] - members[0] + 1) * packedLayout(c).size * 16),

@@ -16,9 +16,9 @@ import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, t
 import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { headsProgram, headsThreads } from '../kernels/vsml-heads';
 import { initParams, initProgram, initQuads } from '../kernels/vsml-init';
-import { inputParams, inputProgram } from '../kernels/vsml-input';
+import { inputParams, inputProgram, inputThreadsPerExample } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
-import { projectionProgram } from '../kernels/vsml-projection';
+import { projectionProgram, projectionThreads } from '../kernels/vsml-projection';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
 import { termsProgram } from '../kernels/vsml-terms';
 import type { BufferPool, Group } from './population-buffers';
@@ -36,6 +36,13 @@ export interface StepContext {
 }
 
 /** The part of the meta-parameter buffer a group reads, at an offset the device accepts. */
+/**
+ * Largest fraction of nonzero image words for which the projection runs over the nonzero-word
+ * lists: a listed word costs about twice a word of the every-word form (docs/perf.md), so the
+ * lists pay below one half (MNIST: 0.28).
+ */
+export const SPARSE_PROJECTION_MAX = 0.5;
+
 export function paramRange(ctx: StepContext, g: Group, metaParams: GPUBuffer): { binding: Binding; shift: number } {
   const D4 = ctx.run.paramsPerMember * 4;
   const align = ctx.gpu.device.limits.minStorageBufferOffsetAlignment;
@@ -61,26 +68,30 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
     calls.push([pipeline, bindGroupOf(gpu, pipeline, entries, label), grid]);
   };
 
-  // Input: one dispatch per piece of the split.
+  // Input: one dispatch per piece of the split. The projection visits only nonzero words where
+  // they are at most SPARSE_PROJECTION_MAX of the split's words.
+  const sparse = c.projection && split.nonzeroFraction <= SPARSE_PROJECTION_MAX;
   const inProg = inputProgram(
     {
       units: c.layers[0],
       pixels: split.pixels,
       wordsPerImage: split.wordsPerImage,
       projection: c.projection,
+      sparse,
       examples: E,
       numClasses: numClasses(c),
     },
     `vsml-input-${mode}`,
   );
-  const inGrid = threadGrid(gpu, inProg, g.count * E * c.layers[0]);
+  const inGrid = threadGrid(gpu, inProg, g.count * E * inputThreadsPerExample({ units: c.layers[0], projection: c.projection }));
   split.pieces.forEach((piece, i) => {
     const u = pool.uniform(
       'vsml input params',
-      inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, pad0: 0, pad1: 0 }),
+      inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, nonzeroStride: split.nonzeroStride, pad1: 0 }),
     );
     const entries: Binding[] = [u, g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
     if (c.projection) entries.push(g.projBits!);
+    if (sparse) entries.push(piece.nonzero);
     record(inProg, entries, 'vsml input', inGrid);
   });
 
@@ -152,7 +163,7 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
   const pass = enc.beginComputePass({ label: 'vsml init' });
   const packProg = packProgram(config);
   const packPipe = pipelineOf(gpu, packProg);
-  const initProg = initProgram();
+  const initProg = initProgram(H);
   const initPipe = pipelineOf(gpu, initProg);
   for (const g of groups) {
     const { binding, shift } = paramRange(ctx, g, metaParams);
@@ -163,7 +174,7 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
     if (g.projBits) {
       const projProg = projectionProgram(config.layers[0], config.inputSize);
       const projPipe = pipelineOf(gpu, projProg);
-      const grid = threadGrid(gpu, projProg, g.count * config.layers[0]);
+      const grid = threadGrid(gpu, projProg, g.count * projectionThreads(config.layers[0], config.inputSize));
       const u = pool.uniform('vsml projection params', uniformData(projProg, { learners: g.count, gridX: grid[0], pad0: 0, pad1: 0 }));
       encodeDispatch(pass, [projPipe, bindGroupOf(gpu, projPipe, [u, g.projSeeds, g.projBits], 'vsml projection'), grid]);
     }

@@ -278,9 +278,18 @@ export const PHILOX_WGSL = fillWgsl(
     W0: `${W0}u`,
     W1: `${W1}u`,
     LOG2_FRAC_BITS: `${LOG2_FRAC_BITS}u`,
-    CORDIC_ITERS: `${CORDIC_ITERS}u`,
-    CORDIC_ITERS_N: CORDIC_ITERS,
-    ATAN_Q30: ATAN_Q30.join(', '),
+    // Square m (Q1.31) and take the next fraction bit: the top bit of m^2, renormalised.
+    LOG2_STEPS: Array.from({ length: LOG2_FRAC_BITS }, () => '  { let hi = rng_mulhilo(m, m).x; let top = hi >> 31u; frac = (frac << 1u) | top; m = hi << (1u - top); }').join('\n'),
+    // Digit by digit: the next pair of q's bits (0 past the end), then keep the trial digit if it fits.
+    ISQRT_STEPS: Array.from(
+      { length: 24 },
+      (_, i) =>
+        `  { rem = (rem << 2u)${30 - 2 * i >= 0 ? ` | ((q >> ${30 - 2 * i}u) & 3u)` : ''}; root = root << 1u; let trial = (root << 1u) | 1u; let ok = rem >= trial; rem = select(rem, rem - trial, ok); root = root | select(0u, 1u, ok); }`,
+    ).join('\n'),
+    // Rotate towards z = 0 by atan(2^-i).
+    CORDIC_STEPS: ATAN_Q30.slice(0, CORDIC_ITERS)
+      .map((t, i) => `  { let dx = y >> ${i}u; let dy = x >> ${i}u; let pos = z >= 0i; x = select(x + dx, x - dx, pos); y = select(y - dy, y + dy, pos); z = select(z + ${t}i, z - ${t}i, pos); }`)
+      .join('\n'),
     CORDIC_GAIN_Q30: `${CORDIC_GAIN_Q30}i`,
     TWO_LN2_Q30: `${TWO_LN2_Q30}u`,
     HALF_PI_Q30: `${HALF_PI_Q30}u`,

@@ -1,4 +1,7 @@
 // ---- Philox4x32-10 and fixed-point normals (src/kernels/philox.ts; bit-identical to the TS) ----
+// The normal generator's loops are unrolled and branch-free (LOG2_STEPS, ISQRT_STEPS,
+// CORDIC_STEPS, generated in philox.ts): same integer operations as the TypeScript, but SwiftShader
+// runs both sides of every branch and pays for every loop iteration (1.5-2x, docs/perf.md).
 fn rng_mulhilo(a: u32, b: u32) -> vec2<u32> {
   let a0 = a & 0xffffu; let a1 = a >> 16u; let b0 = b & 0xffffu; let b1 = b >> 16u;
   let p00 = a0 * b0; let p01 = a0 * b1; let p10 = a1 * b0; let p11 = a1 * b1;
@@ -31,40 +34,22 @@ fn rng_log2_q24(u: u32) -> u32 {
   let e = 31u - countLeadingZeros(u);
   var m = u << (31u - e);
   var frac = 0u;
-  for (var i = 0u; i < ${LOG2_FRAC_BITS}; i++) {
-    let hi = rng_mulhilo(m, m).x;
-    frac = frac << 1u;
-    if (hi >= 0x80000000u) { frac = frac | 1u; m = hi; } else { m = hi << 1u; }
-  }
+${LOG2_STEPS}
   return (e << ${LOG2_FRAC_BITS}) | frac;
 }
 
 fn rng_isqrt_shift16(q: u32) -> u32 {
   var rem = 0u;
   var root = 0u;
-  for (var i = 0u; i < 24u; i++) {
-    var pair = 0u;
-    if (i <= 15u) { pair = (q >> (30u - 2u * i)) & 3u; }
-    rem = (rem << 2u) | pair;
-    root = root << 1u;
-    let trial = (root << 1u) | 1u;
-    if (rem >= trial) { rem = rem - trial; root = root | 1u; }
-  }
+${ISQRT_STEPS}
   return root;
 }
-
-const RNG_ATAN = array<i32, ${CORDIC_ITERS_N}>(${ATAN_Q30});
 
 fn rng_cordic(theta: i32) -> vec2<i32> {
   var x = ${CORDIC_GAIN_Q30};
   var y = 0i;
   var z = theta;
-  for (var i = 0u; i < ${CORDIC_ITERS}; i++) {
-    let dx = y >> i;
-    let dy = x >> i;
-    if (z >= 0i) { x = x - dx; y = y + dy; z = z - RNG_ATAN[i]; }
-    else { x = x + dx; y = y - dy; z = z + RNG_ATAN[i]; }
-  }
+${CORDIC_STEPS}
   return vec2<i32>(x, y);
 }
 
@@ -83,10 +68,12 @@ fn rng_normal_pair(wu: u32, wv: u32) -> vec2<f32> {
   let quadrant = wv >> 30u;
   let tp = rng_mulhilo(wv & 0x3fffffffu, ${HALF_PI_Q30});
   let cs = rng_cordic(i32((tp.x << 2u) | (tp.y >> 30u)));
-  var c = cs.x; var s = cs.y;
-  if (quadrant == 1u) { c = -cs.y; s = cs.x; }
-  else if (quadrant == 2u) { c = -cs.x; s = -cs.y; }
-  else if (quadrant == 3u) { c = cs.y; s = -cs.x; }
+  // Quadrant 1: (-s, c); 2: (-c, -s); 3: (s, -c).
+  let swap = (quadrant & 1u) != 0u;
+  let c0 = select(cs.x, cs.y, swap);
+  let s0 = select(cs.y, cs.x, swap);
+  let c = select(c0, -c0, quadrant == 1u || quadrant == 2u);
+  let s = select(s0, -s0, quadrant >= 2u);
   return vec2<f32>(rng_scale(radius, c), rng_scale(radius, s));
 }
 

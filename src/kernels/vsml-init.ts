@@ -8,8 +8,8 @@
  * The earlier kernel (one thread per cell, each element drawn separately) drew every block 4
  * times and took ~300 ms per episode of the ordered preset on SwiftShader (issue 10, docs/perf.md).
  *
- * Every size is a uniform, so one pipeline serves all layers and configurations (the fixed-point
- * normal generator is slow to compile on SwiftShader).
+ * Every size but one is a uniform, so one pipeline serves all layers and nearly all
+ * configurations (the fixed-point normal generator is slow to compile on SwiftShader).
  */
 import type { LayerPlan } from '../inner/plan';
 import { PHILOX_WGSL, RNG_DOMAIN, normalAt } from './philox';
@@ -61,7 +61,7 @@ export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; u
     pad1: 0,
     pad2: 0,
   };
-  return uniformData(initProgram(), v);
+  return uniformData(initProgram(H), v);
 }
 
 /** c_k of cell (a, b) of layer `layer` (0 for k >= H/2), as the GPU computes it (f32). */
@@ -70,13 +70,21 @@ export function initialCell(seed: number, layer: number, A: number, B: number, H
   return Math.fround(normalAt(seed >>> 0, RNG_DOMAIN.stateInit, (a * B + b) * (H / 2) + k, layer, 0, 0) * initScale(A));
 }
 
-/** One program for all layers and configurations: every size is a uniform. */
-export function initProgram(): Program<(typeof INIT_PARAMS)[number]> {
-  return cachedProgram('vsml-init', () => ({
+/** Some quads of H/2 normals straddle Philox blocks (H/2 = 2 mod 4: H = 4, 12, 20, ...). */
+export const initStraddles = (H: number): boolean => (H / 2) % 4 !== 0;
+
+/**
+ * The init program for hidden size H: every size is a uniform, except whether quads straddle
+ * blocks, which is compiled in (SwiftShader runs both sides of a branch, so a runtime test would
+ * draw the second block for every quad; two programs at most).
+ */
+export function initProgram(H: number): Program<(typeof INIT_PARAMS)[number]> {
+  const straddle = initStraddles(H);
+  return cachedProgram(`vsml-init/${straddle ? 'straddle' : 'aligned'}`, () => ({
     label: 'vsml-init',
     code: fillWgsl(
       template,
-      { PHILOX: PHILOX_WGSL, DOMAIN_STATE_INIT: u(RNG_DOMAIN.stateInit), WG: INIT_WORKGROUP, WG_U: u(INIT_WORKGROUP) },
+      { PHILOX: PHILOX_WGSL, DOMAIN_STATE_INIT: u(RNG_DOMAIN.stateInit), WG: INIT_WORKGROUP, WG_U: u(INIT_WORKGROUP), STRADDLE: straddle },
       'vsml-init',
     ),
     entryPoint: 'main',
@@ -84,4 +92,3 @@ export function initProgram(): Program<(typeof INIT_PARAMS)[number]> {
     uniforms: INIT_PARAMS,
   }));
 }
-

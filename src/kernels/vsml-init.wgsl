@@ -31,12 +31,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i0 = (a * P.B + b) * half + 4u * j;
   let key = vec2<u32>(seeds[lg], ${DOMAIN_STATE_INIT});
   let n0 = rng_normal4(key, vec4<u32>(i0 >> 2u, P.layer, 0u, 0u));
+#if ${STRADDLE}
+  // H/2 = 2 mod 4: i0 is 0 or 2 mod 4 from cell to cell; when 2, elements 2, 3 of this block and
+  // 0, 1 of the next.
   var v = n0;
   if ((i0 & 3u) != 0u) {
     var n1 = vec4<f32>(0.0);
     if (4u * j + 2u < half) { n1 = rng_normal4(key, vec4<u32>((i0 >> 2u) + 1u, P.layer, 0u, 0u)); }
     v = vec4<f32>(n0.z, n0.w, n1.x, n1.y);
   }
+#else
+  let v = n0;
+#endif
   let keep = vec4<u32>(4u * j) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(half);
   state[unit * P.unitVec4s + t + (P.H4 + j) * TT] = select(vec4<f32>(0.0), v * bitcast<f32>(P.scaleBits), keep);
 }

@@ -15,12 +15,13 @@
  * piece-0 dispatch.
  */
 import { RNG_DOMAIN, philox4x32 } from './philox';
+import { PROJECTION_GROUP, projectionBlocks, projectionGroups } from './vsml-projection';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-input.wgsl?raw';
 import { fillWgsl, u } from './wgsl';
 
 export const INPUT_WORKGROUP = 64;
-export const INPUT_PARAMS = ['learners', 'length', 'gridX', 'pieceFirst', 'pieceCount', 'isFirstPiece', 'pad0', 'pad1'] as const;
+export const INPUT_PARAMS = ['learners', 'length', 'gridX', 'pieceFirst', 'pieceCount', 'isFirstPiece', 'nonzeroStride', 'pad1'] as const;
 
 export function inputParams(v: Record<(typeof INPUT_PARAMS)[number], number>): Uint32Array {
   return Uint32Array.from(INPUT_PARAMS.map((k) => v[k]));
@@ -33,6 +34,8 @@ export interface InputKernelSpec {
   pixels: number;
   wordsPerImage: number;
   projection: boolean;
+  /** Projection over the split's nonzero-word lists (GpuImageSplit) instead of every word. */
+  sparse: boolean;
   examples: number;
   numClasses: number;
 }
@@ -74,38 +77,94 @@ export function inputProgram(s: InputKernelSpec, label = 'vsml-input'): Program<
 }
 
 export function inputKernelSource(s: InputKernelSpec): string {
-  // Projection: words 8i .. 8i+7 of the image against sign word i; a word past the image reads 0,
-  // pixels past n in the last word are masked (only generated where n or the words need it).
   const W = s.wordsPerImage;
-  const projWords = Array.from({ length: 8 }, (_, m) => {
-    const guard = W % 8 !== 0;
-    let px = guard ? `select(0u, images[img + min(w, ${u(W - 1)})], w < ${u(W)})` : 'images[img + w]';
-    const tail = s.pixels % 4;
-    if (tail !== 0 && s.pixels <= 4 * W) px = `select(${px}, ${px} & ${u(2 ** (8 * tail) - 1)}, w == ${u(Math.ceil(s.pixels / 4) - 1)})`;
-    const bytes = Array.from({ length: 4 }, (_, k) => `sum += (i32((px >> ${u(8 * k)}) & 255u) ^ -i32((sb >> ${u(k)}) & 1u)) + i32((sb >> ${u(k)}) & 1u);`);
-    return `    {
-      let w = i * 8u + ${u(m)};
-      let px = ${px};
-      let sb = sw >> ${u(4 * m)};
-      ${bytes.join('\n      ')}
-    }`;
-  }).join('\n');
+  if (W !== Math.ceil(s.pixels / 4)) throw new Error(`vsml-input: ${s.pixels} pixels are ${Math.ceil(s.pixels / 4)} words, not ${W}`);
+  const T = inputThreadsPerExample(s);
+  // The projection's units of thread t: a = 8t + k, k < 8 (the last group may be partial).
+  const units = range8.map((k) => ({ k, a: `t * 8u + ${u(k)}`, partial: s.units % PROJECTION_GROUP !== 0 }));
+  const guard = (a: string, partial: boolean, code: string) => (partial ? `if (${a} < A0) { ${code} }` : code);
   return fillWgsl(
     template,
     {
       PROJECTION: s.projection,
-      PROJ_WORDS: projWords,
-      SIGN_WORDS: u(Math.ceil(W / 8)),
+      SPARSE: s.projection && s.sparse,
+      T: u(T),
+      SIGN_STRIDE: u(32 * projectionBlocks(s.pixels)),
+      DECL_NEG: s.projection ? units.map(({ k }) => `  var neg${k} = 0u;`).join('\n') : '',
+      PROJ_SUM: !s.projection ? '' : s.sparse ? sparseProjection() : denseProjection(s),
+      WRITE_X: s.projection
+        ? units.map(({ k, a, partial }) => `  ${guard(a, partial, `x[le * A0 + ${a}] = f32(i32(tot) - 2i * i32(neg${k})) * ${projectionScale(s.pixels).toPrecision(9)};`)}`).join('\n')
+        : '',
+      CLEAR_X: s.projection ? units.map(({ a, partial }) => `      ${guard(a, partial, `x[le * A0 + ${a}] = 0.0;`)}`).join('\n') : '      x[le * A0 + t] = 0.0;',
       A0: u(s.units),
       E: u(s.examples),
       C: u(s.numClasses),
       WG: INPUT_WORKGROUP,
       WG_U: u(INPUT_WORKGROUP),
       WORDS_PER_IMAGE: u(s.wordsPerImage),
-      BLOCKS: u(Math.ceil(s.pixels / 128)),
-      PROJECTION_SCALE: projectionScale(s.pixels).toPrecision(9),
       PIXEL_SCALE: PIXEL_SCALE.toPrecision(9),
     },
     'vsml-input',
   );
+}
+
+/** Threads of the input kernel per example: one per input unit, or per group of 8 with the projection. */
+export function inputThreadsPerExample(s: { units: number; projection: boolean }): number {
+  return s.projection ? projectionGroups(s.units) : s.units;
+}
+
+const range8 = Array.from({ length: PROJECTION_GROUP }, (_, i) => i);
+
+/**
+ * One image word w (masked by `keep` where given): its even and odd bytes in 16-bit lanes, added to
+ * the total, and for each unit k the bytes whose sign bit is set (nibble k of the sign word spread
+ * to a byte mask: x 0x204081 puts bit i at 8i).
+ */
+function projectWord(w: string, keep: string): string {
+  return `      {
+        let w = ${w};
+        let px = images[img + w]${keep};
+        let sw = signs[sb + w];
+        let pe = px & 0x00ff00ffu;
+        let po = (px >> 8u) & 0x00ff00ffu;
+        lt += pe + po;
+${range8.map((k) => `        { let m = ((((sw >> ${u(4 * k)}) & 15u) * 0x204081u) & 0x01010101u) * 255u; ln${k} += (pe & m) + (po & (m >> 8u)); }`).join('\n')}
+      }`;
+}
+
+/** Fold the 16-bit lanes of 256 words at most into the u32 totals. */
+const foldLanes = () => `    tot += (lt & 0xffffu) + (lt >> 16u);
+${range8.map((k) => `    neg${k} += (ln${k} & 0xffffu) + (ln${k} >> 16u);`).join('\n')}`;
+
+const declLanes = () => `    var lt = 0u;
+${range8.map((k) => `    var ln${k} = 0u;`).join('\n')}`;
+
+/** Every word of the image, in chunks of 128 (lanes: even + odd bytes of 128 words <= 255 x 256). */
+function denseProjection(s: InputKernelSpec): string {
+  return `  for (var w0 = 0u; w0 < ${u(s.wordsPerImage)}; w0 += 128u) {
+${declLanes()}
+    for (var i = w0; i < min(w0 + 128u, ${u(s.wordsPerImage)}); i++) {
+${projectWord('i', '')}
+    }
+${foldLanes()}
+  }`;
+}
+
+/**
+ * The image's nonzero words only (GpuImageSplit's lists), two per list entry; the second of the
+ * last pair is masked off when the count is odd (its slot holds 0, a valid word index).
+ */
+function sparseProjection(): string {
+  return `  let nz = li * P.nonzeroStride;
+  let n = nonzero[nz];
+  for (var k0 = 0u; k0 < n; k0 += 128u) {
+${declLanes()}
+    for (var k = k0; k < min(k0 + 128u, n); k += 2u) {
+      let pr = nonzero[nz + 1u + (k >> 1u)];
+      let keep = select(0u, 0xffffffffu, k + 1u < n);
+${projectWord('pr & 0xffffu', '')}
+${projectWord('pr >> 16u', ' & keep')}
+    }
+${foldLanes()}
+  }`;
 }

@@ -1,9 +1,11 @@
 /**
  * The projection's sign bits (vsml-projection.wgsl): for a group's learners, the Philox blocks
- * that give s_ap = +-1 (see vsml-input.ts), [Lg][A0][blocks] vec4<u32>, drawn once per episode
- * instead of once per example and input unit by the input kernel (issue 10: on SwiftShader the
- * per-example Philox made the input kernel cost as much as the cell of the small meta-training
- * learner). The bits are the same words the input kernel drew before, so x is unchanged.
+ * that give s_ap = +-1 (see vsml-input.ts), drawn once per episode instead of once per example and
+ * input unit by the input kernel (issue 10), and transposed for it: [Lg][G][32 * blocks] u32,
+ * word w of group g holding the 4 sign bits of pixels 4w .. 4w+3 for each of units 8g .. 8g+7
+ * (nibble u = unit 8g + u; units past A0 are 0). An input thread then sums one image word for 8
+ * units with one load of signs. The bits are the same the input kernel drew before, so x is
+ * unchanged.
  */
 import { PHILOX_WGSL, RNG_DOMAIN } from './philox';
 import { cachedProgram, type Program } from './program';
@@ -13,26 +15,56 @@ import { fillWgsl, u } from './wgsl';
 export const PROJECTION_WORKGROUP = 64;
 export const PROJECTION_PARAMS = ['learners', 'gridX', 'pad0', 'pad1'] as const;
 
+/** Input units per group: one nibble each in a 32-bit sign word. */
+export const PROJECTION_GROUP = 8;
+
 /** Philox blocks (128 pixels each) per input unit. */
 export const projectionBlocks = (pixels: number): number => Math.ceil(pixels / 128);
 
+/** Groups of 8 input units. */
+export const projectionGroups = (units: number): number => Math.ceil(units / PROJECTION_GROUP);
+
+/** Bytes of one learner's sign words. */
+export const projectionBytes = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels) * 32 * 4;
+
+/** Threads of the projection kernel per learner. */
+export const projectionThreads = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels);
+
 export function projectionProgram(units: number, pixels: number): Program<(typeof PROJECTION_PARAMS)[number]> {
-  return cachedProgram(`vsml-projection/${units}/${pixels}`, () => ({
-    label: 'vsml-projection',
-    code: fillWgsl(
-      template,
-      {
-        PHILOX: PHILOX_WGSL,
-        A0: u(units),
-        BLOCKS: u(projectionBlocks(pixels)),
-        DOMAIN_PROJECTION: u(RNG_DOMAIN.projection),
-        WG: PROJECTION_WORKGROUP,
-        WG_U: u(PROJECTION_WORKGROUP),
-      },
-      'vsml-projection',
-    ),
-    entryPoint: 'main',
-    workgroupSize: PROJECTION_WORKGROUP,
-    uniforms: PROJECTION_PARAMS,
-  }));
+  return cachedProgram(`vsml-projection/${units}/${pixels}`, () => {
+    const G = projectionGroups(units);
+    const us = Array.from({ length: PROJECTION_GROUP }, (_, i) => i);
+    // Units past A0 (last group only) draw nothing: their nibbles are 0.
+    const draw = us
+      .map((k) =>
+        units % PROJECTION_GROUP === 0
+          ? `  let b${k} = philox4x32(key, vec4<u32>(j, g * 8u + ${u(k)}, 0u, 0u));`
+          : `  let b${k} = select(vec4<u32>(0u), philox4x32(key, vec4<u32>(j, g * 8u + ${u(k)}, 0u, 0u)), g * 8u + ${u(k)} < ${u(units)});`,
+      )
+      .join('\n');
+    const write = Array.from(
+      { length: 32 },
+      (_, w) => `  bits[o + ${u(w)}] = ${us.map((k) => `(((b${k}[${w >> 3}] >> ${u(4 * (w & 7))}) & 15u) << ${u(4 * k)})`).join(' | ')};`,
+    ).join('\n');
+    return {
+      label: 'vsml-projection',
+      code: fillWgsl(
+        template,
+        {
+          PHILOX: PHILOX_WGSL,
+          G: u(G),
+          BLOCKS: u(projectionBlocks(pixels)),
+          DOMAIN_PROJECTION: u(RNG_DOMAIN.projection),
+          WG: PROJECTION_WORKGROUP,
+          WG_U: u(PROJECTION_WORKGROUP),
+          DRAW: draw,
+          WRITE: write,
+        },
+        'vsml-projection',
+      ),
+      entryPoint: 'main',
+      workgroupSize: PROJECTION_WORKGROUP,
+      uniforms: PROJECTION_PARAMS,
+    };
+  });
 }
