@@ -24,6 +24,10 @@ describe('bench:speed page', () => {
       const report = await page.evaluate(() => window.speedReport!);
       expect(report.rows).toHaveLength(1);
       expect(report.rows[0].learnStepsPerSecond).toBeGreaterThan(0);
+      // The marginal rate's baseline episodes ran (1 step; one query batch).
+      expect(report.rows[0].learnBaseSeconds).toHaveLength(1);
+      expect(report.rows[0].queryBaseSeconds).toHaveLength(1);
+      expect(report.rows[0].learnEpisodeStepsPerSecond).toBeGreaterThan(0);
       expect(report.rows[0].oursOverTfjs).toBeGreaterThan(0);
       expect(report.checks[0].oursVsTfjs).toBeLessThan(2e-3);
       expect(log.errors).toEqual([]);

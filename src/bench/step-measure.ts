@@ -26,6 +26,8 @@ export interface StepMeasureOptions {
   weights?: WeightsOption;
   train: GpuImageSplit;
   test: GpuImageSplit;
+  /** Also time the shortest episodes (learnBaseSeconds, queryBaseSeconds; see file comment). */
+  baseline?: boolean;
 }
 
 export interface StepMeasurement {
@@ -41,6 +43,10 @@ export interface StepMeasurement {
   learnSeconds: number[];
   /** Seconds of each timed query episode. */
   querySeconds: number[];
+  /** With `baseline`: seconds of each 1-step learning episode ([] otherwise). */
+  learnBaseSeconds: number[];
+  /** With `baseline` and queries > one batch: seconds of each one-batch query episode ([] otherwise). */
+  queryBaseSeconds: number[];
 }
 
 /** Median of a non-empty list. */
@@ -99,17 +105,30 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
     let plan = '';
     let cost: VsmlCost | null = null;
     let queryBatch = warm.plan.queryBatch;
+    const learnBaseSeconds: number[] = [];
+    const queryBaseSeconds: number[] = [];
+    const time = async (pop: VsmlPopulation, batch: EpisodeBatch, into: number[]) => {
+      const t = performance.now();
+      await pop.runEpisodes(paramBuf, batch);
+      into.push((performance.now() - t) / 1000);
+    };
     if (steps > 0) {
       const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), { weights });
+      const basePop = o.baseline && steps > 1 ? VsmlPopulation.create(gpu, config, shape(1, 0), { weights }) : null;
       plan = learnPop.describe();
       cost = learnPop.cost;
       const batch = batchFor(steps, 0);
-      for (let r = 0; r < repeats; r++) {
-        const t = performance.now();
-        await learnPop.runEpisodes(paramBuf, batch);
-        learnSeconds.push((performance.now() - t) / 1000);
+      const baseBatch = batchFor(1, 0);
+      try {
+        if (basePop) await basePop.runEpisodes(paramBuf, baseBatch);
+        for (let r = 0; r < repeats; r++) {
+          await time(learnPop, batch, learnSeconds);
+          if (basePop) await time(basePop, baseBatch, learnBaseSeconds);
+        }
+      } finally {
+        learnPop.destroy();
+        basePop?.destroy();
       }
-      learnPop.destroy();
     }
     if (queryPop) {
       if (queryPop.plan.queryBatch !== warm.plan.queryBatch) throw new Error('warm-up and timed query batch differ');
@@ -117,13 +136,19 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
       plan ||= queryPop.describe();
       cost ??= queryPop.cost;
       const batch = batchFor(1, queries);
-      for (let r = 0; r < repeats; r++) {
-        const t = performance.now();
-        await queryPop.runEpisodes(paramBuf, batch);
-        querySeconds.push((performance.now() - t) / 1000);
+      const basePop = o.baseline && queries > queryBatch ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), { weights }) : null;
+      const baseBatch = batchFor(1, queryBatch);
+      try {
+        if (basePop) await basePop.runEpisodes(paramBuf, baseBatch);
+        for (let r = 0; r < repeats; r++) {
+          await time(queryPop, batch, querySeconds);
+          if (basePop) await time(basePop, baseBatch, queryBaseSeconds);
+        }
+      } finally {
+        basePop?.destroy();
       }
     }
-    return { learners, steps, queries, plan, queryBatch, cost: cost ?? warm.cost, warmupSeconds, warmupQueries, learnSeconds, querySeconds };
+    return { learners, steps, queries, plan, queryBatch, cost: cost ?? warm.cost, warmupSeconds, warmupQueries, learnSeconds, querySeconds, learnBaseSeconds, queryBaseSeconds };
   } finally {
     queryPop?.destroy();
     paramBuf.destroy();

@@ -21,10 +21,12 @@ function stepCells(r: SpeedReport['rows'][number]): string[] {
     r.config,
     String(r.learners),
     f(r.flopsPerLearnExample / 1e6, 3),
-    rate(r.learnStepsPerSecond),
+    `${rate(r.learnStepsPerSecond)}${r.rateBasis === 'episode' ? '*' : ''}`,
     f(r.learnGflops, 3),
     pct(r.fmaFraction),
     pct(r.copyFraction),
+    rate(r.learnEpisodeStepsPerSecond),
+    f(r.episodeOverheadMs, 1),
     rate(r.queryStepsPerSecond),
     rate(r.tfjs?.learnStepsPerSecond),
     f(r.tfjs?.learnGflops, 3),
@@ -32,7 +34,7 @@ function stepCells(r: SpeedReport['rows'][number]): string[] {
   ];
 }
 
-const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'state of copy', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
+const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'state of copy', 'episode steps/s', 'episode ms', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
 
 const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'] as const;
 
@@ -47,7 +49,8 @@ export function formatSpeedReport(r: SpeedReport): string {
   const c = r.ceilings;
   out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
   out.push('');
-  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device:');
+  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device; ours steps/s, GFLOP/s and query steps/s are');
+  out.push('marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes, episode ms is what an episode costs besides its steps:');
   out.push(grid(STEP_HEADER, r.rows.map(stepCells)));
   if (r.checks.length) {
     out.push('');
@@ -69,6 +72,7 @@ export function formatSpeedReport(r: SpeedReport): string {
       ),
     );
   }
+  if (r.rows.some((x) => x.rateBasis === 'episode')) out.push('note: * whole-episode rate: the episodes were too short for the marginal one (t(N) <= t(1))');
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push(`(${r.seconds.toFixed(0)} s)`);
   return out.join('\n');
@@ -79,6 +83,7 @@ export function markdownSpeedReport(r: SpeedReport): string {
   const md = (h: string[], rows: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
   const out = [
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
+    'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps.',
     '',
     md(STEP_HEADER, r.rows.map(stepCells)),
   ];

@@ -5,7 +5,10 @@
  * For each configuration (src/bench/speed/configs.ts) and learner count:
  *  - our kernels: learner-example-steps per second (learning and queries) and GFLOP/s from the
  *    analytic cost model (src/inner/cost-model.ts), via src/bench/step-measure.ts (bench:step's
- *    measurement); medians over `repeats` timed episodes after a warm-up episode;
+ *    measurement); medians over `repeats` timed episodes after a warm-up episode. The rates are
+ *    marginal, (t(N) - t(1)) / (N - 1) against a 1-step episode (a one-batch one for queries): the
+ *    cost model counts the steps, not the episode's initial state and readback, which are
+ *    reported beside them (per-episode ms, and the whole-episode rate);
  *  - the TensorFlow.js peer on the same device (src/bench/speed/tfjs-vsml.ts): learning steps per
  *    second, median of `repeats` after two warm-up steps, and ours / TensorFlow.js;
  *  - the fraction of the adapter's FMA ceiling and (for the state traffic, 2 x state bytes per
@@ -66,8 +69,18 @@ export interface SpeedRow {
   warmupSeconds: number;
   learnSeconds: number[];
   querySeconds: number[];
+  /** Timed 1-step learning episodes and one-batch query episodes (the marginal rates' baselines). */
+  learnBaseSeconds: number[];
+  queryBaseSeconds: number[];
+  /** Per learning episode, besides its steps: initial state, pack, projection signs, readback (ms). */
+  episodeOverheadMs: number;
+  /** Steps / whole timed episode (init and readback included). */
+  learnEpisodeStepsPerSecond: number;
+  /** learners / ((t(N) - t(1)) / (N - 1)), medians of the timed episodes ('marginal'), or steps / whole episode ('episode') where t(N) <= t(1). */
   learnStepsPerSecond: number;
+  rateBasis: 'marginal' | 'episode';
   learnGflops: number;
+  /** Marginal, as learnStepsPerSecond, against the one-batch episode. */
   queryStepsPerSecond: number;
   queryGflops: number;
   /** learnGflops / the FMA ceiling. */
@@ -102,6 +115,12 @@ export interface SpeedReport {
 export interface SpeedData {
   train: ImageSplit;
   test: ImageSplit;
+}
+
+/** Seconds per step from timed episodes of n more steps than the baseline's (medians; NaN if not positive). */
+function marginal(timed: number[], base: number[], n: number): number {
+  const d = base.length && n > 0 ? (median(timed) - median(base)) / n : NaN;
+  return d > 0 ? d : NaN;
 }
 
 export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOptions = {}): Promise<SpeedReport> {
@@ -146,12 +165,19 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
       }
       for (const learners of o.learners ?? (soft ? sc.learners.soft : sc.learners.hardware)) {
         const flops = vsmlCost(c);
-        const steps = o.steps ?? Math.min(256, Math.max(4, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
-        const queries = steps;
-        log(`${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats)...`);
-        const m = await measureStepSpeed(gpu, c, { learners, steps, queries, repeats, weights: o.weights, train: s.gTrain, test: s.gTest });
-        const learnRate = (learners * steps) / median(m.learnSeconds);
-        const queryRate = (learners * queries) / median(m.querySeconds);
+        const steps = o.steps ?? Math.min(256, Math.max(16, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
+        const queries = Math.max(steps, 32);
+        log(`${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats, and the 1-step / 1-batch episodes)...`);
+        const m = await measureStepSpeed(gpu, c, { learners, steps, queries, repeats, weights: o.weights, train: s.gTrain, test: s.gTest, baseline: true });
+        // Marginal rates (step-measure.ts): the steps without the episode's init and readback.
+        // Where the difference is not positive (too few steps for the timing noise), the
+        // whole-episode rate stands in (a lower bound), and rateBasis says so.
+        const learnStep = marginal(m.learnSeconds, m.learnBaseSeconds, steps - 1);
+        const queryStep = marginal(m.querySeconds, m.queryBaseSeconds, queries - m.queryBatch);
+        const learnEpisodeRate = (learners * steps) / median(m.learnSeconds);
+        const learnRate = Number.isFinite(learnStep) ? learners / learnStep : learnEpisodeRate;
+        const queryRate = Number.isFinite(queryStep) ? learners / queryStep : (learners * queries) / median(m.querySeconds);
+        const episodeMs = Number.isFinite(learnStep) ? 1000 * (median(m.learnBaseSeconds) - learnStep) : NaN;
         const row: SpeedRow = {
           config: sc.name,
           description: describeVsmlConfig(c),
@@ -165,6 +191,11 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           warmupSeconds: m.warmupSeconds,
           learnSeconds: m.learnSeconds,
           querySeconds: m.querySeconds,
+          learnBaseSeconds: m.learnBaseSeconds,
+          queryBaseSeconds: m.queryBaseSeconds,
+          episodeOverheadMs: episodeMs,
+          learnEpisodeStepsPerSecond: learnEpisodeRate,
+          rateBasis: Number.isFinite(learnStep) ? 'marginal' : 'episode',
           learnStepsPerSecond: learnRate,
           learnGflops: (learnRate * m.cost.flopsPerLearnExample) / 1e9,
           queryStepsPerSecond: queryRate,
@@ -173,7 +204,7 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
           copyFraction: NaN,
         };
-        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${((100 * row.learnGflops) / start.fmaGflops).toFixed(1)}% of FMA)`);
+        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${((100 * row.learnGflops) / start.fmaGflops).toFixed(1)}% of FMA); whole episodes ${row.learnEpisodeStepsPerSecond.toFixed(1)} learner-steps/s, ${episodeMs.toFixed(1)} ms per episode besides its steps`);
         if (tfjs) {
           log(`${sc.name} x ${learners}: TensorFlow.js (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`);
           const p = await measurePeer(gpu, c, s.train, learners, steps, repeats, tfjsSeconds);
