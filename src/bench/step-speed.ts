@@ -1,7 +1,8 @@
 /**
  * `npm run bench:step`: speed of the VSML inner loop. For a tiny and the default configuration it
  * runs a warm-up episode (compiles pipelines), then a timed one, and prints learner-example-steps
- * per second (learning and queries) and the achieved GFLOP/s from the analytic cost model, with
+ * per second (learning and queries; whole episodes, initial state included: bench:speed gives the
+ * marginal step rate) and the achieved GFLOP/s from the analytic cost model, with
  * the adapter named.
  *
  * Flags: --only tiny|default   --learners N (both configs) --tiny-learners N --default-learners N
