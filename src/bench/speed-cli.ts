@@ -10,9 +10,11 @@
  *   --repeats N         timed runs per measurement (median; default 3)
  *   --steps N           learning steps (and queries) per timed episode (default: from --target-gflop)
  *   --target-gflop X    GFLOP per timed episode (default 0.3 on a software adapter, 20 on hardware)
- *   --generations LIST  presets whose generation is timed (default ordered,default; 'none' skips)
+ *   --generations LIST  presets whose generation is timed (default ordered,default; 'none' skips;
+ *                       'vsml' is the paper's setting, 2,049 members x 500 + 100 steps: GPUs only)
  *   --generation-repeats N   timed generations (default 3, after 1 warm-up)
  *   --tfjs-seconds X    length of one timed TensorFlow.js run (default 1.5 software, 0.5 hardware; its steps adapt)
+ *   --peak-gflops X     the adapter's nominal fp32 peak (datasheet), for a second fraction beside the FMA ceiling
  *   --no-tfjs           skip the TensorFlow.js peer (and its check)
  *   --no-check          skip the ours / TensorFlow.js / reference check
  *   --weights auto|workgroup|private|storage   our cell's weight path (default auto)
@@ -60,6 +62,12 @@ function parseArgs(argv: string[]): SpeedOptions & { out: string } {
         const x = Number(val());
         if (!(x > 0)) throw new Error('--tfjs-seconds must be positive');
         o.tfjsSeconds = x;
+        break;
+      }
+      case '--peak-gflops': {
+        const x = Number(val());
+        if (!(x > 0)) throw new Error('--peak-gflops must be positive (the adapter\'s nominal fp32 GFLOP/s)');
+        o.peakGflops = x;
         break;
       }
       case '--no-tfjs': o.tfjs = false; break;

@@ -10,6 +10,7 @@
  */
 import type { ImageSplit } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
+import { vsmlCost } from '../../inner/cost-model';
 import { shapeFitness } from '../../meta/fitness-shaping';
 import { presetConfig } from '../../meta/train-config';
 import { Trainer } from '../../meta/trainer';
@@ -44,6 +45,14 @@ export interface GenerationMeasurement {
   runsMs: GenerationPhases[];
   /** Learner example steps per second of the whole generation (median total). */
   learnerStepsPerSecond: number;
+  /** FLOPs of the generation's episodes by the cost model (learning and query steps). */
+  flops: number;
+  /** flops / median total time: the whole generation, host phases included. */
+  gflops: number;
+  /** gflops / the run's FMA ceiling (filled in by runSpeedBench). */
+  fmaFraction: number;
+  /** gflops / the nominal peak given with --peak-gflops (NaN without). */
+  peakFraction: number;
   timing: 'wall-clock';
 }
 
@@ -72,6 +81,8 @@ export async function measureGeneration(gpu: GpuContext, preset: string, train: 
     const med = (k: keyof GenerationPhases) => median(runsMs.map((r) => r[k]));
     const medianMs: GenerationPhases = { tasks: med('tasks'), build: med('build'), episodes: med('episodes'), rank: med('rank'), update: med('update'), other: med('other'), total: med('total') };
     const learnLength = learnerSteps / (members * config.tasks.tasksPerMember) - config.tasks.queryLength;
+    const cost = vsmlCost(config.learner);
+    const flops = members * config.tasks.tasksPerMember * (learnLength * cost.flopsPerLearnExample + config.tasks.queryLength * cost.flopsPerQueryExample);
     return {
       preset,
       strategy: config.strategy.kind,
@@ -86,6 +97,10 @@ export async function measureGeneration(gpu: GpuContext, preset: string, train: 
       medianMs,
       runsMs,
       learnerStepsPerSecond: learnerSteps / (medianMs.total / 1000),
+      flops,
+      gflops: flops / (medianMs.total / 1000) / 1e9,
+      fmaFraction: NaN,
+      peakFraction: NaN,
       timing: 'wall-clock',
     };
   } finally {

@@ -16,7 +16,7 @@ function grid(header: string[], rows: string[][]): string {
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function stepCells(r: SpeedReport['rows'][number]): string[] {
+function stepCells(r: SpeedReport['rows'][number], peak = false): string[] {
   return [
     r.config,
     String(r.learners),
@@ -24,6 +24,7 @@ function stepCells(r: SpeedReport['rows'][number]): string[] {
     `${rate(r.learnStepsPerSecond)}${r.rateBasis === 'episode' ? '*' : ''}`,
     f(r.learnGflops, 3),
     pct(r.fmaFraction),
+    ...(peak ? [pct(r.peakFraction)] : []),
     pct(r.copyFraction),
     rate(r.learnEpisodeStepsPerSecond),
     f(r.episodeOverheadMs, 1),
@@ -34,7 +35,28 @@ function stepCells(r: SpeedReport['rows'][number]): string[] {
   ];
 }
 
+const hasPeak = (r: SpeedReport) => Number.isFinite(r.options.peakGflops ?? NaN);
+
+function genHeader(r: SpeedReport, phases: readonly string[]): string[] {
+  return ['preset', 'members x tasks', 'learn+query', ...phases, 'learner-steps/s', 'GFLOP/s', 'of FMA', ...(hasPeak(r) ? ['of peak'] : [])];
+}
+
+function genCells(r: SpeedReport, g: SpeedReport['generations'][number]): string[] {
+  return [
+    g.preset,
+    `${g.members} x ${g.tasksPerMember}`,
+    `${g.learnLength}+${g.queryLength}`,
+    ...PHASES.map((p) => f(g.medianMs[p], p === 'rank' ? 3 : 0)),
+    rate(g.learnerStepsPerSecond),
+    f(g.gflops, 3),
+    pct(g.fmaFraction),
+    ...(hasPeak(r) ? [pct(g.peakFraction)] : []),
+  ];
+}
+
 const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'state of copy', 'episode steps/s', 'episode ms', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
+
+const stepHeader = (r: SpeedReport) => (hasPeak(r) ? [...STEP_HEADER.slice(0, 6), 'of peak', ...STEP_HEADER.slice(6)] : STEP_HEADER);
 
 const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'] as const;
 
@@ -47,11 +69,12 @@ export function formatSpeedReport(r: SpeedReport): string {
   out.push(`timing: ${r.timing}; medians of ${r.options.repeats} timed runs after warm-up`);
   out.push('');
   const c = r.ceilings;
+  if (hasPeak(r)) out.push(`nominal fp32 peak (given with --peak-gflops): ${f(r.options.peakGflops, 0)} GFLOP/s`);
   out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
   out.push('');
   out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device; ours steps/s, GFLOP/s and query steps/s are');
   out.push('marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes, episode ms is what an episode costs besides its steps:');
-  out.push(grid(STEP_HEADER, r.rows.map(stepCells)));
+  out.push(grid(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))));
   if (r.checks.length) {
     out.push('');
     out.push('outputs checked (worst scaled error over states, messages and cross-entropy sums; tests hold 2e-3):');
@@ -67,8 +90,8 @@ export function formatSpeedReport(r: SpeedReport): string {
     out.push('one whole generation (ms, medians):');
     out.push(
       grid(
-        ['preset', 'members x tasks', 'learn+query', ...PHASES, 'learner-steps/s'],
-        r.generations.map((g) => [g.preset, `${g.members} x ${g.tasksPerMember}`, `${g.learnLength}+${g.queryLength}`, ...PHASES.map((p) => f(g.medianMs[p], p === 'rank' ? 3 : 0)), rate(g.learnerStepsPerSecond)]),
+        genHeader(r, PHASES),
+        r.generations.map((g) => genCells(r, g)),
       ),
     );
   }
@@ -85,10 +108,10 @@ export function markdownSpeedReport(r: SpeedReport): string {
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
     'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps.',
     '',
-    md(STEP_HEADER, r.rows.map(stepCells)),
+    md(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))),
   ];
   if (r.generations.length) {
-    out.push('', md(['preset', 'members x tasks', 'learn+query', ...PHASES.map((p) => `${p} ms`), 'learner-steps/s'], r.generations.map((g) => [g.preset, `${g.members} x ${g.tasksPerMember}`, `${g.learnLength}+${g.queryLength}`, ...PHASES.map((p) => f(g.medianMs[p], p === 'rank' ? 3 : 0)), rate(g.learnerStepsPerSecond)])));
+    out.push('', md(genHeader(r, PHASES.map((p) => `${p} ms`)), r.generations.map((g) => genCells(r, g))));
   }
   return out.join('\n');
 }

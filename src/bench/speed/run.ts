@@ -52,6 +52,8 @@ export interface SpeedOptions {
   tfjsSeconds?: number;
   /** Seconds one ceiling submission should last (default 0.3). */
   ceilingSeconds?: number;
+  /** The adapter's nominal fp32 peak, GFLOP/s (from its datasheet), for a second fraction beside the measured FMA ceiling. */
+  peakGflops?: number;
   weights?: WeightsOption;
   log?: (line: string) => void;
 }
@@ -85,6 +87,8 @@ export interface SpeedRow {
   queryGflops: number;
   /** learnGflops / the FMA ceiling. */
   fmaFraction: number;
+  /** learnGflops / options.peakGflops (NaN without). */
+  peakFraction: number;
   /** 2 x state bytes per learning step (read + write), GB/s. */
   stateGBps: number;
   /** stateGBps / the copy ceiling. */
@@ -201,6 +205,7 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           queryStepsPerSecond: queryRate,
           queryGflops: (queryRate * m.cost.flopsPerQueryExample) / 1e9,
           fmaFraction: NaN,
+          peakFraction: NaN,
           stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
           copyFraction: NaN,
         };
@@ -236,8 +241,14 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   const end = await measureCeilings(gpu, { repeats, targetSeconds: ceilingSeconds });
   const fmaGflops = median([...start.fmaRuns, ...end.fmaRuns]);
   const copyGBps = median([...start.copyRuns, ...end.copyRuns]);
+  const peak = o.peakGflops ?? NaN;
+  for (const g of generations) {
+    g.fmaFraction = g.gflops / fmaGflops;
+    g.peakFraction = g.gflops / peak;
+  }
   for (const r of rows) {
     r.fmaFraction = r.learnGflops / fmaGflops;
+    r.peakFraction = r.learnGflops / peak;
     r.copyFraction = r.stateGBps / copyGBps;
     if (r.tfjs) r.tfjs.fmaFraction = r.tfjs.learnGflops / fmaGflops;
   }
