@@ -103,7 +103,7 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
   });
 
   // The projection's two forms (vsml-input.ts): every word (dense splits) and the nonzero-word
-  // lists (splits with at most half their words nonzero). 5 x 7 images: 35 pixels in 9 words, the
+  // lists (splits with at most SPARSE_PROJECTION_MAX of their words nonzero). 5 x 7 images: 35 pixels in 9 words, the
   // last holding 3 pixels. 33 x 35 (289 words) and 48 x 48 (576 words): the 16-bit lanes fold
   // every 128 words, 3 and 5 times. Image 0 is all 255 (the largest sum of all bytes) and image 1
   // is 255 exactly where learner 1's unit 0 has sign -1 (the largest sum of one unit's masked

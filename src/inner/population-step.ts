@@ -38,10 +38,11 @@ export interface StepContext {
 /** The part of the meta-parameter buffer a group reads, at an offset the device accepts. */
 /**
  * Largest fraction of nonzero image words for which the projection runs over the nonzero-word
- * lists: a listed word costs about twice a word of the every-word form (docs/perf.md), so the
- * lists pay below one half (MNIST: 0.28).
+ * lists. With 8 units per thread a listed word costs 0.85-1.1x a word of the every-word form
+ * (bench:profile, 128 `small` learners on MNIST, docs/perf.md), so the lists pay unless nearly
+ * every word is nonzero (MNIST: 0.28).
  */
-export const SPARSE_PROJECTION_MAX = 0.5;
+export const SPARSE_PROJECTION_MAX = 0.9;
 
 export function paramRange(ctx: StepContext, g: Group, metaParams: GPUBuffer): { binding: Binding; shift: number } {
   const D4 = ctx.run.paramsPerMember * 4;
