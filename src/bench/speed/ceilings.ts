@@ -38,10 +38,11 @@ async function timed(gpu: GpuContext, submit: () => void): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-export async function measureCeilings(gpu: GpuContext, o: CeilingOptions): Promise<Ceilings> {
+/** The FMA ceiling alone (bench:speed also takes it beside every measurement row). */
+export async function measureFmaCeiling(gpu: GpuContext, o: CeilingOptions): Promise<Pick<Ceilings, 'fmaGflops' | 'fmaRuns' | 'fmaThreads' | 'fmaIters' | 'fmaDispatches'>> {
   const soft = gpu.report.isFallback;
   const rng = new PhiloxStream(12345, 0);
-  // FMA: calibrate the trip count on a short run (which also compiles the pipeline).
+  // Calibrate the trip count on a short run (which also compiles the pipeline).
   const threads = o.fmaThreads ?? (soft ? 16384 : 1 << 20);
   const inputs = fmaCeilingInputs(threads, () => rng.next());
   let iters = 64;
@@ -63,6 +64,12 @@ export async function measureCeilings(gpu: GpuContext, o: CeilingOptions): Promi
   const out = await probe.read();
   if (!out.every(Number.isFinite)) throw new Error('ceiling-fma produced non-finite values');
   probe.destroy();
+  return { fmaGflops: median(fmaRuns), fmaRuns, fmaThreads: threads, fmaIters: iters, fmaDispatches: dispatches };
+}
+
+export async function measureCeilings(gpu: GpuContext, o: CeilingOptions): Promise<Ceilings> {
+  const soft = gpu.report.isFallback;
+  const fma = await measureFmaCeiling(gpu, o);
 
   // Copy: the largest buffer one binding allows, up to 64 MiB (software) / 256 MiB.
   const maxBytes = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize, soft ? 64 << 20 : 256 << 20);
@@ -78,11 +85,7 @@ export async function measureCeilings(gpu: GpuContext, o: CeilingOptions): Promi
   }
   copy.destroy();
   return {
-    fmaGflops: median(fmaRuns),
-    fmaRuns,
-    fmaThreads: threads,
-    fmaIters: iters,
-    fmaDispatches: dispatches,
+    ...fma,
     copyGBps: median(copyRuns),
     copyRuns,
     copyBytesPerDispatch: copy.bytes,

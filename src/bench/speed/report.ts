@@ -24,6 +24,7 @@ function stepCells(r: SpeedReport['rows'][number], peak = false): string[] {
     `${rate(r.learnStepsPerSecond)}${r.rateBasis === 'episode' ? '*' : ''}`,
     f(r.learnGflops, 3),
     pct(r.fmaFraction),
+    f(r.fmaCeilingGflops, 2),
     ...(peak ? [pct(r.peakFraction)] : []),
     pct(r.copyFraction),
     rate(r.learnEpisodeStepsPerSecond),
@@ -54,9 +55,9 @@ function genCells(r: SpeedReport, g: SpeedReport['generations'][number]): string
   ];
 }
 
-const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'state of copy', 'episode steps/s', 'episode ms', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
+const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'FMA GFLOP/s', 'state of copy', 'episode steps/s', 'episode ms', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
 
-const stepHeader = (r: SpeedReport) => (hasPeak(r) ? [...STEP_HEADER.slice(0, 6), 'of peak', ...STEP_HEADER.slice(6)] : STEP_HEADER);
+const stepHeader = (r: SpeedReport) => (hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER);
 
 const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'] as const;
 
@@ -73,7 +74,8 @@ export function formatSpeedReport(r: SpeedReport): string {
   out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
   out.push('');
   out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device; ours steps/s, GFLOP/s and query steps/s are');
-  out.push('marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes, episode ms is what an episode costs besides its steps:');
+  out.push('marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes, episode ms is what an episode costs besides its steps;');
+  out.push('of FMA is against the FMA ceiling measured just before and after the row (FMA GFLOP/s):');
   out.push(grid(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))));
   if (r.checks.length) {
     out.push('');
@@ -106,7 +108,7 @@ export function markdownSpeedReport(r: SpeedReport): string {
   const md = (h: string[], rows: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
   const out = [
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
-    'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps.',
+    'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps. Of FMA is against the FMA ceiling measured just before and after the row (FMA GFLOP/s); the header gives the run\'s start and end ceilings.',
     '',
     md(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))),
   ];

@@ -24,7 +24,7 @@ import type { GpuContext } from '../../gpu/context';
 import { vsmlCost } from '../../inner/cost-model';
 import { describeVsmlConfig } from '../../inner/vsml-config';
 import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
-import { type Ceilings, measureCeilings } from './ceilings';
+import { type Ceilings, measureCeilings, measureFmaCeiling } from './ceilings';
 import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';
 import { type GenerationMeasurement, measureGeneration } from './generation';
 import { type PeerCheck, checkPeer, measurePeer } from './peer';
@@ -85,7 +85,10 @@ export interface SpeedRow {
   /** Marginal, as learnStepsPerSecond, against the one-batch episode. */
   queryStepsPerSecond: number;
   queryGflops: number;
-  /** learnGflops / the FMA ceiling. */
+  /** The FMA ceiling measured just before and just after this row (median of both). */
+  fmaCeilingGflops: number;
+  fmaCeilingRuns: number[];
+  /** learnGflops / fmaCeilingGflops. */
   fmaFraction: number;
   /** learnGflops / options.peakGflops (NaN without). */
   peakFraction: number;
@@ -146,8 +149,8 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   log('ceilings (start)...');
   const start = await measureCeilings(gpu, { repeats, targetSeconds: ceilingSeconds });
   log(`  FMA ${start.fmaGflops.toFixed(2)} GFLOP/s, copy ${start.copyGBps.toFixed(2)} GB/s`);
-  // Fractions use the start ceilings while running; the final report recomputes them with the
-  // medians over start and end.
+  // A step row's FMA fraction is against the ceiling measured beside it; the copy fraction and
+  // the generations' use the medians over start and end.
   const rows: SpeedRow[] = [];
   const checks: (PeerCheck & { config: string })[] = [];
   const splits = new Map<number, { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit }>();
@@ -172,7 +175,12 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         const steps = o.steps ?? Math.min(256, Math.max(16, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
         const queries = Math.max(steps, 32);
         log(`${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats, and the 1-step / 1-batch episodes)...`);
+        // The FMA ceiling just before and just after this row: on a shared machine its speed drifts
+        // within a run, and the row's fraction is against the ceiling of its own minutes.
+        const before = await measureFmaCeiling(gpu, { repeats, targetSeconds: ceilingSeconds });
         const m = await measureStepSpeed(gpu, c, { learners, steps, queries, repeats, weights: o.weights, train: s.gTrain, test: s.gTest, baseline: true });
+        const after = await measureFmaCeiling(gpu, { repeats, targetSeconds: ceilingSeconds });
+        const rowCeiling = median([...before.fmaRuns, ...after.fmaRuns]);
         // Marginal rates (step-measure.ts): the steps without the episode's init and readback.
         // Where the difference is not positive (too few steps for the timing noise), the
         // whole-episode rate stands in (a lower bound), and rateBasis says so.
@@ -204,12 +212,14 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           learnGflops: (learnRate * m.cost.flopsPerLearnExample) / 1e9,
           queryStepsPerSecond: queryRate,
           queryGflops: (queryRate * m.cost.flopsPerQueryExample) / 1e9,
-          fmaFraction: NaN,
+          fmaCeilingGflops: rowCeiling,
+          fmaCeilingRuns: [...before.fmaRuns, ...after.fmaRuns],
+          fmaFraction: (learnRate * m.cost.flopsPerLearnExample) / 1e9 / rowCeiling,
           peakFraction: NaN,
           stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
           copyFraction: NaN,
         };
-        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${((100 * row.learnGflops) / start.fmaGflops).toFixed(1)}% of FMA); whole episodes ${row.learnEpisodeStepsPerSecond.toFixed(1)} learner-steps/s, ${episodeMs.toFixed(1)} ms per episode besides its steps`);
+        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${(100 * row.fmaFraction).toFixed(1)}% of FMA ${rowCeiling.toFixed(2)}); whole episodes ${row.learnEpisodeStepsPerSecond.toFixed(1)} learner-steps/s, ${episodeMs.toFixed(1)} ms per episode besides its steps`);
         if (tfjs) {
           log(`${sc.name} x ${learners}: TensorFlow.js (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`);
           const p = await measurePeer(gpu, c, s.train, learners, steps, repeats, tfjsSeconds);
@@ -235,7 +245,10 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
     generations.push(g);
     log(`  ${g.medianMs.total.toFixed(0)} ms per generation (episodes ${g.medianMs.episodes.toFixed(0)} ms)`);
   }
-  if (presets.length) notes.push('generations: validation runs off (they are not per-generation work); ranking time is part of update');
+  if (presets.length) {
+    notes.push('generations: validation runs off (they are not per-generation work); ranking time is part of update');
+    notes.push('generations: GFLOP/s counts the cost model\'s FLOPs of every step; raw-pixel query batches skip zero inputs, so there it exceeds the arithmetic done');
+  }
 
   log('ceilings (end)...');
   const end = await measureCeilings(gpu, { repeats, targetSeconds: ceilingSeconds });
@@ -247,10 +260,9 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
     g.peakFraction = g.gflops / peak;
   }
   for (const r of rows) {
-    r.fmaFraction = r.learnGflops / fmaGflops;
     r.peakFraction = r.learnGflops / peak;
     r.copyFraction = r.stateGBps / copyGBps;
-    if (r.tfjs) r.tfjs.fmaFraction = r.tfjs.learnGflops / fmaGflops;
+    if (r.tfjs) r.tfjs.fmaFraction = r.tfjs.learnGflops / r.fmaCeilingGflops;
   }
   const { log: _log, ...options } = o;
   void _log;
