@@ -10,6 +10,7 @@
  * only those: a zero word adds nothing, and MNIST images are 28% nonzero words): image i's list
  * starts at word i * nonzeroStride, [count, w0 | w1 << 16, w2 | w3 << 16, ...], unused slots 0;
  * the stride leaves one spare slot so a kernel may read the pair after an odd count's last one.
+ * Images of more than 65,536 words get no lists (nonzeroStride 0; the projection sums every word).
  */
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
@@ -35,7 +36,7 @@ export interface GpuImageSplit {
   pixels: number;
   /** u32 words per image: ceil(pixels / 4). */
   wordsPerImage: number;
-  /** u32 per image in the nonzero lists: 2 + floor(most nonzero words of an image / 2). */
+  /** u32 per image in the nonzero lists: 2 + floor(most nonzero words of an image / 2); 0: no lists (images over 65,536 words). */
   nonzeroStride: number;
   /** Nonzero words / all words, over the split (0 for an empty split). */
   nonzeroFraction: number;
@@ -61,9 +62,10 @@ export function uploadImageSplit(gpu: GpuContext, split: ImageSplit, opts: Uploa
   const wordsPerImage = Math.ceil(pixels / 4);
   const bytesPerImage = wordsPerImage * 4;
   const cap = Math.min(opts.maxPieceBytes ?? Infinity, maxBindingBytes(gpu));
-  if (wordsPerImage > 0x10000) throw new GpuLimitError(`${pixels}-pixel images have ${wordsPerImage} words; the nonzero lists index at most 65,536 words (262,144 pixels)`);
+  // The lists hold 16-bit word indices: images of more than 65,536 words (262,144 pixels) get none.
+  const lists = wordsPerImage <= 0x10000;
   // A piece's nonzero lists take at most 2 + wordsPerImage / 2 u32 per image.
-  const perPiece = Math.floor(cap / Math.max(bytesPerImage, 4 * (2 + (wordsPerImage >> 1))));
+  const perPiece = Math.floor(cap / Math.max(bytesPerImage, lists ? 4 * (2 + (wordsPerImage >> 1)) : 0));
   if (perPiece < 1) throw new GpuLimitError(`one ${pixels}-pixel image (${bytesPerImage} bytes) exceeds the binding limit ${cap}`);
   const packed: { first: number; count: number; words: Uint32Array }[] = [];
   let most = 0;
@@ -82,18 +84,18 @@ export function uploadImageSplit(gpu: GpuContext, split: ImageSplit, opts: Uploa
     }
     packed.push({ first, count, words });
   }
-  const nonzeroStride = 2 + (most >> 1);
+  const nonzeroStride = lists ? 2 + (most >> 1) : 0;
   const pieces: GpuSplitPiece[] = [];
   for (const { first, count, words } of packed) {
-    const lists = new Uint32Array(Math.max(1, count * nonzeroStride));
-    for (let i = 0; i < count; i++) {
+    const nz = new Uint32Array(Math.max(4, count * nonzeroStride));
+    for (let i = 0; i < count && lists; i++) {
       let n = 0;
       for (let w = 0; w < wordsPerImage; w++) {
         if (words[i * wordsPerImage + w] === 0) continue;
-        lists[i * nonzeroStride + 1 + (n >> 1)] |= w << (16 * (n & 1));
+        nz[i * nonzeroStride + 1 + (n >> 1)] |= w << (16 * (n & 1));
         n++;
       }
-      lists[i * nonzeroStride] = n;
+      nz[i * nonzeroStride] = n;
     }
     const labels = Uint32Array.from(split.labels.subarray(first, first + count));
     pieces.push({
@@ -101,7 +103,7 @@ export function uploadImageSplit(gpu: GpuContext, split: ImageSplit, opts: Uploa
       count,
       images: gpu.storage(`${split.name} images [${first}, ${first + count})`, words),
       labels: gpu.storage(`${split.name} labels [${first}, ${first + count})`, labels),
-      nonzero: gpu.storage(`${split.name} nonzero words [${first}, ${first + count})`, lists),
+      nonzero: gpu.storage(`${split.name} nonzero words [${first}, ${first + count})`, nz),
     });
   }
   if (pieces.length === 0) {

@@ -71,7 +71,7 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
 
   // Input: one dispatch per piece of the split. The projection visits only nonzero words where
   // they are at most SPARSE_PROJECTION_MAX of the split's words.
-  const sparse = c.projection && split.nonzeroFraction <= SPARSE_PROJECTION_MAX;
+  const sparse = c.projection && split.nonzeroStride > 0 && split.nonzeroFraction <= SPARSE_PROJECTION_MAX;
   const inProg = inputProgram(
     {
       units: c.layers[0],
