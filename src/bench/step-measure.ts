@@ -112,19 +112,21 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
       await pop.runEpisodes(paramBuf, batch);
       into.push((performance.now() - t) / 1000);
     };
+    // `repeats` timed episodes of `pop`, each followed by one of the baseline `base` (warmed up first).
+    const timeWithBase = async (pop: VsmlPopulation, batch: EpisodeBatch, into: number[], base: VsmlPopulation | null, baseBatch: EpisodeBatch, baseInto: number[]) => {
+      if (base) await base.runEpisodes(paramBuf, baseBatch);
+      for (let r = 0; r < repeats; r++) {
+        await time(pop, batch, into);
+        if (base) await time(base, baseBatch, baseInto);
+      }
+    };
     if (steps > 0) {
       const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), { weights });
       const basePop = o.baseline && steps > 1 ? VsmlPopulation.create(gpu, config, shape(1, 0), { weights }) : null;
       plan = learnPop.describe();
       cost = learnPop.cost;
-      const batch = batchFor(steps, 0);
-      const baseBatch = batchFor(1, 0);
       try {
-        if (basePop) await basePop.runEpisodes(paramBuf, baseBatch);
-        for (let r = 0; r < repeats; r++) {
-          await time(learnPop, batch, learnSeconds);
-          if (basePop) await time(basePop, baseBatch, learnBaseSeconds);
-        }
+        await timeWithBase(learnPop, batchFor(steps, 0), learnSeconds, basePop, batchFor(1, 0), learnBaseSeconds);
       } finally {
         learnPop.destroy();
         basePop?.destroy();
@@ -135,15 +137,9 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
       queryBatch = queryPop.plan.queryBatch;
       plan ||= queryPop.describe();
       cost ??= queryPop.cost;
-      const batch = batchFor(1, queries);
       const basePop = o.baseline && queries > queryBatch ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), { weights }) : null;
-      const baseBatch = batchFor(1, queryBatch);
       try {
-        if (basePop) await basePop.runEpisodes(paramBuf, baseBatch);
-        for (let r = 0; r < repeats; r++) {
-          await time(queryPop, batch, querySeconds);
-          if (basePop) await time(basePop, baseBatch, queryBaseSeconds);
-        }
+        await timeWithBase(queryPop, batchFor(1, queries), querySeconds, basePop, batchFor(1, queryBatch), queryBaseSeconds);
       } finally {
         basePop?.destroy();
       }

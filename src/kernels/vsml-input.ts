@@ -6,9 +6,11 @@
  *  - no projection: x_a = pixel_a * (1/255) (thread per (lg, e, a));
  *  - projection: x_a = (sum_p s_ap pixel_p) / (255 sqrt(n)), s_ap = +-1 from the learner's
  *    projection seed: bit p % 32 of word (p / 32) % 4 of Philox block (p / 128) at counter
- *    [p / 128, a, 0, 0], key [seed, RNG_DOMAIN.projection] (set bit = -1); the blocks are drawn
- *    once per episode by vsml-projection.ts and read here. The signed pixel sum is an exact
- *    integer (|sum| <= 255 n < 2^24), so GPU and TypeScript agree to the bit.
+ *    [p / 128, a, 0, 0], key [seed, RNG_DOMAIN.projection] (set bit = -1); the bits are drawn
+ *    once per episode by vsml-projection.ts, transposed to one u32 per image word for 8 units,
+ *    and read here by one thread per (lg, e, group of 8 units), over every image word or over
+ *    the split's nonzero-word lists (`sparse`). The signed pixel sum is an exact integer
+ *    (|sum| <= 255 n < 2^24), so GPU and TypeScript agree to the bit whatever the order.
  *
  * One dispatch per piece of the split; a thread whose example lies in another piece does nothing.
  * Positions past the stream length (a final partial query batch) get x = 0 and label 0 from the
@@ -80,9 +82,9 @@ export function inputKernelSource(s: InputKernelSpec): string {
   const W = s.wordsPerImage;
   if (W !== Math.ceil(s.pixels / 4)) throw new Error(`vsml-input: ${s.pixels} pixels are ${Math.ceil(s.pixels / 4)} words, not ${W}`);
   const T = inputThreadsPerExample(s);
-  // The projection's units of thread t: a = 8t + k, k < 8 (the last group may be partial).
-  const units = range8.map((k) => ({ k, a: `t * 8u + ${u(k)}`, partial: s.units % PROJECTION_GROUP !== 0 }));
-  const guard = (a: string, partial: boolean, code: string) => (partial ? `if (${a} < A0) { ${code} }` : code);
+  // The projection's units of thread t: a = 8t + k, k < 8; the last group is partial unless 8 | A0.
+  const units = range8.map((k) => ({ k, a: `t * 8u + ${u(k)}` }));
+  const guard = (a: string, code: string) => (s.units % PROJECTION_GROUP !== 0 ? `if (${a} < A0) { ${code} }` : code);
   return fillWgsl(
     template,
     {
@@ -93,9 +95,9 @@ export function inputKernelSource(s: InputKernelSpec): string {
       DECL_NEG: s.projection ? units.map(({ k }) => `  var neg${k} = 0u;`).join('\n') : '',
       PROJ_SUM: !s.projection ? '' : s.sparse ? sparseProjection() : denseProjection(s),
       WRITE_X: s.projection
-        ? units.map(({ k, a, partial }) => `  ${guard(a, partial, `x[le * A0 + ${a}] = f32(i32(tot) - 2i * i32(neg${k})) * ${projectionScale(s.pixels).toPrecision(9)};`)}`).join('\n')
+        ? units.map(({ k, a }) => `  ${guard(a, `x[le * A0 + ${a}] = f32(i32(tot) - 2i * i32(neg${k})) * ${projectionScale(s.pixels).toPrecision(9)};`)}`).join('\n')
         : '',
-      CLEAR_X: s.projection ? units.map(({ a, partial }) => `      ${guard(a, partial, `x[le * A0 + ${a}] = 0.0;`)}`).join('\n') : '      x[le * A0 + t] = 0.0;',
+      CLEAR_X: s.projection ? units.map(({ a }) => `      ${guard(a, `x[le * A0 + ${a}] = 0.0;`)}`).join('\n') : '      x[le * A0 + t] = 0.0;',
       A0: u(s.units),
       E: u(s.examples),
       C: u(s.numClasses),
@@ -132,7 +134,7 @@ ${range8.map((k) => `        { let m = ((((sw >> ${u(4 * k)}) & 15u) * 0x204081u
       }`;
 }
 
-/** Fold the 16-bit lanes of 256 words at most into the u32 totals. */
+/** Fold the 16-bit lanes (two bytes per word, 128 words at most: 255 x 256 < 2^16) into the u32 totals. */
 const foldLanes = () => `    tot += (lt & 0xffffu) + (lt >> 16u);
 ${range8.map((k) => `    neg${k} += (ln${k} & 0xffffu) + (ln${k} >> 16u);`).join('\n')}`;
 

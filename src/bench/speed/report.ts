@@ -59,6 +59,10 @@ const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/
 
 const stepHeader = (r: SpeedReport) => (hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER);
 
+/** What the step table's columns mean (console and Markdown). */
+const STEP_COLUMNS =
+  'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps; of FMA is against the FMA ceiling measured just before and after the row (FMA GFLOP/s)';
+
 const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'] as const;
 
 /** The whole report as plain text tables (console, browser page). */
@@ -73,9 +77,8 @@ export function formatSpeedReport(r: SpeedReport): string {
   if (hasPeak(r)) out.push(`nominal fp32 peak (given with --peak-gflops): ${f(r.options.peakGflops, 0)} GFLOP/s`);
   out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
   out.push('');
-  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device; ours steps/s, GFLOP/s and query steps/s are');
-  out.push('marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes, episode ms is what an episode costs besides its steps;');
-  out.push('of FMA is against the FMA ceiling measured just before and after the row (FMA GFLOP/s):');
+  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device.');
+  out.push(`${STEP_COLUMNS}:`);
   out.push(grid(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))));
   if (r.checks.length) {
     out.push('');
@@ -108,7 +111,7 @@ export function markdownSpeedReport(r: SpeedReport): string {
   const md = (h: string[], rows: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
   const out = [
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
-    'Ours steps/s, GFLOP/s and query steps/s are marginal, (t(N) - t(1)) / (N - 1); episode steps/s counts whole episodes (initial state and readback included), episode ms is what an episode costs besides its steps. Of FMA is against the FMA ceiling measured just before and after the row (FMA GFLOP/s); the header gives the run\'s start and end ceilings.',
+    `${STEP_COLUMNS}; the line above gives the run's start and end ceilings.`,
     '',
     md(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))),
   ];

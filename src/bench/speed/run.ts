@@ -187,9 +187,11 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         const learnStep = marginal(m.learnSeconds, m.learnBaseSeconds, steps - 1);
         const queryStep = marginal(m.querySeconds, m.queryBaseSeconds, queries - m.queryBatch);
         const learnEpisodeRate = (learners * steps) / median(m.learnSeconds);
-        const learnRate = Number.isFinite(learnStep) ? learners / learnStep : learnEpisodeRate;
+        const isMarginal = Number.isFinite(learnStep);
+        const learnRate = isMarginal ? learners / learnStep : learnEpisodeRate;
         const queryRate = Number.isFinite(queryStep) ? learners / queryStep : (learners * queries) / median(m.querySeconds);
-        const episodeMs = Number.isFinite(learnStep) ? 1000 * (median(m.learnBaseSeconds) - learnStep) : NaN;
+        const episodeMs = isMarginal ? 1000 * (median(m.learnBaseSeconds) - learnStep) : NaN;
+        const learnGflops = (learnRate * m.cost.flopsPerLearnExample) / 1e9;
         const row: SpeedRow = {
           config: sc.name,
           description: describeVsmlConfig(c),
@@ -207,14 +209,14 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           queryBaseSeconds: m.queryBaseSeconds,
           episodeOverheadMs: episodeMs,
           learnEpisodeStepsPerSecond: learnEpisodeRate,
-          rateBasis: Number.isFinite(learnStep) ? 'marginal' : 'episode',
+          rateBasis: isMarginal ? 'marginal' : 'episode',
           learnStepsPerSecond: learnRate,
-          learnGflops: (learnRate * m.cost.flopsPerLearnExample) / 1e9,
+          learnGflops,
           queryStepsPerSecond: queryRate,
           queryGflops: (queryRate * m.cost.flopsPerQueryExample) / 1e9,
           fmaCeilingGflops: rowCeiling,
           fmaCeilingRuns: [...before.fmaRuns, ...after.fmaRuns],
-          fmaFraction: (learnRate * m.cost.flopsPerLearnExample) / 1e9 / rowCeiling,
+          fmaFraction: learnGflops / rowCeiling,
           peakFraction: NaN,
           stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
           copyFraction: NaN,
