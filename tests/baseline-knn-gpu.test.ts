@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KNearestNeighbours, referenceNearest } from '../src/inner/baselines/knn';
 import { GpuKnnIndex, gpuKnnBackend } from '../src/inner/baselines/knn-gpu';
-import { PhiloxStream } from '../src/kernels/philox';
+import { PhiloxStream } from '../src/rng/philox';
 import { POISON_U32, useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { choleskyFlops, choleskySolveFlops } from '../src/bench/flops';
-import type { InspectableLearner, StreamShape } from '../src/bench/learner';
-import { sumBytes } from '../src/bench/learner';
-import { runProtocol, shapeOf, streamOrder } from '../src/bench/protocol';
+import { choleskyFlops, choleskySolveFlops } from '../src/inner/flops';
+import type { InspectableLearner, StreamShape } from '../src/inner/learner';
+import { sumBytes } from '../src/inner/learner';
+import { runProtocol, shapeOf, streamOrder } from '../src/bench/ordered-mnist';
 import { clusterSplit, splitOf } from '../src/bench/synthetic';
 import { cloneView } from '../src/inner/baselines/common';
 import { KNearestNeighbours, cpuKnnBackend, referenceNearest } from '../src/inner/baselines/knn';
@@ -13,7 +13,7 @@ import { SgdLearner } from '../src/inner/baselines/sgd-learner';
 import { LogisticRegression } from '../src/inner/baselines/sgd-logreg';
 import type { SgdModel } from '../src/inner/baselines/sgd-model';
 import { StreamingLda } from '../src/inner/baselines/slda';
-import { PhiloxStream } from '../src/kernels/philox';
+import { PhiloxStream } from '../src/rng/philox';
 
 /** Three clusters on a 1x4 image; class c lives on pixel c. Hand-derivable answers below. */
 const tiny = splitOf(

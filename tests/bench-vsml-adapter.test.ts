@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runProtocol, shapeOf, streamOrder } from '../src/bench/protocol';
+import { runProtocol, shapeOf, streamOrder } from '../src/bench/ordered-mnist';
 import { clusterSplit } from '../src/bench/synthetic';
 import { VsmlLearner, loadVsmlSpec } from '../src/bench/vsml-adapter';
-import { vsmlCost } from '../src/inner/cost-model';
+import { vsmlCost } from '../src/spec/cost-model';
 import { referenceEpisode } from '../src/inner/reference';
-import { DEFAULT_VSML_CONFIG, initMetaParams, validateVsmlConfig } from '../src/inner/vsml-config';
+import { DEFAULT_VSML_CONFIG, initMetaParams, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 
 const gpu = useGpu();

@@ -3,7 +3,7 @@
  * and inside a dedicated Web Worker, compared bit for bit with the TypeScript Philox in Node.
  */
 import { describe, expect, it } from 'vitest';
-import { normal4, philox4x32, uniform4 } from '../src/kernels/philox';
+import { normal4, philox4x32, uniform4 } from '../src/rng/philox';
 import { openPage } from '../src/app/chromium';
 import { useBrowser, WAIT_MS } from './browser/fixture';
 import { testSeed } from './helpers/seed';

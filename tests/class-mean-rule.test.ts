@@ -8,7 +8,7 @@ import { classStream } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { VsmlReference } from '../src/inner/reference';
 import { CLASS_MEAN_RULE, ClassMeanDirect, classMeanRuleParams, classMeanUnits, counterRates } from '../src/inner/rules/class-mean';
-import { validateVsmlConfig } from '../src/inner/vsml-config';
+import { validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
 import { INK_RULE } from './helpers/ink-rule';
 

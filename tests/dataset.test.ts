@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classSortedOrder, indicesByClass } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
-import { PhiloxStream } from '../src/kernels/philox';
+import { PhiloxStream } from '../src/rng/philox';
 import { testSeed } from './helpers/seed';
 
 const seed = testSeed(0x5eed000a); // fixed (VSML_TEST_SEED overrides); printed in the test name

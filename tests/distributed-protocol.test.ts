@@ -17,7 +17,7 @@ import {
   redisKeys,
   runIdOf,
   sliceSpec,
-} from '../src/meta/distributed/protocol';
+} from '../src/meta/distributed/messages';
 import { redactUrl, redisOptions } from '../src/meta/distributed/redis';
 import { initGa, ga } from '../src/meta/strategies/ga';
 import { presetConfig } from '../src/meta/train-config';

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { subsetSplit } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
-import { initMetaParams } from '../src/inner/vsml-config';
-import { planSlices, sliceSpec } from '../src/meta/distributed/protocol';
+import { initMetaParams } from '../src/spec/vsml-config';
+import { planSlices, sliceSpec } from '../src/meta/distributed/messages';
 import { type GenerationEval, VsmlEvaluator } from '../src/meta/evaluator';
 import { initStrategy, strategyFor } from '../src/meta/strategies';
 import { presetConfig, validateTrainConfig } from '../src/meta/train-config';

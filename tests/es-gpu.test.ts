@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { acquireGpu } from '../src/gpu/acquire';
-import { RNG_DOMAIN } from '../src/kernels/philox';
+import { RNG_DOMAIN } from '../src/rng/philox';
 import { GpuPopulation, maxMembersPerBuffer } from '../src/kernels/noise-population';
 import { TERMS_PER_CHUNK, gpuNoiseBackend, weightedNoiseSumsGpu } from '../src/kernels/noise-weighted-sum';
-import { buildMember, cpuNoiseBackend, noiseStream, type NoiseTerm, type PopulationSpec } from '../src/meta/noise';
+import { buildMember, cpuNoiseBackend, noiseStream, type NoiseTerm, type PopulationSpec } from '../src/rng/noise';
 import { negSphere, runObjective } from '../src/meta/objective';
 import { initStrategy, strategyFor } from '../src/meta/strategies';
 import { GA_DEFAULTS } from '../src/meta/strategies/ga';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageSplit } from '../src/data/dataset';
 import { maxBindingBytes, uploadImageSplit } from '../src/data/gpu-dataset';
 import { GpuLimitError } from '../src/gpu/errors';
-import { PhiloxStream } from '../src/kernels/philox';
+import { PhiloxStream } from '../src/rng/philox';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

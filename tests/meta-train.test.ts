@@ -12,7 +12,7 @@ import { subsetSplit } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
 import { evaluateHeldOut } from '../src/meta/held-out';
 import { loadCheckpointFile, readMetrics } from '../src/meta/node/io';
-import { HELD_OUT, runTraining } from '../src/meta/node/run';
+import { HELD_OUT, runTraining } from '../src/cli/run-training';
 import { stringifyState } from '../src/meta/serialize';
 import { presetConfig, validateTrainConfig } from '../src/meta/train-config';
 import { type GenerationMetrics, Trainer } from '../src/meta/trainer';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ByteItem, Example, Frozen, Learner } from '../src/bench/learner';
-import { curveCheckpoints, probeIndices, runProtocol, streamOrder } from '../src/bench/protocol';
+import type { ByteItem, Example, Frozen, Learner } from '../src/inner/learner';
+import { curveCheckpoints, probeIndices, runProtocol, streamOrder } from '../src/bench/ordered-mnist';
 import { benchSplits } from '../src/bench/run';
 import { clusterSplit, splitOf } from '../src/bench/synthetic';
 

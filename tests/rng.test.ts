@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normal4, philox4x32, uniform4, PhiloxStream } from '../src/kernels/philox';
+import { normal4, philox4x32, uniform4, PhiloxStream } from '../src/rng/philox';
 import { rngFill } from '../src/kernels/rng-fill';
 import { POISON_U32, useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';

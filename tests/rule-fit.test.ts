@@ -12,7 +12,7 @@ import { loadVsmlSpec } from '../src/bench/vsml-adapter';
 import { type ImageSplit, indicesByClass, subsetSplit } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
 import { CLASS_MEAN_RULE, ClassMeanDirect, classMeanRuleParams } from '../src/inner/rules/class-mean';
-import { validateVsmlConfig } from '../src/inner/vsml-config';
+import { validateVsmlConfig } from '../src/spec/vsml-config';
 import { evolvedRule, inkFromTheta, initRuleEs, parseRuleFile, RULE_ES_DEFAULTS, ruleEsGeneration } from '../src/meta/rule-es';
 import { buildRuleValidation, readoutScore, ruleLogits } from '../src/meta/rule-fit';
 import { parseState, stringifyState } from '../src/meta/serialize';

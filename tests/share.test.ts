@@ -3,8 +3,8 @@
  * oversized or hostile input fails with a specific ShareError, quickly, without side effects.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VSML_CONFIG, initMetaParams, metaParamLayout, type VsmlConfig } from '../src/inner/vsml-config';
-import { PhiloxStream, fillNormal } from '../src/kernels/philox';
+import { DEFAULT_VSML_CONFIG, initMetaParams, metaParamLayout, type VsmlConfig } from '../src/spec/vsml-config';
+import { PhiloxStream, fillNormal } from '../src/rng/philox';
 import { rebuildGenome } from '../src/meta/strategies/ga';
 import { validateTrainConfig } from '../src/meta/train-config';
 import { ByteWriter } from '../src/share/bytes';

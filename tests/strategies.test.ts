@@ -4,10 +4,10 @@
  * (D = 100, fixed seeds, stated thresholds), GA genome replay, failed rollouts, serialisation.
  */
 import { describe, expect, it } from 'vitest';
-import { RNG_DOMAIN, normalAt } from '../src/kernels/philox';
+import { RNG_DOMAIN, normalAt } from '../src/rng/philox';
 import { adamInit, adamStep } from '../src/meta/adam';
 import { centredRanks, nesUtilities, rankOrder, summarizeFitness, zScores } from '../src/meta/fitness-shaping';
-import { buildMember, cpuNoiseBackend } from '../src/meta/noise';
+import { buildMember, cpuNoiseBackend } from '../src/rng/noise';
 import { negRastrigin, negSphere, runObjective } from '../src/meta/objective';
 import { parseState, stringifyState } from '../src/meta/serialize';
 import { initStrategy, strategyFor, type StrategyConfig, type StrategyState } from '../src/meta/strategies';

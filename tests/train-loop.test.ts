@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { acquireGpu } from '../src/gpu/acquire';
 import { GpuDeviceLostError } from '../src/gpu/errors';
 import { loadCheckpointFile, readMetrics, writeFileAtomic } from '../src/meta/node/io';
-import { runTraining } from '../src/meta/node/run';
+import { runTraining } from '../src/cli/run-training';
 import { negSphere } from '../src/meta/objective';
 import { ObjectiveEvaluator } from '../src/meta/objective-evaluator';
 import { stringifyState } from '../src/meta/serialize';

@@ -14,7 +14,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
-import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

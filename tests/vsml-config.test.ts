@@ -1,14 +1,14 @@
 /** VSML configuration schema, meta-parameter layout, planning and cost model (no GPU). */
 import { describe, expect, it } from 'vitest';
-import { vsmlCost } from '../src/inner/cost-model';
-import { packedLayout, planLayers, planPopulation, stateVec4Index } from '../src/inner/plan';
+import { vsmlCost } from '../src/spec/cost-model';
+import { packedLayout, planLayers, planPopulation, stateVec4Index } from '../src/spec/plan';
 import {
   DEFAULT_VSML_CONFIG,
   VsmlConfigError,
   initMetaParams,
   metaParamLayout,
   validateVsmlConfig,
-} from '../src/inner/vsml-config';
+} from '../src/spec/vsml-config';
 import { packMember } from '../src/kernels/vsml-pack';
 
 describe('validateVsmlConfig', () => {

@@ -11,7 +11,7 @@ import { classSortedOrder } from '../src/data/dataset';
 import { evaluateOrdered, learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, type EpisodeMetrics, VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
-import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

@@ -17,12 +17,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImageSplit, subsetSplit } from '../src/data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
-import { PhiloxStream, normalAt } from '../src/kernels/philox';
+import { PhiloxStream, normalAt } from '../src/rng/philox';
 import { classStream, learnerSeeds, poolSplit, sampleClasses } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
-import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
-import type { WeightSource } from '../src/inner/plan';
+import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
+import type { WeightSource } from '../src/spec/plan';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

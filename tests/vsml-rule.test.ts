@@ -40,12 +40,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ImageSplit } from '../src/data/dataset';
-import { PhiloxStream } from '../src/kernels/philox';
+import { PhiloxStream } from '../src/rng/philox';
 import { projectInput } from '../src/kernels/vsml-input';
 import { classStream, sampleClasses } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
-import { metaParamLayout, validateVsmlConfig } from '../src/inner/vsml-config';
+import { metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 

@@ -4,7 +4,7 @@
  * skip non-finite points, and mark themselves with data-points so tests can see them update.
  */
 
-import { niceStep } from '../../src/bench/svg-chart';
+import { niceStep } from '../../src/chart/svg';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 

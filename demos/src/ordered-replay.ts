@@ -12,7 +12,7 @@ import { type Dataset, type ImageSplit, indicesByClass, pixelsPerImage } from '.
 import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset';
 import type { GpuContext } from '../../src/gpu/context';
 import { VsmlPopulation } from '../../src/inner/population';
-import { type VsmlConfig, metaParamLayout, numClasses } from '../../src/inner/vsml-config';
+import { type VsmlConfig, metaParamLayout, numClasses } from '../../src/spec/vsml-config';
 import type { ProbeOptions, ProbeResult } from './protocol';
 
 export interface OrderedStream {

@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import { BarChart, LineChart } from './charts';
 import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage } from './page-util';
 import type { PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi, ShareSummary } from './replay-protocol';
-import type { VsmlConfig } from '../../src/inner/vsml-config';
+import type { VsmlConfig } from '../../src/spec/vsml-config';
 import './style.css';
 
 const worker = new Worker(new URL('./replay-worker.ts', import.meta.url), { type: 'module', name: 'vsml-replay' });

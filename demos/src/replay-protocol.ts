@@ -1,5 +1,5 @@
 /** Messages between the replay page and its worker. Plain structured-cloneable data. */
-import type { VsmlConfig } from '../../src/inner/vsml-config';
+import type { VsmlConfig } from '../../src/spec/vsml-config';
 import type { TrainConfig } from '../../src/meta/train-config';
 import type { DecodedLearner, ShareNote } from '../../src/share';
 import type { InitResult } from './protocol';

@@ -8,7 +8,7 @@ import { loadIdxUrl } from '../../src/data/load-url';
 import { acquireGpu } from '../../src/gpu/acquire';
 import type { GpuContext } from '../../src/gpu/context';
 import type { TrainConfig } from '../../src/meta/train-config';
-import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/inner/vsml-config';
+import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
 import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
 import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
 import type { InitResult } from './protocol';

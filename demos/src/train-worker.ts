@@ -9,7 +9,7 @@ import { subsetSplit, type Dataset } from '../../src/data/dataset';
 import { loadIdxUrl } from '../../src/data/load-url';
 import { acquireGpu } from '../../src/gpu/acquire';
 import type { GpuContext } from '../../src/gpu/context';
-import { describeVsmlConfig, metaParamLayout } from '../../src/inner/vsml-config';
+import { describeVsmlConfig, metaParamLayout } from '../../src/spec/vsml-config';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/meta/checkpoint';
 import { Trainer, trainLoop } from '../../src/meta/trainer';
 import { shareCheckpoint } from '../../src/share';

@@ -3,7 +3,7 @@
  * `replay-mlp:buffer=5000`, `mlp@shuffled`. A method with `@shuffled` runs on the shuffled
  * stream and is reported as a reference, NOT as an OrderedMNIST result.
  */
-import type { ProgressEvent } from './protocol';
+import type { ProgressEvent } from './ordered-mnist';
 import type { GpuContext } from '../gpu/context';
 import {
   KNearestNeighbours,
@@ -19,8 +19,8 @@ import {
   StreamingLda,
 } from '../inner/baselines';
 import { cpuKnnBackend } from '../inner/baselines/knn';
-import type { Learner, StreamShape } from './learner';
-import type { StreamOrder } from './protocol';
+import type { Learner, StreamShape } from '../inner/learner';
+import type { StreamOrder } from './ordered-mnist';
 
 export interface MethodContext {
   /** Lazily acquired GPU (only methods that need one ask). */

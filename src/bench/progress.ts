@@ -1,5 +1,5 @@
 /** Throttled progress lines on stderr for long scoreboard runs: phase, count, elapsed, ETA. */
-import type { ProgressEvent } from './protocol';
+import type { ProgressEvent } from './ordered-mnist';
 
 export function progressPrinter(intervalMs = 5000, write: (s: string) => void = (s) => process.stderr.write(s)) {
   let last = 0;

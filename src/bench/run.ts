@@ -2,7 +2,7 @@
 import type { Dataset, ImageSplit } from '../data/dataset';
 import { subsetSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import { shapeOf, runProtocol, type ProgressEvent, type StreamOrder } from './protocol';
+import { shapeOf, runProtocol, type ProgressEvent, type StreamOrder } from './ordered-mnist';
 import { METHODS, type MethodContext, type MethodInfo, type MethodSpec } from './methods';
 import type { ScoreRow, Scoreboard } from './scoreboard';
 

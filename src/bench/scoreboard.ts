@@ -3,8 +3,8 @@
  * Every row carries all four axes (quality, compute, learned state, algorithm size), the wall
  * time beside the FLOPs, and the adapter it ran on.
  */
-import type { ByteItem } from './learner';
-import type { CurvePoint, StreamOrder } from './protocol';
+import type { ByteItem } from '../inner/learner';
+import type { CurvePoint, StreamOrder } from './ordered-mnist';
 
 export interface ScoreRow {
   id: string;

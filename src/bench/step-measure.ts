@@ -8,10 +8,10 @@
  */
 import type { GpuImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
-import type { VsmlCost } from '../inner/cost-model';
+import type { VsmlCost } from '../spec/cost-model';
 import { learnerSeeds } from '../inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../inner/population';
-import { type VsmlConfig, initMetaParams, metaParamLayout } from '../inner/vsml-config';
+import { type VsmlConfig, initMetaParams, metaParamLayout } from '../spec/vsml-config';
 
 export type WeightsOption = 'auto' | 'workgroup' | 'private' | 'storage';
 

@@ -18,13 +18,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { uploadImageSplit } from '../data/gpu-dataset';
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import { vsmlCost, type VsmlCost } from '../inner/cost-model';
+import { vsmlCost, type VsmlCost } from '../spec/cost-model';
 import { VsmlPopulation } from '../inner/population';
-import { DEFAULT_VSML_CONFIG, type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, numClasses, validateVsmlConfig } from '../inner/vsml-config';
+import { DEFAULT_VSML_CONFIG, type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, numClasses, validateVsmlConfig } from '../spec/vsml-config';
 import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../inner/rules/class-mean';
-import type { ByteItem, Frozen, Learner, StreamShape } from './learner';
+import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
 import type { MethodInfo } from './methods';
-import type { ProgressEvent } from './protocol';
+import type { ProgressEvent } from './ordered-mnist';
 
 export interface VsmlLearnerSpec {
   config: VsmlConfig;

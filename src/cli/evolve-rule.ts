@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { lineChartSvg } from '../bench/svg-chart';
+import { lineChartSvg } from '../chart/svg';
 import { loadDataset } from '../data/load-node';
 import { CLASS_MEAN_RULE } from '../inner/rules/class-mean';
 import { writeFileAtomic } from '../meta/node/io';

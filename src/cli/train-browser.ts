@@ -15,7 +15,7 @@ import type { Page } from 'puppeteer-core';
 import type { ProbeOptions, RunEvent, ShareResult } from '../../demos/src/protocol';
 import { launchChromium, openPage, type LaunchedBrowser } from '../app/chromium';
 import { startDevServer, startPreviewServer, type TestServer } from '../app/vite-server';
-import { describeVsmlConfig } from '../inner/vsml-config';
+import { describeVsmlConfig } from '../spec/vsml-config';
 import { decodeCheckpoint } from '../meta/checkpoint';
 import { MetricsLog, writeFileAtomic } from '../meta/node/io';
 import { TrainConfigError, type TrainConfig } from '../meta/train-config';

@@ -5,11 +5,11 @@
 import { hostname } from 'node:os';
 import { CheckpointError } from '../meta/checkpoint';
 import { DistributedEvaluator } from '../meta/distributed/coordinator';
-import { ProtocolError } from '../meta/distributed/protocol';
+import { ProtocolError } from '../meta/distributed/messages';
 import { redactUrl } from '../meta/distributed/redis';
 import { runWorker } from '../meta/distributed/worker';
 import { loadCheckpointFile } from '../meta/node/io';
-import { runTraining, summary } from '../meta/node/run';
+import { runTraining, summary } from './run-training';
 import { TrainConfigError, type TrainConfig } from '../meta/train-config';
 import { setProgressStatus } from './progress';
 // Not imported from ./train (which imports this file lazily while its top-level await runs): passed in.

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { GpuDeviceLostError } from '../gpu/errors';
 import { CheckpointError } from '../meta/checkpoint';
-import { runTraining, summary } from '../meta/node/run';
+import { runTraining, summary } from './run-training';
 import { DEFAULT_TRAIN_CONFIG, PRESETS, TrainConfigError, layerConfig, validateTrainConfig, type TrainConfig } from '../meta/train-config';
 
 export const TRAIN_HELP = `Usage: npm run train -- [options]

@@ -52,7 +52,9 @@ const WANTED_LIMITS = [
   'maxBindGroups',
 ] as const;
 
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
+// Typed through a cast: tfjs-core carries an older @webgpu/types whose GPUFeatureName lacks
+// 'subgroups', and which copy of the global type wins depends on the order files are read.
+const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
 
 export interface DeviceRequestOptions {
   /** Override (lower) limits, e.g. to test buffer splitting. Values above the adapter's are refused. */

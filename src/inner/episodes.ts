@@ -7,10 +7,10 @@
 import { type ImageSplit, classSortedOrder, indicesByClass, pixelsPerImage } from '../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
-import { PhiloxStream, RNG_DOMAIN } from '../kernels/philox';
-import { vsmlCost } from './cost-model';
+import { PhiloxStream, RNG_DOMAIN } from '../rng/philox';
+import { vsmlCost } from '../spec/cost-model';
 import { type EpisodeBatch, type EpisodeMetrics, type PopulationOptions, VsmlPopulation } from './population';
-import { type VsmlConfig, metaParamLayout, validateVsmlConfig } from './vsml-config';
+import { type VsmlConfig, metaParamLayout, validateVsmlConfig } from '../spec/vsml-config';
 
 /** Average-pool every image by k x k (rows and cols must be multiples of k): 28x28 -> 7x7 for k = 4. */
 export function poolSplit(split: ImageSplit, k: number): ImageSplit {

@@ -4,11 +4,11 @@
  * (src/inner/population-plan.ts); layouts are documented in src/inner/plan.ts and the kernels.
  */
 import type { GpuContext } from '../gpu/context';
-import { projectionBytes } from '../kernels/vsml-projection';
+import { projectionBytes } from '../spec/buffer-layout';
 import { CTRL_WORDS, METRIC_WORDS } from '../kernels/vsml-readout';
-import { packedLayout } from './plan';
+import { packedLayout } from '../spec/plan';
 import type { PopulationShape, RunPlan } from './population-plan';
-import { type VsmlConfig, numClasses } from './vsml-config';
+import { type VsmlConfig, numClasses } from '../spec/vsml-config';
 
 const POISON_WORD = 0x7fc0dead;
 

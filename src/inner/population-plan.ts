@@ -5,9 +5,9 @@
  */
 import { maxBindingBytes } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
-import { type VsmlCost, vsmlCost } from './cost-model';
-import { type CellKernelOptions, type PopulationPlan, type WeightSource, planPopulation } from './plan';
-import { type VsmlConfig, metaParamLayout } from './vsml-config';
+import { type VsmlCost, vsmlCost } from '../spec/cost-model';
+import { type CellKernelOptions, type PopulationPlan, type WeightSource, planPopulation } from '../spec/plan';
+import { type VsmlConfig, metaParamLayout } from '../spec/vsml-config';
 
 export interface PopulationShape {
   members: number;

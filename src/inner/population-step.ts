@@ -15,16 +15,17 @@ import { GpuLimitError } from '../gpu/errors';
 import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from '../kernels/program';
 import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { headsProgram, headsThreads } from '../kernels/vsml-heads';
-import { initParams, initProgram, initQuads } from '../kernels/vsml-init';
+import { initParams, initProgram } from '../kernels/vsml-init';
+import { initQuads, projectionThreads } from '../spec/buffer-layout';
 import { inputParams, inputProgram, inputThreadsPerExample } from '../kernels/vsml-input';
 import { packProgram } from '../kernels/vsml-pack';
-import { projectionProgram, projectionThreads } from '../kernels/vsml-projection';
+import { projectionProgram } from '../kernels/vsml-projection';
 import { advanceProgram, readoutProgram } from '../kernels/vsml-readout';
 import { termsProgram } from '../kernels/vsml-terms';
 import type { BufferPool, Group } from './population-buffers';
 import type { RunPlan } from './population-plan';
-import { packedLayout } from './plan';
-import { type VsmlConfig, numClasses } from './vsml-config';
+import { packedLayout } from '../spec/plan';
+import { type VsmlConfig, numClasses } from '../spec/vsml-config';
 
 export interface StepContext {
   gpu: GpuContext;

@@ -20,12 +20,12 @@ import type { GpuContext } from '../gpu/context';
 import { encodeDispatch } from '../kernels/program';
 import type { CellMode } from '../kernels/vsml-cell';
 import { METRIC, METRIC_WORDS } from '../kernels/vsml-readout';
-import type { VsmlCost } from './cost-model';
-import { type PopulationPlan, packedLayout, stateVec4Index } from './plan';
+import type { VsmlCost } from '../spec/cost-model';
+import { type PopulationPlan, packedLayout, stateVec4Index } from '../spec/plan';
 import { BufferPool, type Group, allocateGroup } from './population-buffers';
 import { type PopulationOptions, type PopulationShape, type RunPlan, planRun } from './population-plan';
 import { type StepContext, buildStep, encodeInit } from './population-step';
-import { type VsmlConfig, describeVsmlConfig, numClasses, validateVsmlConfig } from './vsml-config';
+import { type VsmlConfig, describeVsmlConfig, numClasses, validateVsmlConfig } from '../spec/vsml-config';
 
 export type { PopulationOptions, PopulationShape } from './population-plan';
 

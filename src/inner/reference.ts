@@ -3,8 +3,8 @@
  * (every cell computes the full gate pre-activation W z and both heads; messages are means of the
  * heads), with none of the kernels' rewrites. The GPU kernels are tested against it.
  */
-import { RNG_DOMAIN, normalAt, philox4x32 } from '../kernels/philox';
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from './vsml-config';
+import { RNG_DOMAIN, normalAt, philox4x32 } from '../rng/philox';
+import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from '../spec/vsml-config';
 
 export interface ReferenceOptions {
   stateSeed: number;

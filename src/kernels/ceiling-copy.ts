@@ -7,7 +7,7 @@
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-copy.wgsl?raw';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
 const UNIFORMS = ['count', 'rowStride'] as const;

@@ -12,7 +12,7 @@
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-fma.wgsl?raw';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
 /** Independent vec4 chains per thread. */

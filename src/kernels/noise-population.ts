@@ -9,11 +9,11 @@
  */
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
-import type { PopulationSpec } from '../meta/noise';
+import type { PopulationSpec } from '../rng/noise';
 import template from './noise-population.wgsl?raw';
-import { PHILOX_WGSL } from './philox';
+import { PHILOX_WGSL } from '../rng/philox';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
 

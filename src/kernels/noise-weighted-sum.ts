@@ -7,11 +7,11 @@
  * (see tests/es-gpu.test.ts for the bound) and gives dim/4 x chunks parallel work.
  */
 import type { GpuContext } from '../gpu/context';
-import type { NoiseBackend, NoiseTerm, WeightedNoiseSums } from '../meta/noise';
+import type { NoiseBackend, NoiseTerm, WeightedNoiseSums } from '../rng/noise';
 import template from './noise-weighted-sum.wgsl?raw';
-import { PHILOX_WGSL } from './philox';
+import { PHILOX_WGSL } from '../rng/philox';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
 export const TERMS_PER_CHUNK = 32;

@@ -4,10 +4,10 @@
  * materialised stream.
  */
 import type { GpuContext } from '../gpu/context';
-import { PHILOX_WGSL } from './philox';
+import { PHILOX_WGSL } from '../rng/philox';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
 import template from './rng-fill.wgsl?raw';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 export type RngFillKind = 'u32' | 'uniform' | 'normal';
 

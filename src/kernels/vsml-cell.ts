@@ -31,12 +31,12 @@
  *   partB  [Lg][E][aTiles][B][H/4] vec4: sum over the tile's a of h_ab
  *   partA  [Lg][bTiles][A][H/4] vec4: sum over the tile's b of h_ab (learning, layers > 0 only)
  */
-import { type LayerPlan, packedLayout } from '../inner/plan';
-import type { VsmlConfig } from '../inner/vsml-config';
+import { type LayerPlan, packedLayout } from '../spec/plan';
+import type { VsmlConfig } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-cell.wgsl?raw';
 import { activationsWgsl, configKey } from './vsml-common';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export type CellMode = 'learn' | 'query';
 

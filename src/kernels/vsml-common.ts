@@ -2,7 +2,7 @@
  * WGSL snippets shared by the VSML kernels, generated from the TypeScript layouts
  * (src/inner/vsml-config.ts, src/inner/plan.ts) so offsets and strides exist in one place only.
  */
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../inner/vsml-config';
+import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import activationsSource from './vsml-activations.wgsl?raw';
 
 /** `const` declarations for the meta-parameter layout: P_<SEGMENT> offsets, D, H, M, Z. */
@@ -31,7 +31,7 @@ fn gate_offset(row: u32) -> f32 {
 export const activationsWgsl = activationsSource;
 
 /** A u32 literal. */
-export { u } from './wgsl';
+export { u } from '../wgsl/template';
 
 /** Program cache key of a configuration (the validated config determines every generated constant). */
 export const configKey = (c: VsmlConfig): string => JSON.stringify(c);

@@ -8,12 +8,12 @@
  * Threads [0, Lg*E*B): forward outputs (lg, e, b) -> fwdOut [Lg][E][B][M].
  * Threads [Lg*E*B, + Lg*A) (when `backward`): backward outputs (lg, a) -> bwdOut [Lg][A][M].
  */
-import type { LayerPlan } from '../inner/plan';
-import type { VsmlConfig } from '../inner/vsml-config';
+import type { LayerPlan } from '../spec/plan';
+import type { VsmlConfig } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import { configKey, layoutConstsWgsl } from './vsml-common';
 import template from './vsml-heads.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const HEADS_WORKGROUP = 64;
 

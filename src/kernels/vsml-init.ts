@@ -11,11 +11,12 @@
  * Every size but one is a uniform, so one pipeline serves all layers and nearly all
  * configurations (the fixed-point normal generator is slow to compile on SwiftShader).
  */
-import type { LayerPlan } from '../inner/plan';
-import { PHILOX_WGSL, RNG_DOMAIN, normalAt } from './philox';
+import type { LayerPlan } from '../spec/plan';
+import { initQuads } from '../spec/buffer-layout';
+import { PHILOX_WGSL, RNG_DOMAIN, normalAt } from '../rng/philox';
 import { cachedProgram, type Program, uniformData } from './program';
 import template from './vsml-init.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const INIT_WORKGROUP = 64;
 export const INIT_PARAMS = [
@@ -41,8 +42,6 @@ export function initScale(A: number): number {
   return Math.fround(1 / Math.sqrt(A));
 }
 
-/** Quads of c holding normals (k < H/2): the init kernel's threads per cell slot. */
-export const initQuads = (H: number): number => Math.ceil(H / 8);
 
 export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; unitCount: number; gridX: number }): Uint32Array {
   const v: Record<(typeof INIT_PARAMS)[number], number> = {

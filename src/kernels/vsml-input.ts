@@ -16,11 +16,11 @@
  * Positions past the stream length (a final partial query batch) get x = 0 and label 0 from the
  * piece-0 dispatch.
  */
-import { RNG_DOMAIN, philox4x32 } from './philox';
-import { PROJECTION_GROUP, projectionBlocks, projectionGroups } from './vsml-projection';
+import { RNG_DOMAIN, philox4x32 } from '../rng/philox';
+import { PROJECTION_GROUP, projectionBlocks, projectionGroups } from '../spec/buffer-layout';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-input.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const INPUT_WORKGROUP = 64;
 export const INPUT_PARAMS = ['learners', 'length', 'gridX', 'pieceFirst', 'pieceCount', 'isFirstPiece', 'nonzeroStride', 'pad1'] as const;

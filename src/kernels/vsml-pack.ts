@@ -7,12 +7,12 @@
  *
  * One thread per (member of the group, packed vec4).
  */
-import { type PackedLayout, packedLayout } from '../inner/plan';
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../inner/vsml-config';
+import { type PackedLayout, packedLayout } from '../spec/plan';
+import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import { configKey, gateOffsetWgsl, layoutConstsWgsl } from './vsml-common';
 import template from './vsml-pack.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const PACK_WORKGROUP = 64;
 export const PACK_PARAMS = ['members', 'firstMember', 'paramShift', 'gridX'] as const;

@@ -7,28 +7,14 @@
  * units with one load of signs. The bits are the same the input kernel drew before, so x is
  * unchanged.
  */
-import { PHILOX_WGSL, RNG_DOMAIN } from './philox';
+import { PHILOX_WGSL, RNG_DOMAIN } from '../rng/philox';
+import { PROJECTION_GROUP, projectionBlocks, projectionGroups } from '../spec/buffer-layout';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-projection.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const PROJECTION_WORKGROUP = 64;
 export const PROJECTION_PARAMS = ['learners', 'gridX', 'pad0', 'pad1'] as const;
-
-/** Input units per group: one nibble each in a 32-bit sign word. */
-export const PROJECTION_GROUP = 8;
-
-/** Philox blocks (128 pixels each) per input unit. */
-export const projectionBlocks = (pixels: number): number => Math.ceil(pixels / 128);
-
-/** Groups of 8 input units. */
-export const projectionGroups = (units: number): number => Math.ceil(units / PROJECTION_GROUP);
-
-/** Bytes of one learner's sign words. */
-export const projectionBytes = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels) * 32 * 4;
-
-/** Threads of the projection kernel per learner. */
-export const projectionThreads = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels);
 
 export function projectionProgram(units: number, pixels: number): Program<(typeof PROJECTION_PARAMS)[number]> {
   return cachedProgram(`vsml-projection/${units}/${pixels}`, () => {

@@ -9,13 +9,13 @@
  * Metrics [Lg][METRIC_WORDS] u32 words: see METRIC; f32 values are stored as bit patterns.
  * Stream position of example e at this step: (ctrl.chunkStart + ctrl.step) * E + e.
  */
-import type { VsmlConfig } from '../inner/vsml-config';
-import { numClasses } from '../inner/vsml-config';
+import type { VsmlConfig } from '../spec/vsml-config';
+import { numClasses } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import advanceSource from './vsml-advance.wgsl?raw';
 import { activationsWgsl, configKey, layoutConstsWgsl } from './vsml-common';
 import template from './vsml-readout.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const METRIC = {
   onlineCorrect: 0,

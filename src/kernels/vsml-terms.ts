@@ -4,12 +4,12 @@
  * every input row a, so computing them once per step here replaces a per-cell recomputation (whose
  * scattered loads dominate on SwiftShader). One thread per (learner, b, row quad).
  */
-import { type LayerPlan, packedLayout } from '../inner/plan';
-import type { VsmlConfig } from '../inner/vsml-config';
+import { type LayerPlan, packedLayout } from '../spec/plan';
+import type { VsmlConfig } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import { configKey } from './vsml-common';
 import template from './vsml-terms.wgsl?raw';
-import { fillWgsl, u } from './wgsl';
+import { fillWgsl, u } from '../wgsl/template';
 
 export const TERMS_WORKGROUP = 64;
 export const TERMS_PARAMS = ['learners', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad0', 'pad1'] as const;

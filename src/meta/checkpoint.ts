@@ -4,7 +4,7 @@
  * `npm run bench:ordered -- --checkpoint <file>`. Plain JSON (typed arrays as base64, see
  * serialize.ts). Runtime-agnostic: the Node layer writes it atomically (temp file + rename).
  */
-import type { VsmlConfig } from '../inner/vsml-config';
+import type { VsmlConfig } from '../spec/vsml-config';
 import { parseState, stringifyState } from './serialize';
 import type { StrategyState } from './strategies';
 import { validateTrainConfig, type TrainConfig } from './train-config';

@@ -8,9 +8,9 @@ import type { ImageSplit } from '../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { type EpisodeMetrics, VsmlPopulation } from '../inner/population';
-import { metaParamLayout, numClasses } from '../inner/vsml-config';
+import { metaParamLayout, numClasses } from '../spec/vsml-config';
 import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
-import type { PopulationSpec } from './noise';
+import type { PopulationSpec } from '../rng/noise';
 import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
 import type { FitnessKind, TrainConfig } from './train-config';
 

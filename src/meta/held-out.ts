@@ -6,7 +6,7 @@
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import { VsmlEvaluator } from './evaluator';
-import type { PopulationSpec } from './noise';
+import type { PopulationSpec } from '../rng/noise';
 import type { TrainConfig } from './train-config';
 
 export interface HeldOutResult {

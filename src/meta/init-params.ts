@@ -1,6 +1,6 @@
 /** The initial meta-parameters of a run (config.init): random, or a hand-designed rule to warm-start from. */
 import { classMeanRuleParams } from '../inner/rules/class-mean';
-import { initMetaParams } from '../inner/vsml-config';
+import { initMetaParams } from '../spec/vsml-config';
 import type { TrainConfig } from './train-config';
 
 export function initialMetaParams(config: TrainConfig): Float32Array {

@@ -6,7 +6,7 @@
 import type { GpuContext } from '../gpu/context';
 import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
 import type { Evaluator, GenerationEval } from './evaluator';
-import type { PopulationSpec } from './noise';
+import type { PopulationSpec } from '../rng/noise';
 import type { Objective } from './objective';
 
 export class ObjectiveEvaluator implements Evaluator {

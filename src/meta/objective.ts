@@ -3,7 +3,7 @@
  * vector, building members with the exact TS reference. Used by the strategy tests and handy for
  * checking a strategy change without a GPU.
  */
-import { buildMember, cpuNoiseBackend, type NoiseBackend } from './noise';
+import { buildMember, cpuNoiseBackend, type NoiseBackend } from '../rng/noise';
 import { strategyFor, type StrategyState } from './strategies';
 
 /** Higher is better. */

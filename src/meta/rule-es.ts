@@ -9,9 +9,9 @@
  * The state is plain data (the ES state, the best centre so far, the history), so a run
  * checkpoints after every generation and resumes bit for bit.
  */
-import { RNG_DOMAIN } from '../kernels/philox';
+import { RNG_DOMAIN } from '../rng/philox';
 import { CLASS_MEAN_RULE, type ClassMeanRule, type InkTerm } from '../inner/rules/class-mean';
-import { buildMember, cpuNoiseBackend, noiseStream } from './noise';
+import { buildMember, cpuNoiseBackend, noiseStream } from '../rng/noise';
 import { calibrateReadout, ruleFitness, ruleLogits, type RuleValidationSet } from './rule-fit';
 import { initOpenAiEs, openAiEs, type OpenAiEsState, OPENAI_ES_DEFAULTS } from './strategies/openai-es';
 

@@ -13,7 +13,7 @@
  * Every task of a generation is shared by all members (common random numbers: members are
  * compared on the same episodes, which is what ranking-based ES and GA selection need).
  */
-import { PhiloxStream, RNG_DOMAIN } from '../kernels/philox';
+import { PhiloxStream, RNG_DOMAIN } from '../rng/philox';
 import { type ImageSplit, indicesByClass } from '../data/dataset';
 
 export interface TaskConfig {

@@ -4,7 +4,7 @@
  * state reproduce the run.
  */
 import { classMeanRuleProblem } from '../inner/rules/class-mean';
-import { type VsmlConfig, numClasses, validateVsmlConfig } from '../inner/vsml-config';
+import { type VsmlConfig, numClasses, validateVsmlConfig } from '../spec/vsml-config';
 import type { TaskConfig } from './tasks';
 import { GA_DEFAULTS, type GaConfig } from './strategies/ga';
 import { OPENAI_ES_DEFAULTS, type OpenAiEsConfig } from './strategies/openai-es';

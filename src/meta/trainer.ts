@@ -9,14 +9,14 @@
  */
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import { metaParamLayout } from '../inner/vsml-config';
+import { metaParamLayout } from '../spec/vsml-config';
 import { gpuNoiseBackend } from '../kernels/noise-weighted-sum';
 import { type BestParams, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, deployLearner } from './checkpoint';
 import { initialMetaParams } from './init-params';
 import { type ValidationResult, validateParams } from './validation';
 import { type Evaluator, type GenerationEval, VsmlEvaluator } from './evaluator';
 import { type FitnessSummary, summarizeFitness } from './fitness-shaping';
-import type { NoiseBackend } from './noise';
+import type { NoiseBackend } from '../rng/noise';
 import { initStrategy, strategyFor, type StrategyState } from './strategies';
 import type { TellInfo } from './strategies/types';
 import type { TrainConfig } from './train-config';

@@ -2,7 +2,7 @@
  * The picture of a training run: fitness (best, mean, centre) and query accuracy per generation,
  * drawn from metrics.jsonl records. Written beside the metrics by the Node trainer.
  */
-import { esc, lineChartSvg } from '../bench/svg-chart';
+import { esc, lineChartSvg } from '../chart/svg';
 import type { GenerationMetrics } from './trainer';
 
 /** Moving average over a centred window (noisy per-generation centre values). */

@@ -27,7 +27,7 @@
  * limits, the config is validated, and every number is range-checked. Failures are ShareError with
  * a specific `code`.
  */
-import { initMetaParams, metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../inner/vsml-config';
+import { initMetaParams, metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../spec/vsml-config';
 import { rebuildGenome } from '../meta/strategies/ga';
 import { validateTrainConfig } from '../meta/train-config';
 import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';

@@ -7,7 +7,7 @@
 import type { GpuContext } from '../../gpu/context';
 import { CopyCeiling } from '../../kernels/ceiling-copy';
 import { FmaCeiling, fmaCeilingInputs } from '../../kernels/ceiling-fma';
-import { PhiloxStream } from '../../kernels/philox';
+import { PhiloxStream } from '../../rng/philox';
 import { median } from '../step-measure';
 
 export interface Ceilings {

@@ -4,7 +4,7 @@
  * one reads (raw 784-pixel MNIST, or 64 fixed pixels for the `ordered` preset's 64-input learner).
  */
 import type { ImageSplit } from '../../data/dataset';
-import { type VsmlConfig, validateVsmlConfig } from '../../inner/vsml-config';
+import { type VsmlConfig, validateVsmlConfig } from '../../spec/vsml-config';
 import { presetConfig } from '../../meta/train-config';
 
 export interface SpeedConfig {

@@ -10,7 +10,7 @@
  */
 import type { ImageSplit } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
-import { vsmlCost } from '../../inner/cost-model';
+import { vsmlCost } from '../../spec/cost-model';
 import { shapeFitness } from '../../meta/fitness-shaping';
 import { presetConfig } from '../../meta/train-config';
 import { Trainer } from '../../meta/trainer';

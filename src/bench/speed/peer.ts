@@ -9,7 +9,7 @@ import type { GpuContext } from '../../gpu/context';
 import { learnerSeeds } from '../../inner/episodes';
 import { VsmlPopulation } from '../../inner/population';
 import { referenceEpisode } from '../../inner/reference';
-import { type VsmlConfig, metaParamLayout } from '../../inner/vsml-config';
+import { type VsmlConfig, metaParamLayout } from '../../spec/vsml-config';
 import { benchParams, median } from '../step-measure';
 import { TfVsmlPopulation, useTfjsWebgpu } from './tfjs-vsml';
 

@@ -3,7 +3,7 @@
  * chart of achieved GFLOP/s against the number of learners, with the FMA ceiling drawn across.
  * Runtime-agnostic (the browser page prints the same table).
  */
-import { lineChartSvg, type LineSeries } from '../svg-chart';
+import { lineChartSvg, type LineSeries } from '../../chart/svg';
 import type { SpeedReport } from './run';
 
 const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));

@@ -21,8 +21,8 @@
 import type { ImageSplit } from '../../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../../data/gpu-dataset';
 import type { GpuContext } from '../../gpu/context';
-import { vsmlCost } from '../../inner/cost-model';
-import { describeVsmlConfig } from '../../inner/vsml-config';
+import { vsmlCost } from '../../spec/cost-model';
+import { describeVsmlConfig } from '../../spec/vsml-config';
 import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
 import { type Ceilings, measureCeilings, measureFmaCeiling } from './ceilings';
 import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';

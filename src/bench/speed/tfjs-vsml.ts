@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../../gpu/context';
 import { VsmlReference } from '../../inner/reference';
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from '../../inner/vsml-config';
+import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from '../../spec/vsml-config';
 
 export { tf };
 

@@ -10,7 +10,7 @@
  */
 import type { GpuContext } from '../../gpu/context';
 import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, uniformData } from '../../kernels/program';
-import { fillWgsl } from '../../kernels/wgsl';
+import { fillWgsl } from '../../wgsl/template';
 import type { KnnDistanceBackend, KnnIndex } from './knn';
 import distTemplate from './knn-dist.wgsl?raw';
 import topkTemplate from './knn-topk.wgsl?raw';

@@ -13,8 +13,8 @@
  * image's nonzero pixels only (MNIST is ~80% zeros), about 5x faster than the dense loop on CPU;
  * the reported FLOPs stay the dense count. A GPU path lives in knn-gpu.ts.
  */
-import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../../bench/learner';
-import { arrayBytes, scalars } from '../../bench/learner';
+import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../learner';
+import { arrayBytes, scalars } from '../learner';
 import { checkImage, checkLabel } from './common';
 
 export interface KnnOptions {

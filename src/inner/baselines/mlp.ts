@@ -8,9 +8,9 @@
  * softmax 5C; gradient C; times lr C; backprop 2CH; ReLU mask H; W2, b2 update 2CH + C;
  * W1, b1 update 2Hd + H); predict d + 2Hd + 2H + 2CH + C.
  */
-import type { ByteItem, StreamShape } from '../../bench/learner';
-import { argmax, scalars } from '../../bench/learner';
-import { RNG_DOMAIN, fillNormal } from '../../kernels/philox';
+import type { ByteItem, StreamShape } from '../learner';
+import { argmax, scalars } from '../learner';
+import { RNG_DOMAIN, fillNormal } from '../../rng/philox';
 import { type SgdModel, softmaxInPlace } from './sgd-model';
 
 export interface MlpOptions {

@@ -7,8 +7,8 @@
  * FLOPs: learn 4d + 1 per example (scale d, 1/n, then m += (x - m) / n: 3d);
  * predict d + 3d per seen class.
  */
-import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../../bench/learner';
-import { arrayBytes } from '../../bench/learner';
+import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../learner';
+import { arrayBytes } from '../learner';
 import { assign, checkImage, checkLabel } from './common';
 
 export class NearestClassMean implements InspectableLearner {

@@ -13,9 +13,9 @@
  * FLOPs: per example (1 + r) model steps + r + 1 draws (1 each), r = replaySteps once the buffer
  * is non-empty (0 for the very first example).
  */
-import type { ByteItem, Frozen, InspectableLearner } from '../../bench/learner';
-import { arrayBytes, scalars } from '../../bench/learner';
-import { RNG_DOMAIN, philox4x32 } from '../../kernels/philox';
+import type { ByteItem, Frozen, InspectableLearner } from '../learner';
+import { arrayBytes, scalars } from '../learner';
+import { RNG_DOMAIN, philox4x32 } from '../../rng/philox';
 import { assign, checkImage, checkLabel } from './common';
 import { frozenModel } from './sgd-learner';
 import type { SgdModel } from './sgd-model';

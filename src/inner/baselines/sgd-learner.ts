@@ -1,6 +1,6 @@
 /** Plain online SGD on the stream: one step per example, nothing else carried but the weights. */
-import type { ByteItem, Frozen, InspectableLearner } from '../../bench/learner';
-import { arrayBytes } from '../../bench/learner';
+import type { ByteItem, Frozen, InspectableLearner } from '../learner';
+import { arrayBytes } from '../learner';
 import { assign, checkImage, checkLabel } from './common';
 import type { SgdModel } from './sgd-model';
 

@@ -7,8 +7,8 @@
  * FLOPs: step d + 4Cd + 9C (scale d; logits 2Cd + C; softmax 5C; gradient C; times lr C;
  * W update 2Cd; b update C); predict d + 2Cd + C.
  */
-import type { ByteItem, StreamShape } from '../../bench/learner';
-import { argmax, scalars } from '../../bench/learner';
+import type { ByteItem, StreamShape } from '../learner';
+import { argmax, scalars } from '../learner';
 import { type SgdModel, softmaxInPlace } from './sgd-model';
 
 export interface LogRegOptions {

@@ -3,7 +3,7 @@
  * plain SGD step on one (image, label) pair, with cross-entropy loss on a softmax. Used as-is on
  * the stream (sgd-learner.ts) and with a reservoir replay buffer (replay.ts).
  */
-import type { ByteItem } from '../../bench/learner';
+import type { ByteItem } from '../learner';
 
 export interface SgdModel {
   readonly kind: string;

@@ -20,9 +20,9 @@
  * update 3 per entry, mean update 2d + 2); freeze: shrink P + d, Cholesky, per seen class two
  * triangular solves + 2d + 1; predict d + (2d + 1) per seen class.
  */
-import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../../bench/learner';
-import { arrayBytes, scalars } from '../../bench/learner';
-import { choleskyFlops, choleskySolveFlops } from '../../bench/flops';
+import type { ByteItem, Frozen, InspectableLearner, StreamShape } from '../learner';
+import { arrayBytes, scalars } from '../learner';
+import { choleskyFlops, choleskySolveFlops } from '../flops';
 import { assign, checkImage, checkLabel } from './common';
 
 export interface SldaOptions {

@@ -39,7 +39,7 @@
  * The bias of the error slot and every other weight are zero; units H/2+4.. and units 1..H/2-1
  * without an ink term are idle.
  */
-import { type VsmlConfig, metaParamLayout } from '../vsml-config';
+import { type VsmlConfig, metaParamLayout } from '../../spec/vsml-config';
 
 /** One ink term (see the header): o = s(a x + b), g = tanh(w t' + c), head weight gamma * lambda. */
 export interface InkTerm {

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Evaluator, GenerationEval, MemberMetrics } from '../evaluator';
-import type { PopulationSpec } from '../noise';
+import type { PopulationSpec } from '../../rng/noise';
 import type { TrainConfig } from '../train-config';
 import {
   type JobMessage,
@@ -36,7 +36,7 @@ import {
   planSlices,
   redisKeys,
   runIdOf,
-} from './protocol';
+} from './messages';
 import { connectRedis, isRedisConnectionError } from './redis';
 
 export interface CoordinatorOptions {

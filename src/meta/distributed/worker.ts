@@ -30,7 +30,7 @@ import {
   encodeWorkerStatus,
   redisKeys,
   sliceSpec,
-} from './protocol';
+} from './messages';
 import { connectRedis, isRedisConnectionError } from './redis';
 
 /** Datasets a worker loads without being told so on its own command line. */

@@ -8,9 +8,9 @@
  * counter 0. rebuildGenome() replays the chain with exactly the rounding the GPU uses to build the
  * population, so the rebuilt parameters equal the evaluated ones bit for bit.
  */
-import { PhiloxStream, RNG_DOMAIN } from '../../kernels/philox';
+import { PhiloxStream, RNG_DOMAIN } from '../../rng/philox';
 import { rankOrder } from '../fitness-shaping';
-import { applyPerturbation, filled, type MemberSpec } from '../noise';
+import { applyPerturbation, filled, type MemberSpec } from '../../rng/noise';
 import { checkFitnessLength, type Strategy, type StrategyStateBase } from './types';
 
 export interface GaConfig {

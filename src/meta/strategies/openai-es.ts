@@ -5,10 +5,10 @@
  *
  * Noise of pair j in generation t: Philox key [seed, esNoise], counter words (j, t, 0).
  */
-import { RNG_DOMAIN } from '../../kernels/philox';
+import { RNG_DOMAIN } from '../../rng/philox';
 import { ADAM_DEFAULTS, adamInit, adamStep, type AdamState } from '../adam';
 import { shapeFitness, type ShapingKind } from '../fitness-shaping';
-import { filled, type MemberSpec, type NoiseBackend, type PopulationSpec } from '../noise';
+import { filled, type MemberSpec, type NoiseBackend, type PopulationSpec } from '../../rng/noise';
 import { checkFitnessLength, type Strategy, type StrategyStateBase } from './types';
 
 export interface OpenAiEsConfig {

@@ -10,9 +10,9 @@
  * noise streams: sum_k u_k z_k = sum_j (u_j+ - u_j-) z_j and sum_k u_k z_k^2 = sum_j (u_j+ + u_j-) z_j^2.
  * Noise of stream j in generation t: key [seed, esNoise], counter words (j, t, 1).
  */
-import { RNG_DOMAIN } from '../../kernels/philox';
+import { RNG_DOMAIN } from '../../rng/philox';
 import { centredRanks, nesUtilities } from '../fitness-shaping';
-import type { MemberSpec, NoiseBackend, NoiseTerm } from '../noise';
+import type { MemberSpec, NoiseBackend, NoiseTerm } from '../../rng/noise';
 import { checkFitnessLength, type Strategy, type StrategyStateBase } from './types';
 
 export interface SnesConfig {

@@ -4,7 +4,7 @@
  * `stringifyState(state)` is a complete checkpoint of the search and `tell` is a pure function of
  * (state, fitness) given the same noise. Fitness is "higher is better"; NaN/inf ranks worst.
  */
-import type { NoiseBackend, PopulationSpec } from '../noise';
+import type { NoiseBackend, PopulationSpec } from '../../rng/noise';
 
 export interface StrategyStateBase {
   kind: string;

@@ -18,9 +18,9 @@ import type { ImageSplit } from '../data/dataset';
 import { indicesByClass, subsetSplit } from '../data/dataset';
 import { loadDataset } from '../data/load-node';
 import type { GpuContext } from '../gpu/context';
-import { METHODS, type MethodContext, type MethodInfo, parseMethodList } from './methods';
-import { progressPrinter } from './progress';
-import { runProtocol, shapeOf } from './protocol';
+import { METHODS, type MethodContext, type MethodInfo, parseMethodList } from '../bench/methods';
+import { progressPrinter } from '../bench/progress';
+import { runProtocol, shapeOf } from '../bench/ordered-mnist';
 
 /** The first `n` examples of every class (file order), as a split (the protocol sorts it by class). */
 export function firstPerClass(split: ImageSplit, n: number): ImageSplit {
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   const extra: Record<string, MethodInfo> = {};
   if (specs.some((s) => s.name === 'vsml')) {
     if (!args.checkpoint) throw new Error('method vsml needs --checkpoint FILE|SHARE|init:SEED|rule:class-mean');
-    extra.vsml = (await import('./vsml-adapter')).vsmlMethod;
+    extra.vsml = (await import('../bench/vsml-adapter')).vsmlMethod;
   }
   const table = { ...METHODS, ...extra };
   const ds = await loadDataset(args.dataset);

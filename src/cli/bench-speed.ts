@@ -26,9 +26,9 @@ import { join } from 'node:path';
 import { subsetSplit } from '../data/dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import type { WeightsOption } from './step-measure';
-import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from './speed/report';
-import { type SpeedOptions, runSpeedBench } from './speed/run';
+import type { WeightsOption } from '../bench/step-measure';
+import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from '../bench/speed/report';
+import { type SpeedOptions, runSpeedBench } from '../bench/speed/run';
 
 function parseArgs(argv: string[]): SpeedOptions & { out: string } {
   const o: SpeedOptions & { out: string } = { out: join('results', 'speed') };

@@ -17,10 +17,10 @@ import { uploadImageSplit } from '../data/gpu-dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import { VsmlPopulation } from '../inner/population';
-import { describeVsmlConfig, validateVsmlConfig } from '../inner/vsml-config';
+import { describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
 import { presetConfig } from '../meta/train-config';
-import { splitFor } from './speed/configs';
-import { benchBatch, benchParams, median } from './step-measure';
+import { splitFor } from '../bench/speed/configs';
+import { benchBatch, benchParams, median } from '../bench/step-measure';
 
 const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,8 +14,8 @@ import { subsetSplit } from '../data/dataset';
 import { uploadImageSplit } from '../data/gpu-dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../inner/vsml-config';
-import { measureStepSpeed } from './step-measure';
+import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
+import { measureStepSpeed } from '../bench/step-measure';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -15,7 +15,7 @@
  */
 
 import philoxTemplate from './philox.wgsl?raw';
-import { fillWgsl } from './wgsl';
+import { fillWgsl } from '../wgsl/template';
 
 /** Named RNG domains: the second key word, so that streams of different purposes never overlap. */
 export const RNG_DOMAIN = {

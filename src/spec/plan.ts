@@ -9,8 +9,7 @@
  * Consecutive threads read consecutive vec4s (coalesced), and a buffer can be cut between units.
  */
 import { GpuLimitError } from '../gpu/errors';
-import { initQuads } from '../kernels/vsml-init';
-import { projectionBytes, projectionThreads } from '../kernels/vsml-projection';
+import { initQuads, projectionBytes, projectionThreads } from './buffer-layout';
 import { type VsmlConfig, metaParamLayout } from './vsml-config';
 
 /** Threads per workgroup of the cell kernel. */

@@ -4,21 +4,21 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { subsetSplit } from '../../data/dataset';
-import { loadDataset } from '../../data/load-node';
-import { acquireGpu } from '../../gpu/acquire';
-import type { GpuContext } from '../../gpu/context';
-import { GpuDeviceLostError } from '../../gpu/errors';
-import { describeVsmlConfig, metaParamLayout } from '../../inner/vsml-config';
-import { initialMetaParams } from '../init-params';
-import { ProgressBar, formatDuration, formatRate } from '../../cli/progress';
-import type { Checkpoint } from '../checkpoint';
-import type { Evaluator } from '../evaluator';
-import type { TrainConfig } from '../train-config';
-import { type GenerationMetrics, Trainer, trainLoop } from '../trainer';
-import { type HeldOutResult, evaluateHeldOut } from '../held-out';
-import { trainingChartSvg } from '../training-chart';
-import { MetricsLog, loadCheckpointFile, readMetrics, saveCheckpointFile, writeFileAtomic } from './io';
+import { subsetSplit } from '../data/dataset';
+import { loadDataset } from '../data/load-node';
+import { acquireGpu } from '../gpu/acquire';
+import type { GpuContext } from '../gpu/context';
+import { GpuDeviceLostError } from '../gpu/errors';
+import { describeVsmlConfig, metaParamLayout } from '../spec/vsml-config';
+import { initialMetaParams } from '../meta/init-params';
+import { ProgressBar, formatDuration, formatRate } from './progress';
+import type { Checkpoint } from '../meta/checkpoint';
+import type { Evaluator } from '../meta/evaluator';
+import type { TrainConfig } from '../meta/train-config';
+import { type GenerationMetrics, Trainer, trainLoop } from '../meta/trainer';
+import { type HeldOutResult, evaluateHeldOut } from '../meta/held-out';
+import { trainingChartSvg } from '../meta/training-chart';
+import { MetricsLog, loadCheckpointFile, readMetrics, saveCheckpointFile, writeFileAtomic } from '../meta/node/io';
 
 /** Tasks of the closing held-out comparison (their own seed: never the run's training tasks). */
 export const HELD_OUT = { tasks: 64, seed: 0xe7a1 };

@@ -16,9 +16,9 @@
  * `order: 'shuffled'` exists as the "if order did not matter" reference; it is NOT the benchmark.
  */
 import { type ImageSplit, classSortedOrder, pixelsPerImage } from '../data/dataset';
-import { PhiloxStream } from '../kernels/philox';
-import type { ByteItem, Example, Learner, StreamShape } from './learner';
-import { sumBytes } from './learner';
+import { PhiloxStream } from '../rng/philox';
+import type { ByteItem, Example, Learner, StreamShape } from '../inner/learner';
+import { sumBytes } from '../inner/learner';
 
 export type StreamOrder = 'sorted' | 'shuffled';
 

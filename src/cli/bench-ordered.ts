@@ -22,11 +22,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { FASHION_MNIST_DIR, loadDataset } from '../data/load-node';
 import type { GpuContext } from '../gpu/context';
-import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from './methods';
-import { progressPrinter } from './progress';
-import { runScoreboard } from './run';
-import { type Scoreboard, consoleTable, markdownReport, mergeScoreboards, sortRows } from './scoreboard';
-import { accuracyVsStateSvg, forgettingSvg } from './svg-chart';
+import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from '../bench/methods';
+import { progressPrinter } from '../bench/progress';
+import { runScoreboard } from '../bench/run';
+import { type Scoreboard, consoleTable, markdownReport, mergeScoreboards, sortRows } from '../bench/scoreboard';
+import { accuracyVsStateSvg, forgettingSvg } from '../bench/svg-chart';
 
 interface Args {
   dataset: string;
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   }
   let extra: Record<string, MethodInfo> = {};
   if (args.checkpoint) {
-    const { vsmlMethod } = await import('./vsml-adapter');
+    const { vsmlMethod } = await import('../bench/vsml-adapter');
     extra = { vsml: vsmlMethod };
   }
   if (args.list) {

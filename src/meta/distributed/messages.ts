@@ -15,7 +15,7 @@
  * Pure functions, no Redis and no GPU: tested directly in tests/distributed-protocol.test.ts.
  */
 import { createHash } from 'node:crypto';
-import type { MemberSpec, PopulationSpec } from '../noise';
+import type { MemberSpec, PopulationSpec } from '../../rng/noise';
 import { validateTrainConfig, type TrainConfig } from '../train-config';
 
 export const PROTOCOL_VERSION = 1;

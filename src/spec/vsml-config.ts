@@ -10,7 +10,7 @@
  * Gate rows are ordered i, f, g, o (row = gate * H + unit); columns of W / V are [fwd | bwd | h].
  * Heads (after the last tick): fwd_out = Wf h + bf (M), bwd_out = Wb h + bb (M).
  */
-import { RNG_DOMAIN, fillNormal } from '../kernels/philox';
+import { RNG_DOMAIN, fillNormal } from '../rng/philox';
 
 export type CellConfig = { kind: 'lstm' } | { kind: 'lstm-lowrank'; rank: number };
 

@@ -12,7 +12,7 @@
  * can change the bits): the GPU-built population equals this TypeScript reference bit for bit.
  * That is what lets a GA genome be rebuilt exactly from its seed chain.
  */
-import { normal4 } from '../kernels/philox';
+import { normal4 } from './philox';
 
 export interface MemberSpec {
   /** Index into PopulationSpec.centres. */
