@@ -15,7 +15,8 @@
  *
  * `order: 'shuffled'` exists as the "if order did not matter" reference; it is NOT the benchmark.
  */
-import { type ImageSplit, classSortedOrder, pixelsPerImage } from '../data/dataset';
+import { type ImageSplit, pixelsPerImage } from '../data/dataset';
+import { orderedIndices } from '../data/ordered-stream';
 import { PhiloxStream } from '../rng/philox';
 import type { ByteItem, Example, Learner, StreamShape } from '../inner/learner';
 import { sumBytes } from '../inner/learner';
@@ -85,7 +86,7 @@ export interface ProtocolResult {
 
 /** Stream order over the training split. */
 export function streamOrder(split: ImageSplit, order: StreamOrder, seed = 1): Uint32Array {
-  const sorted = classSortedOrder(split.labels, split.numClasses);
+  const sorted = orderedIndices(split);
   if (order === 'sorted') return sorted;
   return new PhiloxStream(seed >>> 0, BENCH_SHUFFLE_DOMAIN).shuffle(Uint32Array.from(sorted)) as Uint32Array;
 }

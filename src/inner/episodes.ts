@@ -4,7 +4,8 @@
  * from the cost model), class-incremental task streams, and a pooled small-image split for tests
  * and tiny configurations.
  */
-import { type ImageSplit, classSortedOrder, indicesByClass, pixelsPerImage } from '../data/dataset';
+import { type ImageSplit, pixelsPerImage } from '../data/dataset';
+import { orderedIndices } from '../data/ordered-stream';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { PhiloxStream, RNG_DOMAIN } from '../rng/philox';
@@ -36,14 +37,7 @@ export function poolSplit(split: ImageSplit, k: number): ImageSplit {
  * within a class, starting at `offset`), concatenated: the OrderedMNIST pattern in miniature.
  */
 export function classStream(split: ImageSplit, classes: number[], perClass: number, offset = 0): Uint32Array {
-  const byClass = indicesByClass(split.labels, split.numClasses);
-  const out = new Uint32Array(classes.length * perClass);
-  classes.forEach((c, i) => {
-    const pool = byClass[c];
-    if (pool.length < offset + perClass) throw new Error(`class ${c} has ${pool.length} examples, need ${offset + perClass}`);
-    out.set(pool.subarray(offset, offset + perClass), i * perClass);
-  });
-  return out;
+  return orderedIndices(split, { classes, from: offset, perClass });
 }
 
 /** `n` distinct classes out of `numClasses`, in random order, from a Philox stream. */
@@ -91,7 +85,7 @@ export async function evaluateOrdered(
   const cfg = validateVsmlConfig(config);
   const D = metaParamLayout(cfg).size;
   if (params.length !== D) throw new Error(`evaluateOrdered: expected ${D} meta-parameters, got ${params.length}`);
-  const learnIndices = classSortedOrder(data.train.labels, data.train.numClasses);
+  const learnIndices = orderedIndices(data.train);
   const queryIndices = Uint32Array.from({ length: data.test.count }, (_, i) => i);
   const t0 = performance.now();
   const learnSplit = uploadImageSplit(gpu, data.train);

@@ -12,7 +12,8 @@
 import { type GpuImageSplit, maxBindingBytes } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { GpuLimitError } from '../gpu/errors';
-import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from '../kernels/program';
+import { type Binding, type Dispatch, threadGrid } from '../kernels/program';
+import { encodeKernels, type KernelCall, prepareKernel } from '../kernels/runner';
 import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { headsProgram, headsThreads } from '../kernels/vsml-heads';
 import { initParams, initProgram } from '../kernels/vsml-init';
@@ -64,11 +65,7 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
   const T = ctx.tasksPerMember;
   const { binding: mp, shift } = paramRange(ctx, g, metaParams);
   const K = plan.layers.length;
-  const calls: Dispatch[] = [];
-  const record = (p: Program, entries: Binding[], label: string, grid: [number, number]) => {
-    const pipeline = pipelineOf(gpu, p);
-    calls.push([pipeline, bindGroupOf(gpu, pipeline, entries, label), grid]);
-  };
+  const calls: KernelCall[] = [];
 
   // Input: one dispatch per piece of the split. The projection visits only nonzero words where
   // they are at most SPARSE_PROJECTION_MAX of the split's words.
@@ -87,14 +84,11 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
   );
   const inGrid = threadGrid(gpu, inProg, g.count * E * inputThreadsPerExample({ units: c.layers[0], projection: c.projection }));
   split.pieces.forEach((piece, i) => {
-    const u = pool.uniform(
-      'vsml input params',
-      inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, nonzeroStride: split.nonzeroStride, pad1: 0 }),
-    );
-    const entries: Binding[] = [u, g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
-    if (c.projection) entries.push(g.projBits!);
-    if (sparse) entries.push(piece.nonzero);
-    record(inProg, entries, 'vsml input', inGrid);
+    const bindings: Binding[] = [g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
+    if (c.projection) bindings.push(g.projBits!);
+    if (sparse) bindings.push(piece.nonzero);
+    const uniforms = inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, nonzeroStride: split.nonzeroStride, pad1: 0 });
+    calls.push({ program: inProg, grid: inGrid, uniforms, bindings, label: 'vsml input' });
   });
 
   for (let k = 0; k < K; k++) {
@@ -104,56 +98,35 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
     const fwdIn = k === 0 ? g.x : g.layers[k - 1].fwdOut;
     const zeroBwd = !learn && lp.isLast ? 1 : 0;
     if (lb.gb) {
-      const tProg = termsProgram(c, lp);
-      const tGrid = threadGrid(gpu, tProg, g.count * lp.B * packedLayout(c).rowQuads);
-      const tu = pool.uniform(
-        'vsml terms params',
-        uniformData(tProg, { learners: g.count, gridX: tGrid[0], firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd, pad0: 0, pad1: 0 }),
-      );
-      record(tProg, [tu, g.packed, lb.bwdIn, lb.gb], `vsml terms L${k}`, tGrid);
+      const uniforms = { learners: g.count, firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd };
+      calls.push({ program: termsProgram(c, lp), threads: g.count * lp.B * packedLayout(c).rowQuads, uniforms, bindings: [g.packed, lb.bwdIn, lb.gb], label: `vsml terms L${k}` });
     }
     // Cell: one workgroup per tile ("unit"), slab by slab.
     for (const slab of lb.slabs) {
-      const grid = lp.columns ? threadGrid(gpu, cellProg, slab.unitCount * lp.TB) : gpu.grid(slab.unitCount);
-      const u = pool.uniform(
-        'vsml cell params',
-        uniformData(cellProg, {
-          unitBase: slab.unitBase,
-          unitCount: slab.unitCount,
-          gridX: grid[0],
-          firstLearner: g.first,
-          tasksPerMember: T,
-          firstMember: g.members[0],
-          zeroBwd,
-          pad: 0,
-        }),
-      );
-      const entries: Binding[] = [u, g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
-      if (learn && !lp.isInput) entries.push(lb.partA!);
-      record(cellProg, entries, `vsml cell L${k}`, grid);
+      const bindings: Binding[] = [g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
+      if (learn && !lp.isInput) bindings.push(lb.partA!);
+      const uniforms = { unitBase: slab.unitBase, unitCount: slab.unitCount, firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd };
+      const size = lp.columns ? { threads: slab.unitCount * lp.TB } : { grid: gpu.grid(slab.unitCount) };
+      calls.push({ program: cellProg, ...size, uniforms, bindings, label: `vsml cell L${k}` });
     }
     const backward = learn && !lp.isInput;
-    const hProg = headsProgram(c, lp, E, backward);
-    const hGrid = threadGrid(gpu, hProg, headsThreads(lp, g.count, E, backward));
-    const hu = pool.uniform(
-      'vsml heads params',
-      uniformData(hProg, { learners: g.count, gridX: hGrid[0], firstLearner: g.first, tasksPerMember: T, paramShift: shift, pad0: 0, pad1: 0, pad2: 0 }),
-    );
-    const hEntries: Binding[] = [hu, mp, lb.partB, lb.fwdOut];
-    if (backward) hEntries.push(lb.partA!, g.layers[k - 1].bwdIn);
-    record(hProg, hEntries, `vsml heads L${k}`, hGrid);
+    const hBindings: Binding[] = [mp, lb.partB, lb.fwdOut];
+    if (backward) hBindings.push(lb.partA!, g.layers[k - 1].bwdIn);
+    calls.push({
+      program: headsProgram(c, lp, E, backward),
+      threads: headsThreads(lp, g.count, E, backward),
+      uniforms: { learners: g.count, firstLearner: g.first, tasksPerMember: T, paramShift: shift },
+      bindings: hBindings,
+      label: `vsml heads L${k}`,
+    });
   }
 
-  const roProg = readoutProgram(c, mode, E, wantPredictions);
-  const roGrid = threadGrid(gpu, roProg, g.count);
-  const ru = pool.uniform('vsml readout params', uniformData(roProg, { learners: g.count, length, gridX: roGrid[0], pad: 0 }));
-  const roEntries: Binding[] = [ru, g.ctrl, g.layers[K - 1].fwdOut, g.labels, g.metrics];
-  if (learn) roEntries.push(g.layers[K - 1].bwdIn);
-  else if (wantPredictions) roEntries.push(g.predictions);
-  record(roProg, roEntries, 'vsml readout', roGrid);
-
-  record(advanceProgram(), [g.ctrl], 'vsml advance', [1, 1]);
-  return calls;
+  const roBindings: Binding[] = [g.ctrl, g.layers[K - 1].fwdOut, g.labels, g.metrics];
+  if (learn) roBindings.push(g.layers[K - 1].bwdIn);
+  else if (wantPredictions) roBindings.push(g.predictions);
+  calls.push({ program: readoutProgram(c, mode, E, wantPredictions), threads: g.count, uniforms: { learners: g.count, length }, bindings: roBindings, label: 'vsml readout' });
+  calls.push({ program: advanceProgram(), grid: [1, 1], bindings: [g.ctrl], label: 'vsml advance' });
+  return calls.map((call) => prepareKernel(gpu, call, (label, data) => pool.uniform(label, data)));
 }
 
 /** Pack every group's meta-parameters and draw the initial states (one compute pass). */
@@ -162,31 +135,38 @@ export function encodeInit(ctx: StepContext, groups: Group[], enc: GPUCommandEnc
   const H = config.hidden;
   // h, the non-random half of c and padding cells are zero; the init kernel writes the rest.
   for (const g of groups) for (const l of g.layers) for (const slab of l.slabs) enc.clearBuffer(slab.buffer);
-  const pass = enc.beginComputePass({ label: 'vsml init' });
-  const packProg = packProgram(config);
-  const packPipe = pipelineOf(gpu, packProg);
-  const initProg = initProgram(H);
-  const initPipe = pipelineOf(gpu, initProg);
+  const calls: KernelCall[] = [];
   for (const g of groups) {
     const { binding, shift } = paramRange(ctx, g, metaParams);
     const members = g.members[1] - g.members[0] + 1;
-    const grid = threadGrid(gpu, packProg, members * packedLayout(config).size);
-    const u = pool.uniform('vsml pack params', uniformData(packProg, { members, firstMember: g.members[0], paramShift: shift, gridX: grid[0] }));
-    encodeDispatch(pass, [packPipe, bindGroupOf(gpu, packPipe, [u, binding, g.packed], 'vsml pack'), grid]);
+    calls.push({
+      program: packProgram(config),
+      threads: members * packedLayout(config).size,
+      uniforms: { members, firstMember: g.members[0], paramShift: shift },
+      bindings: [binding, g.packed],
+      label: 'vsml pack',
+    });
     if (g.projBits) {
-      const projProg = projectionProgram(config.layers[0], config.inputSize);
-      const projPipe = pipelineOf(gpu, projProg);
-      const grid = threadGrid(gpu, projProg, g.count * projectionThreads(config.layers[0], config.inputSize));
-      const u = pool.uniform('vsml projection params', uniformData(projProg, { learners: g.count, gridX: grid[0], pad0: 0, pad1: 0 }));
-      encodeDispatch(pass, [projPipe, bindGroupOf(gpu, projPipe, [u, g.projSeeds, g.projBits], 'vsml projection'), grid]);
+      calls.push({
+        program: projectionProgram(config.layers[0], config.inputSize),
+        threads: g.count * projectionThreads(config.layers[0], config.inputSize),
+        uniforms: { learners: g.count },
+        bindings: [g.projSeeds, g.projBits],
+        label: 'vsml projection',
+      });
     }
+    const initProg = initProgram(H);
     ctx.run.plan.layers.forEach((lp, k) => {
       for (const slab of g.layers[k].slabs) {
         const grid = threadGrid(gpu, initProg, slab.unitCount * initQuads(H) * lp.TT);
-        const u = pool.uniform('vsml init params', initParams(lp, H, { unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0] }));
-        encodeDispatch(pass, [initPipe, bindGroupOf(gpu, initPipe, [u, g.stateSeeds, slab.buffer], 'vsml init'), grid]);
+        const uniforms = initParams(lp, H, { unitBase: slab.unitBase, unitCount: slab.unitCount, gridX: grid[0] });
+        calls.push({ program: initProg, grid, uniforms, bindings: [g.stateSeeds, slab.buffer], label: 'vsml init' });
       }
     });
   }
-  pass.end();
+  encodeKernels(
+    enc,
+    calls.map((call) => prepareKernel(gpu, call, (label, data) => pool.uniform(label, data))),
+    'vsml init',
+  );
 }

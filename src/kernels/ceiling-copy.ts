@@ -6,7 +6,8 @@
  */
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-copy.wgsl?raw';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { cachedProgram, type Dispatch, encodeDispatch, type Program } from './program';
+import { prepareKernel } from './runner';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -36,9 +37,7 @@ export class CopyCeiling {
   private readonly input: GPUBuffer;
   readonly output: GPUBuffer;
   private readonly params: GPUBuffer;
-  private readonly pipeline: GPUComputePipeline;
-  private readonly group: GPUBindGroup;
-  private readonly grid: [number, number];
+  private readonly dispatch: Dispatch;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -49,18 +48,17 @@ export class CopyCeiling {
     initialOutput?: Uint32Array,
   ) {
     if (input && input.length !== vec4s * 4) throw new Error(`ceiling-copy: input has ${input.length} floats, expected ${vec4s * 4}`);
-    const program = copyCeilingProgram();
-    this.pipeline = pipelineOf(gpu, program);
-    this.grid = threadGrid(gpu, program, vec4s);
-    this.params = gpu.uniform('ceiling-copy params', uniformData(program, { count: vec4s, rowStride: this.grid[0] * WG }));
     this.input = input ? gpu.storage('ceiling-copy in', input) : gpu.storage('ceiling-copy in', vec4s * 16);
     this.output = initialOutput ? gpu.storage('ceiling-copy out', initialOutput) : gpu.storage('ceiling-copy out', vec4s * 16);
-    this.group = bindGroupOf(gpu, this.pipeline, [this.params, this.input, this.output], 'ceiling-copy');
+    let params: GPUBuffer | undefined;
+    const call = { program: copyCeilingProgram(), threads: vec4s, uniforms: { count: vec4s }, bindings: [this.input, this.output] };
+    this.dispatch = prepareKernel(gpu, call, (l, d) => (params = gpu.uniform(l, d)));
+    this.params = params!;
     this.bytes = copyCeilingBytes(vec4s);
   }
 
   encode(pass: GPUComputePassEncoder): void {
-    encodeDispatch(pass, [this.pipeline, this.group, this.grid]);
+    encodeDispatch(pass, this.dispatch);
   }
 
   submit(repeats = 1): void {

@@ -11,7 +11,8 @@
  */
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-fma.wgsl?raw';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { cachedProgram, type Dispatch, encodeDispatch, type Program } from './program';
+import { prepareKernel } from './runner';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -80,9 +81,7 @@ export class FmaCeiling {
   private readonly input: GPUBuffer;
   readonly output: GPUBuffer;
   private readonly params: GPUBuffer;
-  private readonly pipeline: GPUComputePipeline;
-  private readonly group: GPUBindGroup;
-  private readonly grid: [number, number];
+  private readonly dispatch: Dispatch;
 
   constructor(
     private readonly gpu: GpuContext,
@@ -91,18 +90,17 @@ export class FmaCeiling {
     /** Initial output words (tests: a poison pattern, so unwritten elements show). */
     initialOutput?: Uint32Array,
   ) {
-    const program = fmaCeilingProgram();
-    this.pipeline = pipelineOf(gpu, program);
-    this.grid = threadGrid(gpu, program, inputs.threads);
-    this.params = gpu.uniform('ceiling-fma params', uniformData(program, { threads: inputs.threads, iters, rowStride: this.grid[0] * WG }));
     this.input = gpu.storage('ceiling-fma in', inputs.data);
     this.output = initialOutput ? gpu.storage('ceiling-fma out', initialOutput) : gpu.storage('ceiling-fma out', inputs.threads * 16);
-    this.group = bindGroupOf(gpu, this.pipeline, [this.params, this.input, this.output], 'ceiling-fma');
+    let params: GPUBuffer | undefined;
+    const call = { program: fmaCeilingProgram(), threads: inputs.threads, uniforms: { threads: inputs.threads, iters }, bindings: [this.input, this.output] };
+    this.dispatch = prepareKernel(gpu, call, (l, d) => (params = gpu.uniform(l, d)));
+    this.params = params!;
     this.flops = fmaCeilingFlops(inputs.threads, iters);
   }
 
   encode(pass: GPUComputePassEncoder): void {
-    encodeDispatch(pass, [this.pipeline, this.group, this.grid]);
+    encodeDispatch(pass, this.dispatch);
   }
 
   /** Submit `repeats` dispatches in one pass. */

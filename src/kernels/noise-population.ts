@@ -12,7 +12,8 @@ import { GpuLimitError } from '../gpu/errors';
 import type { PopulationSpec } from '../rng/noise';
 import template from './noise-population.wgsl?raw';
 import { PHILOX_WGSL } from '../rng/philox';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { cachedProgram, type Program } from './program';
+import { encodeKernels, type KernelCall, prepareKernel } from './runner';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -83,23 +84,18 @@ export class GpuPopulation {
       throw new GpuLimitError(`${count} members exceed one storage binding; use maxMembersPerBuffer()`);
     }
     const blocksPerRow = Math.ceil(dim / 4);
-    const delta = populationProgram('delta');
-    const grid = threadGrid(gpu, delta, count * blocksPerRow);
-    const params = gpu.uniform(
-      'population params',
-      uniformData(delta, { dim, blocksPerRow, members: count, rowStride: grid[0] * WG, memberOffset: offset, p0: 0, p1: 0, p2: 0 }),
-    );
-    const pass = enc.beginComputePass({ label: 'noise-population' });
+    const threads = count * blocksPerRow;
+    const uniforms = { dim, blocksPerRow, members: count, memberOffset: offset };
     // Each entry point's auto layout holds only the bindings it uses.
-    const passes: [Program, [number, GPUBuffer][]][] = [
-      [delta, [[0, params], [2, this.scale], [3, this.rows], [4, out]]],
-      [populationProgram('add'), [[0, params], [1, this.centres], [3, this.rows], [4, out]]],
+    const calls: KernelCall[] = [
+      { program: populationProgram('delta'), threads, uniforms, bindings: [[2, this.scale], [3, this.rows], [4, out]] },
+      { program: populationProgram('add'), threads, uniforms, bindings: [[1, this.centres], [3, this.rows], [4, out]] },
     ];
-    for (const [program, bindings] of passes) {
-      const pipeline = pipelineOf(gpu, program);
-      encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, bindings), grid]);
-    }
-    pass.end();
+    encodeKernels(
+      enc,
+      calls.map((c) => prepareKernel(gpu, c)),
+      'noise-population',
+    );
   }
 
   /** Build members [offset, offset + count) into `out` (allocated if absent) and submit. */

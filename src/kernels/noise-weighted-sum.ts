@@ -10,7 +10,8 @@ import type { GpuContext } from '../gpu/context';
 import type { NoiseBackend, NoiseTerm, WeightedNoiseSums } from '../rng/noise';
 import template from './noise-weighted-sum.wgsl?raw';
 import { PHILOX_WGSL } from '../rng/philox';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { cachedProgram, type Program } from './program';
+import { runKernels } from './runner';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -47,7 +48,6 @@ export async function weightedNoiseSumsGpu(
   const tpc = opts.termsPerChunk ?? TERMS_PER_CHUNK;
   const blocks = Math.ceil(dim / 4);
   const program = weightedSumProgram();
-  const pipeline = pipelineOf(gpu, program);
   const maxBinding = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   const outBytesPerChunk = blocks * 16 * (squares ? 2 : 1);
   const chunksPerBatch = Math.max(1, Math.min(Math.floor(maxBinding / outBytesPerChunk), Math.floor(maxBinding / (32 * tpc))));
@@ -66,20 +66,11 @@ export async function weightedNoiseSumsGpu(
     const termBuf = gpu.storage('noise terms', words);
     const outLen = chunks * outBytesPerChunk;
     const outBuf = opts.poisonOutputs ? gpu.storage('noise sums', new Float32Array(outLen / 4).fill(NaN)) : gpu.storage('noise sums', outLen);
-    const grid = threadGrid(gpu, program, chunks * blocks);
-    const params = gpu.uniform(
-      'noise-sum params',
-      uniformData(program, { blocks, terms: batch.length, chunks, squares: squares ? 1 : 0, rowStride: grid[0] * WG, termsPerChunk: tpc, p0: 0, p1: 0 }),
-    );
-    const enc = gpu.device.createCommandEncoder({ label: 'noise-weighted-sum' });
-    const pass = enc.beginComputePass({ label: 'noise-weighted-sum' });
-    encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, [params, termBuf, outBuf]), grid]);
-    pass.end();
-    gpu.device.queue.submit([enc.finish()]);
+    const uniforms = { blocks, terms: batch.length, chunks, squares: squares ? 1 : 0, termsPerChunk: tpc };
+    runKernels(gpu, [{ program, threads: chunks * blocks, uniforms, bindings: [termBuf, outBuf] }], 'noise-weighted-sum');
     const partial = await gpu.readF32(outBuf, 0, outLen / 4);
     termBuf.destroy();
     outBuf.destroy();
-    params.destroy();
     const stride = blocks * 4;
     for (let ch = 0; ch < chunks; ch++) {
       for (let i = 0; i < dim; i++) sum[i] += partial[ch * stride + i];

@@ -5,7 +5,8 @@
  */
 import type { GpuContext } from '../gpu/context';
 import { PHILOX_WGSL } from '../rng/philox';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, threadGrid, uniformData } from './program';
+import { cachedProgram, type Program } from './program';
+import { runKernels } from './runner';
 import template from './rng-fill.wgsl?raw';
 import { fillWgsl } from '../wgsl/template';
 
@@ -38,19 +39,10 @@ export async function rngFill(
   firstBlock = 0,
   out?: GPUBuffer,
 ): Promise<Uint32Array> {
-  const program = rngFillProgram(kind);
-  const pipeline = pipelineOf(gpu, program);
-  const grid = threadGrid(gpu, program, blocks);
-  const params = uniformData(program, { key0: key[0], key1: key[1], blocks, a: abc[0], b: abc[1], c: abc[2], first: firstBlock, rowStride: grid[0] * WG });
-  const ubuf = gpu.uniform('rng-fill params', params);
   const obuf = out ?? gpu.storage('rng-fill out', blocks * 16);
-  const enc = gpu.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  encodeDispatch(pass, [pipeline, bindGroupOf(gpu, pipeline, [ubuf, obuf]), grid]);
-  pass.end();
-  gpu.device.queue.submit([enc.finish()]);
+  const uniforms = { key0: key[0], key1: key[1], blocks, a: abc[0], b: abc[1], c: abc[2], first: firstBlock };
+  runKernels(gpu, [{ program: rngFillProgram(kind), threads: blocks, uniforms, bindings: [obuf] }], 'rng-fill');
   const words = await gpu.readU32(obuf, 0, blocks * 4);
-  ubuf.destroy();
   if (!out) obuf.destroy();
   return words;
 }

@@ -9,7 +9,8 @@
  * (queries x pixels) x (pixels x classes) product, with the sigmoid of the 256 pixel intensities
  * tabulated. tests/rule-fit.test.ts pins this to ClassMeanDirect.
  */
-import { type ImageSplit, indicesByClass } from '../data/dataset';
+import type { ImageSplit } from '../data/dataset';
+import { heldOutStream } from '../data/ordered-stream';
 import { type ClassMeanRule, type InkTerm, counterRates, readoutGains } from '../inner/rules/class-mean';
 
 export interface RuleValidationSet {
@@ -41,28 +42,28 @@ export function buildRuleValidation(train: ImageSplit, rule: ClassMeanRule, opts
   const hold = opts.holdFraction ?? 1 / 6;
   const A = train.rows * train.cols;
   const C = train.numClasses;
-  const byClass = indicesByClass(train.labels, C);
+  const { learn, queries, learnPerClass, queriesPerClass } = heldOutStream(train, hold);
   const f = Math.fround;
   const [k, l] = [f(rule.k), f(rule.l)];
   const phi = Float64Array.from({ length: 256 }, (_, v) => Math.tanh(l * Math.tanh(Math.tanh(k * (v / 255)))));
   const mean = new Float64Array(C * A);
   const queryIdx: number[] = [];
   const perClassCap = opts.maxQueries ? Math.ceil(opts.maxQueries / C) : Infinity;
-  let longest = 0;
-  for (const pool of byClass) longest = Math.max(longest, pool.length);
-  const rates = counterRates(longest);
+  const rates = counterRates(Math.max(...learnPerClass));
+  let [learnAt, queryAt] = [0, 0];
   for (let b = 0; b < C; b++) {
-    const pool = byClass[b];
-    const nLearn = pool.length - Math.round(pool.length * hold);
+    const nLearn = learnPerClass[b];
     // The learner sees the last learn example's label only with the next class's first example;
     // the last class's final label is never delivered (as in ClassMeanDirect).
     const counted = b === C - 1 ? nLearn - 1 : nLearn;
     for (let n = 0; n < counted; n++) {
       const r = rates[n];
-      const img = pool[n] * A;
+      const img = learn[learnAt + n] * A;
       for (let a = 0; a < A; a++) mean[b * A + a] = (1 - r) * mean[b * A + a] + r * phi[train.images[img + a]];
     }
-    for (let q = nLearn; q < pool.length && q - nLearn < perClassCap; q++) queryIdx.push(pool[q]);
+    for (let q = 0; q < queriesPerClass[b] && q < perClassCap; q++) queryIdx.push(queries[queryAt + q]);
+    learnAt += nLearn;
+    queryAt += queriesPerClass[b];
   }
   const Q = queryIdx.length;
   const images = new Uint8Array(Q * A);

@@ -9,7 +9,8 @@
  * The float64 reference is `referenceNearest` in knn.ts; tests/baseline-knn-gpu.test.ts checks parity.
  */
 import type { GpuContext } from '../../gpu/context';
-import { bindGroupOf, cachedProgram, encodeDispatch, pipelineOf, type Program, uniformData } from '../../kernels/program';
+import { cachedProgram, type Program } from '../../kernels/program';
+import { encodeKernels, prepareKernel } from '../../kernels/runner';
 import { fillWgsl } from '../../wgsl/template';
 import type { KnnDistanceBackend, KnnIndex } from './knn';
 import distTemplate from './knn-dist.wgsl?raw';
@@ -95,13 +96,15 @@ export class GpuKnnIndex implements KnnIndex {
     if (xGroups > gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error(`GPU kNN: ${n} stored examples need ${xGroups} workgroups in x, above the device limit`);
     const distProg = knnDistProgram(words);
     const topkProg = knnTopkProgram(k);
-    const distPipe = pipelineOf(gpu, distProg);
-    const topkPipe = pipelineOf(gpu, topkProg);
     const distBuf = gpu.storage('knn dist', perChunk * n * 4);
     const queryBuf = gpu.storage('knn queries', perChunk * words * 4);
     const outBuf = gpu.storage('knn nearest', perChunk * k * 4);
-    const distParams = gpu.uniform('knn dist params', uniformData(distProg, { n, words, queries: 0, pad: 0 }));
-    const topkParams = gpu.uniform('knn topk params', uniformData(topkProg, { n, k, pad0: 0, pad1: 0 }));
+    const uniforms: GPUBuffer[] = [];
+    const uniform = (label: string, data: Uint32Array) => {
+      const b = gpu.uniform(label, data);
+      uniforms.push(b);
+      return b;
+    };
     try {
       for (let s = 0; s < count; s += perChunk) {
         const m = Math.min(perChunk, count - s);
@@ -112,18 +115,16 @@ export class GpuKnnIndex implements KnnIndex {
         }
         const enc = gpu.device.createCommandEncoder({ label: 'knn' });
         // Dispatch shapes: distances on a (stored / WG) x query grid, top-k one workgroup per query.
-        const p1 = enc.beginComputePass({ label: 'knn-dist' });
-        encodeDispatch(p1, [distPipe, bindGroupOf(gpu, distPipe, [distParams, this.storeBuf, queryBuf, distBuf]), [xGroups, m]]);
-        p1.end();
-        const p2 = enc.beginComputePass({ label: 'knn-topk' });
-        encodeDispatch(p2, [topkPipe, bindGroupOf(gpu, topkPipe, [topkParams, distBuf, outBuf]), [m, 1]]);
-        p2.end();
+        const dist = { program: distProg, grid: [xGroups, m] as [number, number], uniforms: { n, words, queries: 0 }, bindings: [this.storeBuf, queryBuf, distBuf] };
+        encodeKernels(enc, [prepareKernel(gpu, dist, uniform)], 'knn-dist');
+        const topk = { program: topkProg, grid: [m, 1] as [number, number], uniforms: { n, k }, bindings: [distBuf, outBuf] };
+        encodeKernels(enc, [prepareKernel(gpu, topk, uniform)], 'knn-topk');
         gpu.device.queue.submit([enc.finish()]);
         out.set(new Int32Array(await gpu.read(outBuf, 0, m * k * 4)), s * k);
         if (this.keepDistances) this.lastDistances = await gpu.readU32(distBuf, 0, m * n);
       }
     } finally {
-      for (const b of [distBuf, queryBuf, outBuf, distParams, topkParams]) b.destroy();
+      for (const b of [distBuf, queryBuf, outBuf, ...uniforms]) b.destroy();
     }
     return out;
   }
