@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parsePreference, planAdapterAttempts } from '../src/gpu/node-adapter';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findSystemIcds, parsePreference, planAdapterAttempts } from '../src/gpu/node-adapter';
 
 const SW = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -28,11 +31,39 @@ describe('adapter selection policy', () => {
     ]);
   });
 
+  it('with the system manifests known: hardware ones only, then lavapipe, then SwiftShader; no hardware manifest, no hardware attempt', () => {
+    const LVP = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
+    const NV = '/usr/share/vulkan/icd.d/nvidia_icd.json';
+    const RAD = '/usr/share/vulkan/icd.d/radeon_icd.x86_64.json';
+    expect(planAdapterAttempts({ preference: 'auto', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [NV, RAD], lavapipe: LVP } })).toEqual([
+      { icd: `${NV}:${RAD}`, source: 'hardware' },
+      { icd: LVP, source: 'lavapipe' },
+      { icd: SW, source: 'swiftshader' },
+    ]);
+    expect(planAdapterAttempts({ preference: 'auto', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [], lavapipe: undefined } })).toEqual([
+      { icd: SW, source: 'swiftshader' },
+    ]);
+    expect(planAdapterAttempts({ preference: 'hardware', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [], lavapipe: LVP } })).toEqual([
+      { icd: undefined, source: 'hardware' },
+    ]);
+    expect(planAdapterAttempts({ preference: 'lavapipe', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [NV], lavapipe: LVP } })).toEqual([
+      { icd: LVP, source: 'lavapipe' },
+    ]);
+  });
+
+  it('finds manifests in the loader directories and tells lavapipe from hardware', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'icd-'));
+    for (const f of ['nvidia_icd.json', 'lvp_icd.x86_64.json', 'README']) writeFileSync(join(dir, f), '{}');
+    expect(findSystemIcds([dir, join(dir, 'missing')])).toEqual({ hardware: [join(dir, 'nvidia_icd.json')], lavapipe: join(dir, 'lvp_icd.x86_64.json') });
+    rmSync(dir, { recursive: true });
+  });
+
   it('parses VSML_ADAPTER and rejects unknown values', () => {
     expect(parsePreference(undefined)).toBe('auto');
     expect(parsePreference('SwiftShader')).toBe('swiftshader');
     expect(parsePreference('gpu')).toBe('hardware');
-    expect(() => parsePreference('tpu')).toThrow(/VSML_ADAPTER='tpu' is not one of auto, hardware, swiftshader/);
+    expect(parsePreference('lavapipe')).toBe('lavapipe');
+    expect(() => parsePreference('tpu')).toThrow(/VSML_ADAPTER='tpu' is not one of auto, hardware, lavapipe, swiftshader/);
   });
 });
 

@@ -6,8 +6,8 @@ import { GpuContext, type DeviceRequestOptions } from './context';
 import { GpuUnavailableError, NO_ADAPTER_HELP } from './errors';
 
 export interface AcquireOptions extends DeviceRequestOptions {
-  /** Node only: 'auto' (default, or $VSML_ADAPTER), 'hardware' or 'swiftshader'. */
-  adapter?: 'auto' | 'hardware' | 'swiftshader';
+  /** Node only: 'auto' (default, or $VSML_ADAPTER), 'hardware', 'lavapipe' or 'swiftshader'. */
+  adapter?: 'auto' | 'hardware' | 'lavapipe' | 'swiftshader';
 }
 
 export function isNode(): boolean {

@@ -5,7 +5,8 @@
  */
 import { GpuDeviceLostError, GpuLimitError, GpuValidationError } from './errors';
 
-export type AdapterSource = 'hardware' | 'swiftshader' | 'browser';
+/** Where the adapter came from: a hardware driver, one of the two CPU Vulkan drivers, or a browser. */
+export type AdapterSource = 'hardware' | 'lavapipe' | 'swiftshader' | 'browser';
 
 /** What was chosen, for logs and reports. */
 export interface AdapterReport {
@@ -13,7 +14,7 @@ export interface AdapterReport {
   architecture: string;
   device: string;
   description: string;
-  /** true for software / fallback adapters (SwiftShader). */
+  /** true for software / fallback adapters (SwiftShader, lavapipe). */
   isFallback: boolean;
   source: AdapterSource;
   /** Runtime: 'node-dawn' or 'browser'. */
@@ -21,6 +22,9 @@ export interface AdapterReport {
   features: string[];
   limits: Record<string, number>;
 }
+
+/** Software (CPU) Vulkan drivers, by what their adapters report. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe/i;
 
 export interface GpuFeatures {
   timestampQuery: boolean;
@@ -121,14 +125,16 @@ export class GpuContext {
     const isFallback =
       Boolean((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
       Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
-      /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+      SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.description}`);
+    // Name the software driver from what the adapter says of itself, not from how it was found.
+    const named = /llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`) ? 'lavapipe' : 'swiftshader';
     const report: AdapterReport = {
       vendor: info.vendor || 'unknown',
       architecture: info.architecture || 'unknown',
       device: info.device || '',
       description: info.description || '',
       isFallback,
-      source: source === 'hardware' && isFallback ? 'swiftshader' : source,
+      source: source === 'hardware' && isFallback ? named : source,
       runtime,
       features: [...device.features].map(String).sort(),
       limits,

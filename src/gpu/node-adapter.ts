@@ -1,8 +1,10 @@
 /**
- * Node only: WebGPU through Dawn (npm `webgpu`). Tries the hardware Vulkan drivers first and falls
- * back to SwiftShader from Debian's chromium package when no hardware adapter exists.
+ * Node only: WebGPU through Dawn (npm `webgpu`). Tries the hardware Vulkan drivers first, then
+ * Mesa's lavapipe (Vulkan on the CPU; Dawn accepts it from Mesa 25 on), then SwiftShader from
+ * Debian's chromium package.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { GpuUnavailableError, NO_ADAPTER_HELP } from './errors';
 import type { AdapterSource } from './context';
 
@@ -12,8 +14,33 @@ export const SWIFTSHADER_ICD_PATHS = [
   '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
 ];
 
-/** `VSML_ADAPTER` picks the adapter: auto (default), hardware or swiftshader. */
-export type AdapterPreference = 'auto' | 'hardware' | 'swiftshader';
+/** Where the Vulkan loader looks for driver manifests (ICDs) on Linux. */
+export const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+
+/** `VSML_ADAPTER` picks the adapter: auto (default), hardware, lavapipe or swiftshader. */
+export type AdapterPreference = 'auto' | 'hardware' | 'lavapipe' | 'swiftshader';
+
+/** The system's driver manifests, split into hardware ones and Mesa's lavapipe. */
+export interface SystemIcds {
+  hardware: string[];
+  lavapipe: string | undefined;
+}
+
+export function findSystemIcds(dirs: readonly string[] = SYSTEM_ICD_DIRS): SystemIcds {
+  const files = dirs.flatMap((d) => {
+    try {
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(d, f));
+    } catch {
+      return [];
+    }
+  });
+  const isLavapipe = (f: string) => /(^|\/)lvp_icd[^/]*\.json$/.test(f);
+  const isSoftware = (f: string) => isLavapipe(f) || /swiftshader/i.test(f);
+  return { hardware: files.filter((f) => !isSoftware(f)), lavapipe: files.find(isLavapipe) };
+}
 
 export interface AdapterPlanInput {
   preference: AdapterPreference;
@@ -21,9 +48,11 @@ export interface AdapterPlanInput {
   userIcd: string | undefined;
   /** First SwiftShader ICD found on disk, if any. */
   swiftshaderIcd: string | undefined;
+  /** The system's manifests (findSystemIcds); absent: unknown, let the loader search. */
+  system?: SystemIcds;
 }
 
-/** One attempt: which ICD file to force (undefined: the system's drivers) and what it counts as. */
+/** One attempt: which ICD file(s) to force (undefined: the loader's own search) and what it counts as. */
 export interface AdapterAttempt {
   icd: string | undefined;
   source: AdapterSource;
@@ -31,19 +60,27 @@ export interface AdapterAttempt {
 
 /**
  * The ordered attempts for a preference. Pure, so the policy is testable without drivers.
- * A user-set VK_ICD_FILENAMES is respected as is (it may name hardware or software).
+ * A user-set VK_ICD_FILENAMES is respected as is (it may name hardware or software). The
+ * hardware attempt names the hardware manifests only, so a software driver the system also has
+ * (an old lavapipe that Dawn rejects with a warning) is not loaded twice; with no hardware
+ * manifest at all, `auto` skips it (no "found no drivers" warning on CPU-only machines).
  */
 export function planAdapterAttempts(input: AdapterPlanInput): AdapterAttempt[] {
   if (input.userIcd) return [{ icd: input.userIcd, source: 'hardware' }];
-  const hw: AdapterAttempt = { icd: undefined, source: 'hardware' };
+  const sys = input.system;
+  const hwIcd = sys && sys.hardware.length > 0 ? sys.hardware.join(':') : undefined;
+  const hw: AdapterAttempt[] = !sys || hwIcd || input.preference === 'hardware' ? [{ icd: hwIcd, source: 'hardware' }] : [];
+  const lvp: AdapterAttempt[] = sys?.lavapipe ? [{ icd: sys.lavapipe, source: 'lavapipe' }] : [];
   const sw: AdapterAttempt[] = input.swiftshaderIcd ? [{ icd: input.swiftshaderIcd, source: 'swiftshader' }] : [];
   switch (input.preference) {
     case 'hardware':
-      return [hw];
+      return hw;
+    case 'lavapipe':
+      return lvp;
     case 'swiftshader':
       return sw;
     default:
-      return [hw, ...sw];
+      return [...hw, ...lvp, ...sw];
   }
 }
 
@@ -51,14 +88,22 @@ export function parsePreference(value: string | undefined): AdapterPreference {
   const v = (value ?? 'auto').trim().toLowerCase();
   if (v === '' || v === 'auto') return 'auto';
   if (v === 'hardware' || v === 'gpu') return 'hardware';
+  if (v === 'lavapipe' || v === 'llvmpipe') return 'lavapipe';
   if (v === 'swiftshader' || v === 'cpu' || v === 'software') return 'swiftshader';
-  throw new GpuUnavailableError(`VSML_ADAPTER='${value}' is not one of auto, hardware, swiftshader`);
+  throw new GpuUnavailableError(`VSML_ADAPTER='${value}' is not one of auto, hardware, lavapipe, swiftshader`);
 }
+
+/** Dawn rejects Mesa before 25 with a native warning; this says what it means, once. */
+export const LAVAPIPE_REJECTED =
+  'lavapipe (Mesa Vulkan on the CPU) gave no adapter: Dawn needs Mesa 25 or newer (older Mesa lacks ' +
+  "shaderUniform*ArrayDynamicIndexing, the 'Vulkan ... required' warning above). Install mesa-vulkan-drivers " +
+  'from bookworm-backports (Debian 12) or Debian 13, or set VSML_ADAPTER=swiftshader to skip it.';
 
 /** The user's own VK_ICD_FILENAMES, read once before any fallback of ours overwrites it. */
 const USER_ICD = process.env.VK_ICD_FILENAMES;
 
 let dawnModule: typeof import('webgpu') | null = null;
+let lavapipeReported = false;
 const liveGpus = new Set<unknown>();
 
 /** Dawn's `create()` must see VK_ICD_FILENAMES before it loads Vulkan; each attempt makes a new instance. */
@@ -78,6 +123,7 @@ export async function requestNodeAdapter(
     preference,
     userIcd: USER_ICD || undefined,
     swiftshaderIcd: SWIFTSHADER_ICD_PATHS.find((p) => existsSync(p)),
+    system: findSystemIcds(),
   });
   const tried: string[] = [];
   for (const attempt of attempts) {
@@ -88,6 +134,10 @@ export async function requestNodeAdapter(
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) return { adapter, source: attempt.source, release: () => liveGpus.delete(gpu) };
     liveGpus.delete(gpu);
+    if (attempt.source === 'lavapipe' && !lavapipeReported) {
+      lavapipeReported = true;
+      console.warn(LAVAPIPE_REJECTED);
+    }
     tried.push(attempt.icd ? `Vulkan ICD ${attempt.icd}` : 'system Vulkan drivers');
   }
   const swiftshaderMissing = !SWIFTSHADER_ICD_PATHS.some((p) => existsSync(p));
