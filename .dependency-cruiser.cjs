@@ -45,6 +45,13 @@ module.exports = {
       to: { path: '^src/(cli|app)/' },
     },
     {
+      name: 'no-layer-to-library-surface',
+      comment: 'src/index.ts and src/node.ts re-export the layers; the layers never import them',
+      severity: 'error',
+      from: { path: '^src/[^/]+/' },
+      to: { path: '^src/(index|node)\\.ts$' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
