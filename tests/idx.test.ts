@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IdxFormatError, decodeIdx, encodeIdx, parseIdx } from '../src/data/idx';
+import { decodeIdx, encodeIdx, parseIdx } from '../src/data/idx';
 import { splitFromIdx } from '../src/data/dataset';
 
 function sampleImages(n = 3, rows = 4, cols = 5): { dims: number[]; data: Uint8Array } {

@@ -99,7 +99,10 @@ function quantSection(o: { dim?: number; bits?: number; blockSize?: number; scal
     w.u8(2).u32(dim).u8(bits).u16(bs);
     const blocks = Math.ceil(DIM / Math.max(1, bs));
     for (let b = 0; b < blocks; b++) w.f32(o.scale ?? 0.01);
-    for (let i = 0; i < DIM; i++) (bits === 16 ? w.u16((o.fill ?? 1) & 0xffff) : w.u8((o.fill ?? 1) & 0xff));
+    for (let i = 0; i < DIM; i++) {
+      if (bits === 16) w.u16((o.fill ?? 1) & 0xffff);
+      else w.u8((o.fill ?? 1) & 0xff);
+    }
   };
 }
 

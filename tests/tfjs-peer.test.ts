@@ -113,7 +113,7 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
       peer.dispose();
       releaseTfjsWebgpu();
 
-      let worst = { tfRef: 0, oursRef: 0, oursTf: 0 };
+      const worst = { tfRef: 0, oursRef: 0, oursTf: 0 };
       const note = (key: keyof typeof worst, e: number) => (worst[key] = Math.max(worst[key], e));
       for (let l = 0; l < L; l++) {
         const member = Math.floor(l / T);

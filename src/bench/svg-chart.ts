@@ -4,7 +4,7 @@
  */
 import type { ScoreRow } from './scoreboard';
 import { fmtBytes } from './scoreboard';
-import { PALETTE, esc, niceStep } from '../chart/svg';
+import { PALETTE, esc } from '../chart/svg';
 
 export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   const W = 760;

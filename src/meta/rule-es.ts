@@ -121,7 +121,7 @@ export function parseRuleFile(text: string, source: string): ClassMeanRule {
   try {
     f = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (f?.format !== 'vsml-class-mean-rule' || f.version !== 1) throw new Error(`${source}: not a vsml-class-mean-rule version 1 file`);
   const r = f.rule;

@@ -311,7 +311,7 @@ export function planPopulation(
   const pk = packedLayout(c);
   const threadsFor = (e: number) => Math.max(e * c.layers[0], pk.size, c.projection ? projectionThreads(c.layers[0], c.inputSize) : 0, ...layers.map((l) => e * l.B + l.A));
   let E = Math.max(1, opts.queryBatch);
-  let perLearner = 0;
+  let perLearner: number;
   for (;;) {
     const sizes = perLearnerBytes(c, layers, E, opts.stepsPerSubmit, opts.queryLength);
     perLearner = Math.max(...Object.values(sizes)) + 256; // + alignment slack of sub-bindings

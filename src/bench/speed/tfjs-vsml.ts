@@ -180,7 +180,7 @@ export class TfVsmlPopulation {
     const P = this.members;
     const T = this.tasksPerMember;
     const L = this.learners;
-    const { hidden: H, message: M } = cfg;
+    const { message: M } = cfg;
     const K = cfg.layers.length - 1;
     const C = numClasses(cfg);
     if (indices.length !== L) throw new Error(`TfVsmlPopulation.step: ${indices.length} indices, expected ${L}`);

@@ -48,7 +48,7 @@ export async function connectRedis(url: string, name: string): Promise<Redis> {
     await client.ping();
   } catch (e) {
     client.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(e as Error).message}`);
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(e as Error).message}`, { cause: e });
   }
   return client;
 }

@@ -9,7 +9,6 @@
  * the coordinator then requeues the job (see coordinator.ts).
  */
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import { subsetSplit } from '../../data/dataset';
 import { loadDataset } from '../../data/load-node';
 import { acquireGpu } from '../../gpu/acquire';
@@ -102,7 +101,6 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     });
     await cmd.multi().set(keys.worker(id), status, 'PX', 4 * hbMs).sadd(keys.workers, id).exec();
   };
-  let hbTimer: NodeJS.Timeout | undefined;
   const beat = () => {
     heartbeat().catch((e) => log(`worker ${id}: heartbeat failed: ${(e as Error).message}`));
   };
@@ -156,7 +154,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   }
 
   beat();
-  hbTimer = setInterval(beat, hbMs);
+  const hbTimer = setInterval(beat, hbMs);
   log(`worker ${id}: waiting for jobs at ${keys.jobs} (${adapter})`);
   /** One job: take, check, evaluate, answer. 'stop' when the run is done and the worker should leave. */
   const once = async (): Promise<'stop' | void> => {
@@ -240,7 +238,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
       }
     }
   } finally {
-    if (hbTimer) clearInterval(hbTimer);
+    clearInterval(hbTimer);
     try {
       await cmd.multi().del(keys.worker(id)).srem(keys.workers, id).exec();
     } catch {
