@@ -6,8 +6,8 @@
  */
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-copy.wgsl?raw';
-import { cachedProgram, type Dispatch, encodeDispatch, type Program } from './program';
-import { prepareKernel } from './runner';
+import { CeilingProbe } from './ceiling-probe';
+import { cachedProgram, type Program } from './program';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -32,15 +32,11 @@ export function copyCeilingReference(input: ArrayLike<number>): Float64Array {
 }
 
 /** A prepared copy dispatch over `vec4s` elements of `input` (4 x vec4s floats). */
-export class CopyCeiling {
+export class CopyCeiling extends CeilingProbe<(typeof UNIFORMS)[number]> {
   readonly bytes: number;
-  private readonly input: GPUBuffer;
-  readonly output: GPUBuffer;
-  private readonly params: GPUBuffer;
-  private readonly dispatch: Dispatch;
 
   constructor(
-    private readonly gpu: GpuContext,
+    gpu: GpuContext,
     readonly vec4s: number,
     /** Initial input (4 x vec4s floats); zeros when absent. */
     input?: Float32Array,
@@ -48,34 +44,9 @@ export class CopyCeiling {
     initialOutput?: Uint32Array,
   ) {
     if (input && input.length !== vec4s * 4) throw new Error(`ceiling-copy: input has ${input.length} floats, expected ${vec4s * 4}`);
-    this.input = input ? gpu.storage('ceiling-copy in', input) : gpu.storage('ceiling-copy in', vec4s * 16);
-    this.output = initialOutput ? gpu.storage('ceiling-copy out', initialOutput) : gpu.storage('ceiling-copy out', vec4s * 16);
-    let params: GPUBuffer | undefined;
-    const call = { program: copyCeilingProgram(), threads: vec4s, uniforms: { count: vec4s }, bindings: [this.input, this.output] };
-    this.dispatch = prepareKernel(gpu, call, (l, d) => (params = gpu.uniform(l, d)));
-    this.params = params!;
+    const inBuf = input ? gpu.storage('ceiling-copy in', input) : gpu.storage('ceiling-copy in', vec4s * 16);
+    const outBuf = initialOutput ? gpu.storage('ceiling-copy out', initialOutput) : gpu.storage('ceiling-copy out', vec4s * 16);
+    super(gpu, copyCeilingProgram(), vec4s, { count: vec4s }, inBuf, outBuf, vec4s * 4);
     this.bytes = copyCeilingBytes(vec4s);
-  }
-
-  encode(pass: GPUComputePassEncoder): void {
-    encodeDispatch(pass, this.dispatch);
-  }
-
-  submit(repeats = 1): void {
-    const enc = this.gpu.device.createCommandEncoder({ label: 'ceiling-copy' });
-    const pass = enc.beginComputePass({ label: 'ceiling-copy' });
-    for (let r = 0; r < repeats; r++) this.encode(pass);
-    pass.end();
-    this.gpu.device.queue.submit([enc.finish()]);
-  }
-
-  async read(): Promise<Float32Array> {
-    return this.gpu.readF32(this.output, 0, this.vec4s * 4);
-  }
-
-  destroy(): void {
-    this.input.destroy();
-    this.output.destroy();
-    this.params.destroy();
   }
 }

@@ -11,8 +11,8 @@
  */
 import type { GpuContext } from '../gpu/context';
 import template from './ceiling-fma.wgsl?raw';
-import { cachedProgram, type Dispatch, encodeDispatch, type Program } from './program';
-import { prepareKernel } from './runner';
+import { CeilingProbe } from './ceiling-probe';
+import { cachedProgram, type Program } from './program';
 import { fillWgsl } from '../wgsl/template';
 
 const WG = 64;
@@ -76,50 +76,20 @@ export function fmaCeilingReference(inputs: FmaCeilingInputs, iters: number): Fl
 }
 
 /** A prepared FMA-ceiling dispatch: encode it any number of times, read its output once. */
-export class FmaCeiling {
+export class FmaCeiling extends CeilingProbe<(typeof UNIFORMS)[number]> {
   readonly flops: number;
-  private readonly input: GPUBuffer;
-  readonly output: GPUBuffer;
-  private readonly params: GPUBuffer;
-  private readonly dispatch: Dispatch;
 
   constructor(
-    private readonly gpu: GpuContext,
+    gpu: GpuContext,
     readonly inputs: FmaCeilingInputs,
     readonly iters: number,
     /** Initial output words (tests: a poison pattern, so unwritten elements show). */
     initialOutput?: Uint32Array,
   ) {
-    this.input = gpu.storage('ceiling-fma in', inputs.data);
-    this.output = initialOutput ? gpu.storage('ceiling-fma out', initialOutput) : gpu.storage('ceiling-fma out', inputs.threads * 16);
-    let params: GPUBuffer | undefined;
-    const call = { program: fmaCeilingProgram(), threads: inputs.threads, uniforms: { threads: inputs.threads, iters }, bindings: [this.input, this.output] };
-    this.dispatch = prepareKernel(gpu, call, (l, d) => (params = gpu.uniform(l, d)));
-    this.params = params!;
+    const inBuf = gpu.storage('ceiling-fma in', inputs.data);
+    const outBuf = initialOutput ? gpu.storage('ceiling-fma out', initialOutput) : gpu.storage('ceiling-fma out', inputs.threads * 16);
+    super(gpu, fmaCeilingProgram(), inputs.threads, { threads: inputs.threads, iters }, inBuf, outBuf, inputs.threads * 4);
     this.flops = fmaCeilingFlops(inputs.threads, iters);
-  }
-
-  encode(pass: GPUComputePassEncoder): void {
-    encodeDispatch(pass, this.dispatch);
-  }
-
-  /** Submit `repeats` dispatches in one pass. */
-  submit(repeats = 1): void {
-    const enc = this.gpu.device.createCommandEncoder({ label: 'ceiling-fma' });
-    const pass = enc.beginComputePass({ label: 'ceiling-fma' });
-    for (let r = 0; r < repeats; r++) this.encode(pass);
-    pass.end();
-    this.gpu.device.queue.submit([enc.finish()]);
-  }
-
-  async read(): Promise<Float32Array> {
-    return this.gpu.readF32(this.output, 0, this.inputs.threads * 4);
-  }
-
-  destroy(): void {
-    this.input.destroy();
-    this.output.destroy();
-    this.params.destroy();
   }
 }
 
