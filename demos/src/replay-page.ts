@@ -315,6 +315,7 @@ async function init(): Promise<void> {
   }
   ui.adapter.textContent = `adapter: ${g.describe}`;
   softwareAdapter = g.adapter.isFallback;
+  void api.preload(dataBaseUrl());
   const asked = params.get('stream');
   applyStream(asked === 'benchmark' || asked === 'episode' ? asked : madeFor(d.summary), params);
   const speed = params.get('speed');

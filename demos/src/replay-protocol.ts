@@ -59,6 +59,8 @@ export interface ReplayResult {
 export interface ReplayWorkerApi {
   decode(fragment: string): Promise<DecodeOutcome>;
   init(): Promise<InitResult>;
+  /** Start loading the dataset before Play, so the first image shows at once. */
+  preload(dataBase: string): Promise<void>;
   play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult>;
   /** The same play, for a parameter vector given directly (tests compare it with the link's). */
   playParams(vsml: VsmlConfig, params: Float32Array, stateSeed: number, opts: PlayOptions): Promise<ReplayResult>;

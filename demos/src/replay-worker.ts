@@ -109,6 +109,14 @@ const api: ReplayWorkerApi = {
     }
   },
 
+  async preload(dataBase: string): Promise<void> {
+    // Errors surface at Play, with the status that names them.
+    await loadData(dataBase).then(
+      () => undefined,
+      () => undefined,
+    );
+  },
+
   async play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult> {
     if (!decoded) throw new Error('no decoded share link');
     return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent);

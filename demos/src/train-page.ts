@@ -177,6 +177,7 @@ function onEvent(e: RunEvent): void {
       log(`started at generation ${e.generation}/${e.total}: ${e.describe}, ${e.dim} meta-parameters, ${e.config.strategy.kind}; ${e.trainName} (${e.trainCount} examples)`);
       // The first generation builds every compute pipeline: say so instead of looking stuck.
       ui.status.textContent = `compiling kernels · generation ${e.generation + 1}/${e.total} running`;
+      log('compiling kernels: the first generation builds every GPU pipeline');
       document.body.dataset.compiling = '1';
       showProgress(null, e.total);
       break;
