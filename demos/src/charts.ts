@@ -112,6 +112,10 @@ export class LineChart extends ChartBase {
     const H = this.H;
     this.caption.textContent = this.describe();
     const m = { l: 52, r: 12, t: 26, b: 38 };
+    // Legend beside the title when both fit (about 8 px per title character), else on a line below it.
+    const legendWidth = this.series.reduce((w, s) => w + 26 + 7 * s.name.length, 0);
+    const legendBelow = this.series.length > 0 && m.l + 8 * opts.title.length + legendWidth > W - m.r;
+    if (legendBelow) m.t += 16;
     const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;
     svg.replaceChildren();
@@ -145,7 +149,7 @@ export class LineChart extends ChartBase {
     svg.appendChild(el('text', { transform: `translate(12 ${m.t + ph / 2}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.yLabel));
     let legendX = W - m.r;
     for (const s of [...this.series].reverse()) {
-      const t = el('text', { x: legendX, y: 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
+      const t = el('text', { x: legendX, y: legendBelow ? 34 : 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
       svg.appendChild(t);
       legendX -= 26 + 7 * s.name.length;
     }

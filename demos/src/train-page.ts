@@ -43,7 +43,7 @@ const ui = {
 const fitnessChart = new LineChart($('chart-fitness'), { title: 'Fitness per generation', xLabel: 'generation', yLabel: 'fitness' });
 const throughputChart = new LineChart($('chart-throughput'), { title: 'Throughput', xLabel: 'generation', yLabel: 'learner steps / s', yMin: 0 });
 const probeChart = new BarChart($('chart-probe'), {
-  title: 'Best learner on an OrderedMNIST probe: test accuracy per class',
+  title: 'OrderedMNIST probe of the best learner',
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
   height: 230,
 });
@@ -194,7 +194,7 @@ function onEvent(e: RunEvent): void {
     }
     case 'probe': {
       const p = e.probe;
-      probeChart.set(p.perClass, `generation ${p.generation} · test acc ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
+      probeChart.set(p.perClass, `test accuracy per class after generation ${p.generation}: ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
       document.body.dataset.probes = String(Number(document.body.dataset.probes ?? 0) + 1);
       break;
     }
