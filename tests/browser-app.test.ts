@@ -393,10 +393,14 @@ describe('replay page', () => {
       for (const [i, r] of rows.entries()) {
         const l = headline.links[i];
         expect(r.text).toContain(`${(100 * l.benchmarkAccuracy).toFixed(2)}%`);
-        // Open the link as a user would (relative to the demos page), without playing.
-        await page.goto(new URL(r.href.replace('replay.html#', 'replay.html?autoplay=0#'), `${env().url}demos.html`).href, { waitUntil: 'load' });
-        await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS, polling: 50 });
-        expect(await page.evaluate(() => document.body.dataset.state), r.id).toBe('ready');
+        // Open the link as a user would (relative to the demos page) and play a few images of its stream.
+        await page.goto(new URL(r.href.replace('replay.html#', 'replay.html?learn=3&test=2&speed=fast#'), `${env().url}demos.html`).href, { waitUntil: 'load' });
+        await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS, polling: 50 });
+        expect(await page.evaluate(() => document.body.dataset.state), r.id).toBe('done');
+        const played = (await page.evaluate(() => (window as unknown as AppWindow).replayApp.result()))!;
+        expect([played.learnCount, played.testCount], r.id).toEqual([3 * played.classes, 2 * played.classes]);
+        expect(played.classes, r.id).toBe(l.stream === 'benchmark' ? 10 : 2);
+        expect(await page.$eval('#status', (e) => e.textContent), r.id).toMatch(/^final: /);
         expect(await page.$eval('#summary', (e) => e.textContent), r.id).toContain(`${(100 * l.benchmarkAccuracy).toFixed(2)}% on full OrderedMNIST`);
         expect(await page.$eval('#stream', (e) => (e as HTMLSelectElement).value), r.id).toBe(l.stream);
         const spec = await loadVsmlSpec(l.source);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadVsmlSpec } from '../src/bench/vsml-adapter';
 import { HEADLINE, shareMain } from '../src/cli/share';
+import { replayBrowserMain } from '../src/cli/replay-browser';
 import { decodeShare, sameCell } from '../src/share';
 
 const headline = JSON.parse(readFileSync('demos/src/headline.json', 'utf8')) as {
@@ -59,6 +60,15 @@ describe('headline share links', () => {
       expect(err.join('\n')).toMatch(/--site: must be an http\(s\) URL/);
       expect(await shareMain(['rule:missing.json'])).toBe(1);
       expect(err.join('\n')).toMatch(/no rule file missing\.json/);
+      expect(await shareMain(['--help'])).toBe(0);
+      expect(out.join('\n')).toMatch(/Usage: npm run share/);
+      // replay:browser refuses bad options before starting anything.
+      expect(await replayBrowserMain(['--help'])).toBe(0);
+      expect(out.join('\n')).toMatch(/Usage: npm run replay:browser/);
+      expect(await replayBrowserMain(['rule:class-mean', '--stream', 'fast'])).toBe(2);
+      expect(await replayBrowserMain(['rule:class-mean', '--learn', '-1'])).toBe(2);
+      expect(await replayBrowserMain([])).toBe(2);
+      expect(await replayBrowserMain(['rule:missing.json'])).toBe(1);
     } finally {
       console.log = log;
       console.error = error;
