@@ -110,7 +110,7 @@ function streamDefaults(s: ShareSummary, kind: StreamKind): { learn: number; tes
     const score = s.note.benchmarkAccuracy !== undefined ? ` (scoreboard: ${fmt(100 * s.note.benchmarkAccuracy, 2)}%)` : '';
     if (softwareAdapter) {
       const { learn, test } = SOFTWARE_BENCHMARK_SUBSET;
-      return { learn, test, note: `Full OrderedMNIST${score} takes minutes to hours on this software adapter: playing its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.` };
+      return { learn, test, note: `Full OrderedMNIST${score} takes minutes on this software adapter: playing its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.` };
     }
     return { learn: 0, test: 0, note: `Full OrderedMNIST: all 60,000 training images in class order, then the 10,000 test images${score}.` };
   }
