@@ -342,7 +342,7 @@ describe('replay page', () => {
 
   it('the evolved ink rule from the demos page: streams while it learns, ends on its score, and predicts what the Node benchmark predicts', async () => {
     const ink = headline.links.find((l) => l.id === 'vsml-ink-es')!;
-    // A subset of OrderedMNIST (the full stream takes ~12 min on SwiftShader): 20 training and 10 test images per class.
+    // A subset of OrderedMNIST (the full stream takes minutes on SwiftShader; npm run replay:browser plays it): 20 training and 10 test images per class.
     const [learn, test] = [20, 10];
     const { page, errors } = await replay(`${env().url}replay.html?learn=${learn}&test=${test}&speed=smooth#${ink.fragment}`);
     let viaLink: ReplayResult;

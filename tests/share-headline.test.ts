@@ -1,7 +1,8 @@
 /**
  * The demos page's headline links (demos/src/headline.json, from `npm run share -- --headline`):
  * each decodes to exactly the learner that `npm run bench:ordered --checkpoint SOURCE` scores, and
- * carries that scoreboard row's number. The browser side is tests/browser-demos.test.ts.
+ * carries that scoreboard row's number. The browser side (every link played in
+ * Chromium from the demos page) is in tests/browser-app.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -110,7 +110,7 @@ function streamDefaults(s: ShareSummary, kind: StreamKind): { learn: number; tes
     const score = s.note.benchmarkAccuracy !== undefined ? ` (scoreboard: ${fmt(100 * s.note.benchmarkAccuracy, 2)}%)` : '';
     if (softwareAdapter) {
       const { learn, test } = SOFTWARE_BENCHMARK_SUBSET;
-      return { learn, test, note: `Full OrderedMNIST${score} takes minutes on this software adapter: playing its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.` };
+      return { learn, test, note: `Full OrderedMNIST${score} takes minutes on this software adapter: by default the page plays its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.` };
     }
     return { learn: 0, test: 0, note: `Full OrderedMNIST: all 60,000 training images in class order, then the 10,000 test images${score}.` };
   }
@@ -126,7 +126,8 @@ function applyStream(kind: StreamKind, query?: URLSearchParams): void {
   ui.stream.value = kind;
   ui.learn.value = query?.get('learn') ?? String(d.learn);
   ui.test.value = query?.get('test') ?? String(d.test);
-  ui.streamNote.textContent = d.note;
+  const fromAddress = query?.has('learn') || query?.has('test');
+  ui.streamNote.textContent = fromAddress ? `${d.note} This address asks for ${ui.learn.value} training and ${ui.test.value} test images per class.` : d.note;
 }
 
 function drawDigit(images: Uint8Array, index: number, rows: number, cols: number, done: number): void {
