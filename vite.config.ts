@@ -75,6 +75,7 @@ export default defineConfig({
       input: {
         index: join(DEMOS, 'index.html'),
         replay: join(DEMOS, 'replay.html'),
+        demos: join(DEMOS, 'demos.html'),
         'kernel-check': join(DEMOS, 'kernel-check.html'),
         speed: join(DEMOS, 'speed.html'),
       },

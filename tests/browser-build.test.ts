@@ -36,8 +36,8 @@ afterAll(async () => {
 });
 
 describe('the built site', () => {
-  it('has the four pages, relative URLs only, and the MNIST files', () => {
-    for (const page of ['index.html', 'replay.html', 'kernel-check.html', 'speed.html']) {
+  it('has the five pages, relative URLs only, and the MNIST files', () => {
+    for (const page of ['index.html', 'replay.html', 'demos.html', 'kernel-check.html', 'speed.html']) {
       const html = readFileSync(join(out, page), 'utf8');
       const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
       expect(urls.length).toBeGreaterThan(0);
@@ -66,6 +66,13 @@ describe('the built site', () => {
       await page.goto(url.replace('replay.html#', 'replay.html?learn=5&test=5#'), { waitUntil: 'load' });
       await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
+      // The demos page's links resolve under the sub-path too.
+      await page.goto(`${server!.url}demos.html`, { waitUntil: 'load' });
+      const href = await page.$eval('a.replay-link', (a) => (a as HTMLAnchorElement).href);
+      expect(href.startsWith(`${server!.url}replay.html#s=`)).toBe(true);
+      await page.goto(href.replace('replay.html#', 'replay.html?autoplay=0#'), { waitUntil: 'load' });
+      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
+      expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
       expect(log.errors).toEqual([]);
     } finally {
       await page.close();

@@ -60,10 +60,27 @@ describe('npm run train:browser', () => {
     expect(metrics.map((m) => m.generation)).toEqual([0, 1]);
     const ckpt = decodeCheckpoint(readFileSync(join(outB, 'checkpoint.json'), 'utf8'));
     expect(ckpt.generation).toBe(2);
-    const fragment = readFileSync(join(outB, 'share.txt'), 'utf8').trim();
-    expect(r.stdout).toContain(`replay.html#${fragment}`);
-    const shared = await decodeShare(fragment);
+    // An absolute link to the dev server's replay page, with the command that serves it.
+    const link = readFileSync(join(outB, 'share.txt'), 'utf8').trim();
+    expect(link).toMatch(/^http:\/\/localhost:5173\/replay\.html#s=[A-Za-z0-9_-]+$/);
+    expect(r.stdout).toContain(`share link: ${link}`);
+    expect(r.stdout).toMatch(/serve http:\/\/localhost:5173\/ with: npm run dev/);
+    const shared = await decodeShare(link);
     expect(shared.config.vsml).toEqual(ckpt.learner);
+    // The link opens the replay on a served site: the same path under a running server.
+    const { startDevServer } = await import('../src/app/vite-server');
+    const { launchChromium, openPage } = await import('../src/app/chromium');
+    const server = await startDevServer();
+    const chromium = await launchChromium();
+    try {
+      const { page, log } = await openPage(chromium.browser, link.replace('http://localhost:5173/', server.url).replace('replay.html#', 'replay.html?autoplay=0#'));
+      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: 150_000, polling: 50 });
+      expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
+      expect(log.errors).toEqual([]);
+    } finally {
+      await chromium.close();
+      await server.close();
+    }
   });
 
   it('writes the same files as the Node CLI (bit-identical on SwiftShader)', async () => {
@@ -101,6 +118,8 @@ describe('npm run train:browser', () => {
     try {
       expect(await trainBrowserMain(['--share-bits', '7'])).toBe(2);
       expect(errors.join('\n')).toMatch(/--share-bits/);
+      expect(await trainBrowserMain(['--site', 'not a url'])).toBe(2);
+      expect(errors.join('\n')).toMatch(/--site/);
       expect(await trainBrowserMain(['--set', 'strategy.pairs=0'])).toBe(2);
       expect(errors.join('\n')).toMatch(/strategy\.pairs/);
       expect(await trainBrowserMain(['--resume', join(tmp, 'missing.json')])).toBe(1);

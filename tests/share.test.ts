@@ -24,6 +24,14 @@ import {
   type SharePayload,
 } from '../src/share';
 import { testSeed } from './helpers/seed';
+import { presetCheckpoint } from './helpers/preset-checkpoint';
+import { readFileSync } from 'node:fs';
+import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../src/inner/rules/class-mean';
+import { validateVsmlConfig } from '../src/spec/vsml-config';
+import { decodeCheckpoint } from '../src/meta/checkpoint';
+import { parseRuleFile } from '../src/meta/rule-es';
+import { PRESETS } from '../src/meta/train-config';
+import { BENCHMARK_STATE_SEED, ruleSharePayload, shareCheckpoint, trainedStream } from '../src/share';
 
 const seed = testSeed(0x5eed0007); // fixed (VSML_TEST_SEED overrides); printed in the describe name
 const rng = new PhiloxStream(seed, 0x5aa5);
@@ -388,5 +396,105 @@ describe('hostile payloads with valid checksums', () => {
       }
     }
     expect(decodedOk).toBeLessThan(5);
+  });
+});
+
+describe(`exact f32 learners, field-naming errors, checkpoints of every preset (seed ${seed})`, () => {
+  it('kind 3 (f32) carries the parameters bit for bit', async () => {
+    const original = randomParams(DIM);
+    original[3] = 446.68359215096325; // rule-like constants far apart in magnitude
+    original[4] = 1e-7;
+    const enc = await encodeShare({ ...paramsPayload(), learner: { kind: 'params', params: original, bits: 32 } });
+    const dec = await decodeShare(enc.fragment);
+    expect(dec.learner).toEqual({ kind: 'f32', dim: DIM });
+    expect(Array.from(bitsOf(dec.params))).toEqual(Array.from(bitsOf(original)));
+    expect(Array.from(bitsOf(enc.params))).toEqual(Array.from(bitsOf(original)));
+  });
+
+  it('a truncated or miscounted f32 learner is refused', async () => {
+    const f32 = (dim: number, n: number) => (w: ByteWriter) => {
+      w.u8(3).u32(dim);
+      for (let i = 0; i < n; i++) w.f32(0.5);
+    };
+    await expectShareError(decodeShare(await frame(body({ vsml: VSML }, f32(DIM, DIM - 1)))), 'truncated');
+    await expectShareError(decodeShare(await frame(body({ vsml: VSML }, f32(DIM + 1, DIM + 1)))), 'bad-learner');
+    const nan = (w: ByteWriter) => {
+      w.u8(3).u32(DIM);
+      for (let i = 0; i < DIM; i++) w.f32(i === 17 ? NaN : 0.5);
+    };
+    const e = await expectShareError(decodeShare(await frame(body({ vsml: VSML }, nan))), 'bad-learner');
+    expect(e.message).toMatch(/parameter 17 is NaN/);
+  });
+
+  it('non-finite parameters: the error names the first bad index', async () => {
+    const p = randomParams(DIM);
+    p[41] = NaN;
+    p[99] = Infinity;
+    for (const bits of [8, 16, 32] as const) {
+      const e = await expectShareError(encodeShare({ ...paramsPayload(), learner: { kind: 'params', params: p, bits } }), 'encode');
+      expect(e.message).toMatch(/learner\.params\[41\]: is NaN/);
+    }
+  });
+
+  it('config errors name the field exactly', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ vsml: VSML, note: { title: 'x'.repeat(300) } }, /config\.note\.title: must be a string of at most 200/],
+      [{ vsml: VSML, note: { onload: 'alert(1)' } }, /config\.note\.onload: unknown field/],
+      [{ vsml: VSML, note: { generation: -1 } }, /config\.note\.generation: must be a non-negative integer/],
+      [{ vsml: VSML, note: { stream: 'fast' } }, /config\.note\.stream/],
+      [{ vsml: VSML, evil: 1 }, /config\.evil: unknown field/],
+      [{}, /config\.vsml: the vsml learner config is missing/],
+      [{ vsml: { ...VSML, hidden: 1e9 } }, /config\.vsml: .*hidden/],
+      [{ vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } }, /config\.train\.learner: differs from the shared vsml config/],
+    ];
+    for (const [config, want] of cases) {
+      const e = await expectShareError(decodeShare(await frame(body(config, quantSection()))), 'bad-config');
+      expect(e.message, JSON.stringify(config).slice(0, 80)).toMatch(want);
+    }
+    const e = await expectShareError(encodeShare({ ...paramsPayload(), stateSeed: -1 }), 'encode');
+    expect(e.message).toMatch(/stateSeed: must be a 32-bit unsigned integer/);
+  });
+
+  it('a learner deployed with other layer sizes than it trained with is accepted (same cell)', async () => {
+    const deployed = { ...VSML, layers: [784, 10] };
+    const trained = validateTrainConfig({ learner: { ...VSML, inputSize: 64, layers: [64, 10], projection: false }, tasks: { pixelSubset: 64 } });
+    const vsml = { ...trained.learner, inputSize: 784, layers: [784, 10] };
+    const enc = await encodeShare({ config: { vsml, train: trained }, stateSeed: 1, learner: { kind: 'params', params: randomParams(metaParamLayout(vsml).size), bits: 32 } });
+    expect((await decodeShare(enc.fragment)).config.vsml).toEqual(vsml);
+    expect(deployed.layers).toEqual([784, 10]);
+  });
+
+  for (const name of Object.keys(PRESETS)) {
+    it(`a checkpoint of preset '${name}' shares, and the link says which stream it was made for`, async () => {
+      const c = presetCheckpoint(name);
+      const enc = await shareCheckpoint(c, { bits: 16 });
+      const dec = await decodeShare(enc.fragment);
+      const stream = trainedStream(c.config);
+      expect(dec.config.note?.stream).toBe(stream);
+      expect(dec.config.vsml).toEqual(stream === 'benchmark' ? c.deployLearner : c.learner);
+      expect(dec.params.length).toBe(c.metaParams.length);
+      if (c.strategy.kind === 'ga') expect(enc.exact).toBe(true);
+    });
+  }
+
+  it("the committed 'ordered' checkpoint shares as its deployed 784 -> 10 learner, exact with bits 32", async () => {
+    const c = decodeCheckpoint(readFileSync('results/train-ordered-rule-es/checkpoint.json', 'utf8'));
+    const enc = await shareCheckpoint(c, { bits: 32 });
+    expect(enc.exact).toBe(true);
+    const dec = await decodeShare(enc.fragment);
+    expect(dec.config.vsml).toEqual(c.deployLearner);
+    expect(dec.stateSeed).toBe(BENCHMARK_STATE_SEED);
+    expect(Array.from(bitsOf(dec.params))).toEqual(Array.from(bitsOf(c.metaParams)));
+  });
+
+  it('rules share exactly: hand-designed and a rule file', async () => {
+    const vsml = validateVsmlConfig(CLASS_MEAN_LEARNER);
+    const hand = await decodeShare((await encodeShare(ruleSharePayload(undefined, 'rule:class-mean'))).fragment);
+    expect(Array.from(bitsOf(hand.params))).toEqual(Array.from(bitsOf(classMeanRuleParams(vsml))));
+    const rule = parseRuleFile(readFileSync('results/rule-es-mnist/rule.json', 'utf8'), 'rule.json');
+    const ink = await decodeShare((await encodeShare(ruleSharePayload(rule, 'rule:results/rule-es-mnist/rule.json'))).fragment);
+    expect(Array.from(bitsOf(ink.params))).toEqual(Array.from(bitsOf(classMeanRuleParams(vsml, rule))));
+    expect(ink.config.note?.stream).toBe('benchmark');
+    expect(ink.stateSeed).toBe(BENCHMARK_STATE_SEED);
   });
 });

@@ -2,6 +2,11 @@
  * Small dependency-free SVG charts for the live pages: a multi-series line chart (fitness and
  * throughput per generation) and a bar chart (per-class accuracy). They redraw from plain arrays,
  * skip non-finite points, and mark themselves with data-points so tests can see them update.
+ *
+ * The drawing is as wide (in SVG units) as its box is in CSS pixels and redraws when the box
+ * resizes, so a 12-unit label is 12 px on a phone as on a desktop (a fixed viewBox scaled down to
+ * a 390 px screen shrank labels to ~4 px). Each chart writes its latest values as text into a
+ * caption under it: the text alternative for screen readers and for readers of a screenshot.
  */
 
 import { niceStep } from '../../src/chart/svg';
@@ -31,18 +36,58 @@ export function formatTick(v: number, step = 0): string {
   return v.toPrecision(2);
 }
 
-export class LineChart {
+/** SVG + caption in `host`, redrawn at the host's width (in CSS px, at least 240). */
+class ChartBase {
   readonly svg: SVGSVGElement;
+  /** The text alternative: the chart's latest values in words. */
+  readonly caption: HTMLElement;
+  protected W: number;
+
+  constructor(
+    host: HTMLElement,
+    title: string,
+    private readonly fallbackWidth: number,
+    protected readonly H: number,
+    private readonly redraw: () => void,
+  ) {
+    this.W = this.hostWidth(host);
+    const id = `${host.id || 'chart'}-caption`;
+    this.svg = el('svg', { viewBox: `0 0 ${this.W} ${H}`, width: '100%', role: 'img', 'aria-label': title, 'aria-describedby': id, class: 'chart' });
+    this.caption = Object.assign(document.createElement('p'), { id, className: 'chart-text' });
+    this.caption.setAttribute('aria-live', 'polite');
+    host.append(this.svg, this.caption);
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        const w = this.hostWidth(host);
+        if (Math.abs(w - this.W) >= 1) {
+          this.W = w;
+          this.svg.setAttribute('viewBox', `0 0 ${w} ${H}`);
+          this.redraw();
+        }
+      }).observe(host);
+    }
+  }
+
+  private hostWidth(host: HTMLElement): number {
+    const w = Math.floor(host.clientWidth);
+    return w > 0 ? Math.max(240, w) : this.fallbackWidth;
+  }
+}
+
+function fmtValue(v: number): string {
+  if (!Number.isFinite(v)) return 'none';
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+}
+
+export class LineChart extends ChartBase {
   private series: Series[] = [];
 
   constructor(
     host: HTMLElement,
     private readonly opts: { title: string; xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number },
   ) {
-    const W = opts.width ?? 560;
-    const H = opts.height ?? 260;
-    this.svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': opts.title, class: 'chart' });
-    host.appendChild(this.svg);
+    super(host, opts.title, opts.width ?? 560, opts.height ?? 260, () => this.draw());
     this.draw();
   }
 
@@ -51,11 +96,26 @@ export class LineChart {
     this.draw();
   }
 
+  /** "title: no data yet" or "title, latest at x = 12: best 0.61, mean 0.55". */
+  private describe(): string {
+    const last = this.series
+      .map((s) => ({ s, p: [...s.points].reverse().find((q) => Number.isFinite(q.x) && Number.isFinite(q.y)) }))
+      .filter((x) => x.p);
+    if (last.length === 0) return `${this.opts.title}: no data yet.`;
+    const x = Math.max(...last.map((l) => l.p!.x));
+    return `${this.opts.title}, latest at ${this.opts.xLabel} ${fmtValue(x)}: ${last.map((l) => `${l.s.name} ${fmtValue(l.p!.y)}`).join(', ')} (${this.opts.yLabel}).`;
+  }
+
   private draw(): void {
     const { svg, opts } = this;
-    const W = opts.width ?? 560;
-    const H = opts.height ?? 260;
+    const W = this.W;
+    const H = this.H;
+    this.caption.textContent = this.describe();
     const m = { l: 52, r: 12, t: 26, b: 38 };
+    // Legend beside the title when both fit (about 8 px per title character), else on a line below it.
+    const legendWidth = this.series.reduce((w, s) => w + 26 + 7 * s.name.length, 0);
+    const legendBelow = this.series.length > 0 && m.l + 8 * opts.title.length + legendWidth > W - m.r;
+    if (legendBelow) m.t += 16;
     const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;
     svg.replaceChildren();
@@ -89,7 +149,7 @@ export class LineChart {
     svg.appendChild(el('text', { transform: `translate(12 ${m.t + ph / 2}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.yLabel));
     let legendX = W - m.r;
     for (const s of [...this.series].reverse()) {
-      const t = el('text', { x: legendX, y: 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
+      const t = el('text', { x: legendX, y: legendBelow ? 34 : 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
       svg.appendChild(t);
       legendX -= 26 + 7 * s.name.length;
     }
@@ -103,25 +163,26 @@ export class LineChart {
   }
 }
 
-export class BarChart {
-  readonly svg: SVGSVGElement;
+export class BarChart extends ChartBase {
+  private last: { values: number[]; note: string; labels: string[] };
 
   constructor(
     host: HTMLElement,
     private readonly opts: { title: string; labels: string[]; width?: number; height?: number; color?: string },
   ) {
-    const W = opts.width ?? 560;
-    const H = opts.height ?? 220;
-    this.svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': opts.title, class: 'chart' });
-    host.appendChild(this.svg);
-    this.set(opts.labels.map(() => NaN));
+    super(host, opts.title, opts.width ?? 560, opts.height ?? 220, () => this.set(this.last.values, this.last.note, this.last.labels));
+    this.last = { values: opts.labels.map(() => NaN), note: '', labels: opts.labels };
+    this.set(this.last.values);
   }
 
   /** Values in [0, 1] (NaN: no data yet); `note` is shown under the title. */
   set(values: number[], note = '', labels = this.opts.labels): void {
+    this.last = { values, note, labels };
     const { svg, opts } = this;
-    const W = opts.width ?? 560;
-    const H = opts.height ?? 220;
+    const W = this.W;
+    const H = this.H;
+    const shown = values.map((v, i) => (Number.isFinite(v) ? `${labels[i] ?? i}: ${Math.round(v * 100)}%` : null)).filter((x) => x !== null);
+    this.caption.textContent = `${opts.title}${note ? ` (${note})` : ''}: ${shown.length ? shown.join(', ') : 'no data yet'}.`;
     const m = { l: 40, r: 10, t: note ? 44 : 30, b: 24 };
     const pw = W - m.l - m.r;
     const ph = H - m.t - m.b;

@@ -103,6 +103,8 @@ export class OrderedRunner {
     private readonly gpu: GpuContext,
     readonly learner: VsmlConfig,
     readonly stream: OrderedStream,
+    /** Steps per submission (progress granularity; results do not depend on it). */
+    private readonly opts: { stepsPerSubmit?: number } = {},
   ) {}
 
   async run(params: Float32Array, stateSeed: number, onProgress?: (done: number, total: number) => void): Promise<OrderedRunResult> {
@@ -116,7 +118,7 @@ export class OrderedRunner {
       tasksPerMember: 1,
       learnLength: stream.learnCount,
       queryLength: stream.testCount,
-    });
+    }, this.opts.stepsPerSubmit ? { stepsPerSubmit: this.opts.stepsPerSubmit } : {});
     gpu.upload(this.params, params);
     const learnIndices = Uint32Array.from({ length: stream.learnCount }, (_, i) => i);
     const queryIndices = Uint32Array.from({ length: stream.testCount }, (_, i) => stream.learnCount + i);

@@ -24,13 +24,15 @@ export function hasWebGpu(): boolean {
   return typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu;
 }
 
+/** For people in a browser: what to change in the browser (never system packages or CLIs). */
 export function noWebGpuMessage(): string {
-  const insecure = !window.isSecureContext ? ' This page is not a secure context (WebGPU needs https:// or localhost).' : '';
+  const insecure = !window.isSecureContext ? ' This page is not a secure context: WebGPU needs https:// (or localhost).' : '';
   return (
     'This browser does not expose WebGPU, so nothing can run here.' +
     insecure +
-    ' Use a recent Chrome or Edge (WebGPU is on by default on Windows, macOS and ChromeOS; on Linux start it with ' +
-    '--enable-unsafe-webgpu), or Firefox/Safari versions with WebGPU enabled. Without a GPU, Chromium falls back to ' +
-    'SwiftShader (slow but correct). The same jobs also run in Node: npm run train.'
+    ' Use a recent Chrome or Edge (113 or later; WebGPU is on by default on Windows, macOS, ChromeOS and Android) with' +
+    ' hardware acceleration on in its settings, and check that chrome://gpu lists WebGPU as available. On Linux, Chrome' +
+    ' needs the --enable-unsafe-webgpu flag. Recent Safari and Firefox versions have WebGPU too. Without a GPU, Chrome' +
+    ' falls back to a software adapter (SwiftShader): slow, but the results are correct.'
   );
 }

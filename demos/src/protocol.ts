@@ -57,11 +57,18 @@ export type InitResult = { ok: true; adapter: AdapterReport; describe: string } 
 
 export interface ShareResult {
   fragment: string;
+  /** What was shared: a training checkpoint or a class-mean rule file. */
+  source: 'checkpoint' | 'rule';
   sizes: { wireBytes: number; bodyBytes: number; fragmentChars: number };
-  /** The shared parameters equal the run's bit for bit (GA chains; int16 rarely, int8 never). */
+  /** The shared parameters equal the run's bit for bit (GA chains, f32; int16 rarely, int8 never). */
   exact: boolean;
+  /** Generation of a checkpoint (0 for a rule). */
   generation: number;
+  /** The stream the replay plays by default. */
+  stream: 'benchmark' | 'episode';
 }
+
+export type LoadedFile = ({ kind: 'checkpoint' } & LoadedCheckpoint) | { kind: 'rule'; describe: string };
 
 export interface LoadedCheckpoint {
   generation: number;
@@ -76,10 +83,13 @@ export interface TrainWorkerApi {
   pause(): void;
   resume(): void;
   stop(): void;
-  /** Make a checkpoint file the current state (to download, share, or continue with run()). */
-  loadCheckpoint(text: string): LoadedCheckpoint;
+  /**
+   * Make a checkpoint file the current state (to download, share, or continue with run()), or a
+   * class-mean rule file (`npm run evolve:rule`'s rule.json) the learner that Share shares.
+   */
+  loadCheckpoint(text: string): LoadedFile;
   /** The run's current checkpoint as text (null before a run started). */
   checkpointText(): string | null;
   /** A share link fragment for the current learner. */
-  share(bits?: 8 | 16): Promise<ShareResult>;
+  share(bits?: 8 | 16 | 32): Promise<ShareResult>;
 }

@@ -28,13 +28,21 @@ export interface PlayOptions {
   testPerClass: number;
   /** Send the stream's images to the page for display. */
   sendImages: boolean;
+  /**
+   * Example steps per GPU submission, i.e. how often progress (and the shown image) updates.
+   * Small values stream smoothly; results do not depend on it. Default: the population's own.
+   */
+  stepsPerSubmit?: number;
+  /** Echoed in every event of this play, so the page can drop events of an earlier one. */
+  playId?: number;
 }
 
-export type ReplayEvent =
+export type ReplayEvent = { playId?: number } & (
   | { type: 'status'; message: string }
   | { type: 'stream'; classes: number; learnCount: number; testCount: number; images: Uint8Array; labels: Uint8Array; rows: number; cols: number }
   /** Example steps done of learn + test (learn steps come first). */
-  | { type: 'progress'; done: number; total: number; learnCount: number };
+  | { type: 'progress'; done: number; total: number; learnCount: number }
+);
 
 export interface ReplayResult {
   classes: number;
@@ -51,6 +59,8 @@ export interface ReplayResult {
 export interface ReplayWorkerApi {
   decode(fragment: string): Promise<DecodeOutcome>;
   init(): Promise<InitResult>;
+  /** Start loading the dataset before Play, so the first image shows at once. */
+  preload(dataBase: string): Promise<void>;
   play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult>;
   /** The same play, for a parameter vector given directly (tests compare it with the link's). */
   playParams(vsml: VsmlConfig, params: Float32Array, stateSeed: number, opts: PlayOptions): Promise<ReplayResult>;

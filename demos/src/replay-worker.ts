@@ -39,6 +39,9 @@ async function play(
 ): Promise<ReplayResult> {
   const t0 = performance.now();
   const g = await ensureGpu();
+  const send = emit;
+  // Tag events with the play's id (the stream event carries it already: re-spreading it would drop its transfer list).
+  emit = (e) => send(e.playId === undefined ? { ...e, playId: opts.playId } : e);
   emit({ type: 'status', message: 'loading MNIST…' });
   const ds = await loadData(opts.dataBase);
   const classes = playableClasses(vsml, ds);
@@ -46,10 +49,10 @@ async function play(
   if (opts.sendImages) {
     const images = stream.split.images.slice();
     const labels = stream.labels.slice();
-    emit(Comlink.transfer({ type: 'stream', classes, learnCount: stream.learnCount, testCount: stream.testCount, images, labels, rows: ds.train.rows, cols: ds.train.cols }, [images.buffer, labels.buffer]));
+    emit(Comlink.transfer({ playId: opts.playId, type: 'stream', classes, learnCount: stream.learnCount, testCount: stream.testCount, images, labels, rows: ds.train.rows, cols: ds.train.cols }, [images.buffer, labels.buffer]));
   }
-  emit({ type: 'status', message: `playing ${stream.learnCount} class-sorted training examples, then ${stream.testCount} test images…` });
-  const runner = new OrderedRunner(g, vsml, stream);
+  emit({ type: 'status', message: `compiling kernels, then ${stream.learnCount} class-sorted training examples and ${stream.testCount} test images…` });
+  const runner = new OrderedRunner(g, vsml, stream, { stepsPerSubmit: opts.stepsPerSubmit });
   try {
     const r = await runner.run(params, stateSeed, (done, total) => {
       emit({ type: 'progress', done, total, learnCount: stream.learnCount });
@@ -104,6 +107,14 @@ const api: ReplayWorkerApi = {
     } catch (e) {
       return { ok: false, message: (e as Error).message };
     }
+  },
+
+  async preload(dataBase: string): Promise<void> {
+    // Errors surface at Play, with the status that names them.
+    await loadData(dataBase).then(
+      () => undefined,
+      () => undefined,
+    );
   },
 
   async play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult> {

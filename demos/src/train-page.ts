@@ -32,6 +32,8 @@ const ui = {
   shareBits: $('share-bits') as HTMLSelectElement,
   shareOut: $('share-out'),
   status: $('status'),
+  progress: $('progress') as HTMLProgressElement,
+  eta: $('eta'),
   log: $('log'),
   probeEvery: $('probe-every') as HTMLInputElement,
   probeLearn: $('probe-learn') as HTMLInputElement,
@@ -41,9 +43,8 @@ const ui = {
 const fitnessChart = new LineChart($('chart-fitness'), { title: 'Fitness per generation', xLabel: 'generation', yLabel: 'fitness' });
 const throughputChart = new LineChart($('chart-throughput'), { title: 'Throughput', xLabel: 'generation', yLabel: 'learner steps / s', yMin: 0 });
 const probeChart = new BarChart($('chart-probe'), {
-  title: 'Best learner on an OrderedMNIST probe: test accuracy per class',
+  title: 'OrderedMNIST probe of the best learner',
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
-  width: 1000,
   height: 230,
 });
 
@@ -53,6 +54,9 @@ let total = 0;
 /** A checkpoint loaded from a file, to continue with Start. */
 let loadedCheckpoint: string | null = null;
 let hasState = false;
+/** Wall time of the current session's generations, for the ETA. */
+let sessionStart = 0;
+let sessionFirstGen = 0;
 
 function log(line: string): void {
   const t = new Date().toLocaleTimeString();
@@ -73,6 +77,30 @@ function setPhase(p: Phase): void {
   ui.preset.disabled = busy || p === 'no-gpu';
   ui.config.readOnly = busy;
   ui.load.disabled = busy || p === 'no-gpu';
+}
+
+/** Progress bar and ETA: indeterminate while kernels compile, then generations done / total. */
+function showProgress(done: number | null, of: number): void {
+  if (done === null) {
+    ui.progress.removeAttribute('value');
+    ui.progress.dataset.state = 'compiling';
+    ui.eta.textContent = 'compiling GPU kernels and running the first generation (slow on software adapters)…';
+    return;
+  }
+  ui.progress.max = Math.max(1, of);
+  ui.progress.value = done;
+  ui.progress.dataset.state = 'running';
+  const ran = done - sessionFirstGen;
+  const perGen = ran > 0 ? (performance.now() - sessionStart) / ran : NaN;
+  const left = (of - done) * perGen;
+  ui.eta.textContent = done >= of ? `${done}/${of} generations` : `${done}/${of} generations · ETA ${Number.isFinite(left) ? formatDuration(left) : '…'}`;
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 // ---- config editing ------------------------------------------------------------------------
@@ -144,21 +172,29 @@ function onEvent(e: RunEvent): void {
     case 'started':
       total = e.total;
       hasState = true;
+      sessionStart = performance.now();
+      sessionFirstGen = e.generation;
       log(`started at generation ${e.generation}/${e.total}: ${e.describe}, ${e.dim} meta-parameters, ${e.config.strategy.kind}; ${e.trainName} (${e.trainCount} examples)`);
-      ui.status.textContent = `generation ${e.generation}/${e.total}`;
+      // The first generation builds every compute pipeline: say so instead of looking stuck.
+      ui.status.textContent = `compiling kernels · generation ${e.generation + 1}/${e.total} running`;
+      log('compiling kernels: the first generation builds every GPU pipeline');
+      document.body.dataset.compiling = '1';
+      showProgress(null, e.total);
       break;
     case 'generation': {
       const m = e.metrics;
       history.push(m);
       redrawCharts();
       document.body.dataset.generations = String(history.length);
+      delete document.body.dataset.compiling;
+      showProgress(m.generation + 1, total);
       ui.status.innerHTML = `generation <b>${m.generation + 1}</b>/${total} · best ${fmt(m.fitness.best)} · mean ${fmt(m.fitness.mean)} · ${fmt(m.stepsPerSecond, 0)} steps/s · ${fmt(m.timeMs.total / 1000, 2)} s/gen`;
       log(`gen ${m.generation + 1}: fitness best ${fmt(m.fitness.best)} mean ${fmt(m.fitness.mean)}, query acc ${fmt(m.queryAccuracy.mean)}, ${fmt(m.stepsPerSecond, 0)} steps/s`);
       break;
     }
     case 'probe': {
       const p = e.probe;
-      probeChart.set(p.perClass, `generation ${p.generation} · test acc ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
+      probeChart.set(p.perClass, `test accuracy per class after generation ${p.generation}: ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
       document.body.dataset.probes = String(Number(document.body.dataset.probes ?? 0) + 1);
       break;
     }
@@ -180,6 +216,8 @@ function onEvent(e: RunEvent): void {
       break;
     case 'error':
       log(`error: ${e.name}: ${e.message}`);
+      delete document.body.dataset.compiling;
+      ui.eta.textContent = '';
       ui.status.innerHTML = '';
       ui.status.append(Object.assign(document.createElement('span'), { className: 'error', textContent: `${e.name}: ${e.message}` }));
       break;
@@ -206,6 +244,7 @@ async function start(opts: StartOptions = {}): Promise<'completed' | 'stopped'> 
   history = [];
   redrawCharts();
   document.body.dataset.generations = '0';
+  ui.eta.textContent = 'loading the dataset…';
   setPhase('running');
   try {
     return await api.run(
@@ -250,8 +289,14 @@ ui.load.addEventListener('change', async () => {
   try {
     const text = await file.text();
     const info = await api.loadCheckpoint(text);
-    loadedCheckpoint = text;
     hasState = true;
+    if (info.kind === 'rule') {
+      loadedCheckpoint = null;
+      log(`loaded ${file.name}: ${info.describe}. Share makes its replay link (a rule is not trained here; Start runs the config above).`);
+      ui.status.textContent = `rule file loaded (${info.describe})`;
+      return;
+    }
+    loadedCheckpoint = text;
     ui.config.value = JSON.stringify(info.config, null, 2);
     checkConfig();
     log(`loaded ${file.name}: ${info.strategy}, generation ${info.generation}/${info.generations}. Start continues it; Share shares it.`);
@@ -265,22 +310,31 @@ ui.load.addEventListener('change', async () => {
   }
 });
 
-async function share(bits: 8 | 16 = 16): Promise<ShareResult & { url: string }> {
+async function share(bits: 8 | 16 | 32 = 16): Promise<ShareResult & { url: string }> {
   const r = await api.share(bits);
   return { ...r, url: replayUrl(r.fragment) };
 }
 
 ui.share.addEventListener('click', async () => {
   try {
-    const r = await share(Number(ui.shareBits.value) === 8 ? 8 : 16);
+    const b = Number(ui.shareBits.value);
+    const r = await share(b === 8 ? 8 : b === 32 ? 32 : 16);
+    const what = r.source === 'rule' ? 'rule' : `generation ${r.generation}`;
     ui.shareOut.replaceChildren(
       Object.assign(document.createElement('a'), { href: r.url, target: '_blank', textContent: 'replay link' }),
-      document.createTextNode(` (generation ${r.generation}, ${r.sizes.fragmentChars} characters${r.exact ? ', exact' : ', quantised'})`),
+      document.createTextNode(
+        ` (${what}, ${r.sizes.fragmentChars} characters${r.exact ? ', exact' : ', quantised'}; replays ${r.stream === 'benchmark' ? 'on full OrderedMNIST' : 'on episodes of its training shape'})`,
+      ),
     );
+    ui.shareOut.className = 'share';
     await navigator.clipboard?.writeText(r.url).catch(() => undefined);
     log(`share link: ${r.sizes.fragmentChars} characters`);
   } catch (e) {
-    log(`share failed: ${(e as Error).message}`);
+    // Said next to the button: a link that cannot be made says why.
+    const msg = (e as Error).message;
+    ui.shareOut.className = 'share error';
+    ui.shareOut.textContent = `No link: ${msg}`;
+    log(`share failed: ${msg}`);
   }
 });
 
@@ -288,8 +342,8 @@ ui.share.addEventListener('click', async () => {
 
 async function init(): Promise<InitResult> {
   const params = new URLSearchParams(location.search);
-  const preset = params.get('preset') ?? 'tiny';
-  ui.preset.value = PRESETS[preset] ? preset : 'tiny';
+  const preset = params.get('preset') ?? 'default';
+  ui.preset.value = PRESETS[preset] ? preset : 'default';
   showConfig(presetConfig(ui.preset.value));
   if (!hasWebGpu()) {
     const message = noWebGpuMessage();
@@ -307,6 +361,7 @@ async function init(): Promise<InitResult> {
     setPhase('no-gpu');
     return r;
   }
+  ui.progress.value = 0;
   ui.adapter.textContent = `adapter: ${r.describe}`;
   document.body.dataset.adapter = r.describe;
   setPhase('idle');
@@ -315,7 +370,15 @@ async function init(): Promise<InitResult> {
   return r;
 }
 
-const ready = init();
+const ready = init().catch((e: unknown): InitResult => {
+  // Never leave the header on "checking WebGPU…".
+  const message = `the page could not start: ${(e as Error).message ?? String(e)}`;
+  ui.noGpu.textContent = message;
+  ui.noGpu.classList.remove('hidden');
+  ui.adapter.textContent = 'failed to start';
+  setPhase('no-gpu');
+  return { ok: false, message };
+});
 
 /** The headless driver's handle (src/cli/train-browser.ts) and the tests'. */
 const app = {

@@ -12,13 +12,17 @@ import type { GpuContext } from '../../src/gpu/context';
 import { describeVsmlConfig, metaParamLayout } from '../../src/spec/vsml-config';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/meta/checkpoint';
 import { Trainer, trainLoop } from '../../src/meta/trainer';
-import { shareCheckpoint } from '../../src/share';
+import { parseRuleFile } from '../../src/meta/rule-es';
+import type { ClassMeanRule } from '../../src/inner/rules/class-mean';
+import { encodeShare, ruleSharePayload, shareCheckpoint, trainedStream, type ShareBits } from '../../src/share';
 import { runProbe } from './ordered-replay';
-import type { InitResult, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from './protocol';
+import type { InitResult, LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from './protocol';
 
 let gpu: GpuContext | null = null;
 let trainer: Trainer | null = null;
 let lastCheckpoint: Checkpoint | null = null;
+/** A loaded class-mean rule file: Share shares it (a rule is not trained here). */
+let loadedRule: { rule: ClassMeanRule; name: string } | null = null;
 let running = false;
 let stopRequested = false;
 let paused = false;
@@ -77,6 +81,7 @@ const api: TrainWorkerApi = {
     };
     try {
       const g = await ensureGpu();
+      loadedRule = null;
       let ckpt: Checkpoint | undefined;
       if (req.checkpointText !== undefined) ckpt = decodeCheckpoint(req.checkpointText, 'the loaded checkpoint');
       const config = ckpt ? { ...ckpt.config, generations: req.generations ?? ckpt.config.generations } : req.config;
@@ -150,14 +155,23 @@ const api: TrainWorkerApi = {
     releasePause?.();
   },
 
-  loadCheckpoint(text: string) {
-    const c = decodeCheckpoint(text, 'the loaded checkpoint');
-    if (!running) {
+  loadCheckpoint(text: string): LoadedFile {
+    if (running) throw new Error('a run is in progress: stop it before loading a file');
+    // A rule file names its format; anything else is read as a checkpoint (with its errors).
+    if (/"format"\s*:\s*"vsml-class-mean-rule"/.test(text.slice(0, 4096))) {
+      const rule = parseRuleFile(text, 'the loaded rule file');
       trainer?.destroy();
       trainer = null;
+      lastCheckpoint = null;
+      loadedRule = { rule, name: 'rule.json' };
+      return { kind: 'rule', describe: `class-mean rule with ${rule.ink?.length ?? 0} evolved ink terms` };
     }
+    const c = decodeCheckpoint(text, 'the loaded checkpoint');
+    trainer?.destroy();
+    trainer = null;
+    loadedRule = null;
     lastCheckpoint = c;
-    return { generation: c.generation, generations: c.config.generations, strategy: c.strategy.kind, config: c.config };
+    return { kind: 'checkpoint', generation: c.generation, generations: c.config.generations, strategy: c.strategy.kind, config: c.config };
   },
 
   checkpointText(): string | null {
@@ -165,11 +179,15 @@ const api: TrainWorkerApi = {
     return c ? encodeCheckpoint(c) : null;
   },
 
-  async share(bits: 8 | 16 = 16): Promise<ShareResult> {
+  async share(bits: ShareBits = 16): Promise<ShareResult> {
+    if (!trainer && loadedRule) {
+      const enc = await encodeShare(ruleSharePayload(loadedRule.rule, `loaded ${loadedRule.name}`));
+      return { source: 'rule', fragment: enc.fragment, sizes: enc.sizes, exact: true, generation: 0, stream: 'benchmark' };
+    }
     const c = current();
-    if (!c) throw new Error('nothing to share yet: start a run or load a checkpoint');
-    const enc = await shareCheckpoint(c, bits);
-    return { fragment: enc.fragment, sizes: enc.sizes, exact: enc.exact, generation: c.generation };
+    if (!c) throw new Error('nothing to share yet: start a run or load a checkpoint or rule file');
+    const enc = await shareCheckpoint(c, { bits });
+    return { source: 'checkpoint', fragment: enc.fragment, sizes: enc.sizes, exact: enc.exact, generation: c.generation, stream: trainedStream(c.config) };
   },
 };
 

@@ -1,5 +1,5 @@
 /**
- * The OrderedMNIST protocol as a harness around the Learner interface (src/bench/learner.ts).
+ * The OrderedMNIST protocol as a harness around the Learner interface (src/inner/learner.ts).
  *
  * 1. Learning phase: every training pair once, one at a time, in class-sorted order (stable:
  *    file order within a class). Each image is handed over as a fresh 1-image copy, so a learner

@@ -175,7 +175,7 @@ export function markdownReport(sb: Scoreboard): string {
   );
   out.push('');
   out.push(
-    'Definitions: accuracy on the whole test split; training FLOPs = all learn steps plus the final switch to test mode; test FLOPs = predicting every test image (analytic counts, conventions in src/bench/flops.ts); learned state = everything carried from one example to the next, after the last example; algorithm = bytes needed before any data (meta-parameters, pretrained weights, seeds at 4 bytes, each scalar hyperparameter at 4 bytes; code not counted). See docs/benchmark.md.',
+    'Definitions: accuracy on the whole test split; training FLOPs = all learn steps plus the final switch to test mode; test FLOPs = predicting every test image (analytic counts, conventions in src/inner/flops.ts); learned state = everything carried from one example to the next, after the last example; algorithm = bytes needed before any data (meta-parameters, pretrained weights, seeds at 4 bytes, each scalar hyperparameter at 4 bytes; code not counted). See docs/benchmark.md.',
   );
   out.push('');
   return out.join('\n');

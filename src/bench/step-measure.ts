@@ -2,7 +2,7 @@
  * One measurement of the VSML inner loop on our kernels (VsmlPopulation): a warm-up episode that
  * compiles every pipeline the timed runs use, then `repeats` timed learning episodes of `steps`
  * steps and `repeats` timed query episodes of `queries` queries, each on a fresh population of
- * `learners` learners (one member each). Shared by `npm run bench:step` (src/bench/step-speed.ts)
+ * `learners` learners (one member each). Shared by `npm run bench:step` (src/cli/bench-step.ts)
  * and `npm run bench:speed` (src/bench/speed/). Wall clock from the first submission to the
  * metrics' readback (one episode = init + steps + one small readback).
  */

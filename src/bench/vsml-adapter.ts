@@ -11,7 +11,7 @@
  * from the initial state), and that extra compute is counted in the curve cost. With a population
  * API that continues from the current state (requested), this adapter could learn eagerly.
  *
- * Four axes from the cost model (src/inner/cost-model.ts): FLOPs per learn / query example,
+ * Four axes from the cost model (src/spec/cost-model.ts): FLOPs per learn / query example,
  * state bytes (cell states + in-flight messages), algorithm bytes (meta-parameters + seeds).
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -74,7 +74,7 @@ function parseArgs(argv: string[]): SpeedOptions & { out: string } {
       case '--no-check': o.check = false; break;
       case '--weights': o.weights = val() as WeightsOption; break;
       case '--out': o.out = val(); break;
-      default: throw new Error(`unknown flag ${flag} (see the comment at the top of src/bench/speed-cli.ts)`);
+      default: throw new Error(`unknown flag ${flag} (see the comment at the top of src/cli/bench-speed.ts)`);
     }
   }
   return o;

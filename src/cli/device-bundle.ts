@@ -47,7 +47,7 @@ await build({
   logLevel: 'warn',
   plugins: [bundleNodeAdapter],
   build: {
-    ssr: 'src/bench/speed-cli.ts',
+    ssr: 'src/cli/bench-speed.ts',
     outDir: app,
     emptyOutDir: false,
     target: 'node20',
@@ -87,7 +87,7 @@ writeFileSync(
   join(OUT, 'run.sh'),
   `#!/bin/sh
 # bench:speed from \`npm run device:bundle\` (src/cli/device-bundle.ts): unpacks once, then runs
-# with this script's arguments (see src/bench/speed-cli.ts). VSML_ADAPTER=hardware refuses SwiftShader.
+# with this script's arguments (see src/cli/bench-speed.ts). VSML_ADAPTER=hardware refuses SwiftShader.
 set -e
 D=$(cd "$(dirname "$0")" && pwd)
 if [ ! -x "$D/bin/node" ]; then mkdir -p "$D/bin"; gzip -dc "$D/node.gz" > "$D/bin/node.tmp"; chmod +x "$D/bin/node.tmp"; mv "$D/bin/node.tmp" "$D/bin/node"; fi

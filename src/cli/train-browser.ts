@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import type { ProbeOptions, RunEvent, ShareResult } from '../../demos/src/protocol';
 import { launchChromium, openPage, type LaunchedBrowser } from '../app/chromium';
+import { DEV_SITE, PREVIEW_SITE, parseSite, replayLink, serveCommand } from '../app/site';
 import { startDevServer, startPreviewServer, type TestServer } from '../app/vite-server';
 import { describeVsmlConfig } from '../spec/vsml-config';
 import { decodeCheckpoint } from '../meta/checkpoint';
@@ -34,7 +35,9 @@ Browser options:
   --probe-every N          OrderedMNIST probe of the current learner every N generations (default 0: off)
   --probe-learn N          probe: class-sorted training examples per class (default 20)
   --probe-test N           probe: test images per class (default 20)
-  --share-bits 8|16        quantisation of ES/SNES parameters in the share link (default 16)
+  --share-bits 8|16|32     ES/SNES parameters in the share link: int8/int16 quantised or exact f32 (default 16)
+  --site URL               site that replays the printed share link (default ${DEV_SITE}, the dev
+                           server of \`npm run dev\`; with --dist, ${PREVIEW_SITE} of \`npm run preview\`)
   --browser-arg ARG        extra Chromium flag (repeatable), e.g. --browser-arg=--use-webgpu-adapter=swiftshader
   --timeout SECONDS        give up (exit 1) after this long (default: none)
 
@@ -44,7 +47,9 @@ ${TRAIN_HELP.split('\n').slice(TRAIN_HELP.split('\n').findIndex((l) => l.startsW
 export interface BrowserArgs {
   dist?: string;
   probe: ProbeOptions;
-  shareBits: 8 | 16;
+  shareBits: 8 | 16 | 32;
+  /** Root URL of the site for the printed share link. */
+  site?: string;
   browserArgs: string[];
   timeoutS?: number;
   rest: string[];
@@ -79,8 +84,17 @@ export function parseBrowserArgs(argv: string[]): BrowserArgs {
         break;
       case '--share-bits': {
         const b = intArg(flag, value(), 8);
-        if (b !== 8 && b !== 16) throw new TrainConfigError(flag, `must be 8 or 16, got ${b}`);
+        if (b !== 8 && b !== 16 && b !== 32) throw new TrainConfigError(flag, `must be 8, 16 or 32, got ${b}`);
         out.shareBits = b;
+        break;
+      }
+      case '--site': {
+        const v = value() ?? '';
+        try {
+          out.site = parseSite(v);
+        } catch (e) {
+          throw new TrainConfigError(flag, (e as Error).message.replace(/^--site: /, ''));
+        }
         break;
       }
       case '--browser-arg': {
@@ -270,7 +284,10 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     if (outcome !== 'completed' && outcome !== 'stopped') throw new BrowserRunError(failure ?? outcome);
     if (session.pageErrors.length) throw new BrowserRunError(`the page reported errors:\n  ${session.pageErrors.join('\n  ')}`);
     const share: ShareResult & { url: string } = await page.evaluate((bits) => window.vsmlApp.share(bits), b.shareBits);
-    writeFileAtomic(join(outDir, 'share.txt'), `${share.fragment}\n`);
+    const site = b.site ?? (b.dist ? PREVIEW_SITE : DEV_SITE);
+    const link = replayLink(site, share.fragment);
+    const serve = serveCommand(site);
+    writeFileAtomic(join(outDir, 'share.txt'), `${link}\n`);
     const generation = last ? last.generation + 1 : startGeneration;
     console.log(
       [
@@ -281,9 +298,9 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
         `  learner:    ${describeVsmlConfig(config.learner)}`,
         `  checkpoint: ${checkpointPath}`,
         `  metrics:    ${metricsPath} (one JSON object per generation)`,
-        `  share link: replay.html#${share.fragment}`,
-        `              (${share.sizes.fragmentChars} characters${share.exact ? ', exact parameters' : ', quantised parameters'}; saved in ${join(outDir, 'share.txt')};`,
-        `              open it under the site root of \`npm run dev\` or a hosted \`npm run build\`)`,
+        `  share link: ${link}`,
+        `              (${share.sizes.fragmentChars} characters${share.exact ? ', exact parameters' : ', quantised parameters'}; saved in ${join(outDir, 'share.txt')})`,
+        serve ? `              serve ${site} with: ${serve}` : `              (it opens where ${site} hosts a build of this site: npm run build)`,
         ...(outcome === 'stopped' ? [`Continue with: npm run train:browser -- --resume ${checkpointPath}`] : []),
       ].join('\n'),
     );

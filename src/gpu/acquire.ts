@@ -3,7 +3,7 @@
  * Browser pages and workers use navigator.gpu; Node loads Dawn (see node-adapter.ts).
  */
 import { GpuContext, type DeviceRequestOptions } from './context';
-import { GpuUnavailableError, NO_ADAPTER_HELP } from './errors';
+import { BROWSER_NO_ADAPTER_HELP, GpuUnavailableError } from './errors';
 
 export interface AcquireOptions extends DeviceRequestOptions {
   /** Node only: 'auto' (default, or $VSML_ADAPTER), 'hardware', 'lavapipe' or 'swiftshader'. */
@@ -20,11 +20,11 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
     if (!nav?.gpu) {
       const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
       throw new GpuUnavailableError(
-        `This browser exposes no WebGPU (navigator.gpu is missing${secure === false ? '; the page is not a secure context' : ''}). ${NO_ADAPTER_HELP}`,
+        `This browser exposes no WebGPU (navigator.gpu is missing${secure === false ? '; the page is not a secure context' : ''}). ${BROWSER_NO_ADAPTER_HELP}`,
       );
     }
     const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new GpuUnavailableError(`navigator.gpu.requestAdapter() returned null. ${NO_ADAPTER_HELP}`);
+    if (!adapter) throw new GpuUnavailableError(`navigator.gpu.requestAdapter() returned null. ${BROWSER_NO_ADAPTER_HELP}`);
     return GpuContext.fromAdapter(adapter, 'browser', 'browser', opts);
   }
   const nodeAdapter = await import(/* @vite-ignore */ './node-adapter');

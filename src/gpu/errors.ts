@@ -25,6 +25,13 @@ export class GpuLimitError extends Error {
   override name = 'GpuLimitError';
 }
 
+/** For people in a browser: browser settings, never system packages. */
+export const BROWSER_NO_ADAPTER_HELP =
+  'This browser has WebGPU but offered no adapter (GPU). Try: a recent Chrome or Edge (113+) with ' +
+  'hardware acceleration on (Settings > System); check chrome://gpu for "WebGPU: Hardware accelerated"; ' +
+  'on Linux, Chrome needs --enable-unsafe-webgpu (and a Vulkan driver); Firefox and Safari need a ' +
+  'version with WebGPU enabled. The page must be served over https or from localhost.';
+
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter is available. Fix one of: (1) install a GPU driver with Vulkan support ' +
   '(NVIDIA/AMD/Intel) and the Vulkan loader (`apt-get install libvulkan1`); or (2) for the CPU ' +

@@ -13,7 +13,7 @@
  * no labels, no split object, no indices. A prediction must depend only on its own image and the
  * frozen state (tests check batch predictions against one-image predictions).
  *
- * Accounting (see src/bench/flops.ts for the FLOP conventions): every learner reports its four
+ * Accounting (see src/inner/flops.ts for the FLOP conventions): every learner reports its four
  * axes itself, analytically from its configuration and the number of examples seen, and the
  * protocol tests check each report against its definition.
  */

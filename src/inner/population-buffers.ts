@@ -1,7 +1,7 @@
 /**
  * GPU buffers of a VsmlPopulation: a pool that owns (and optionally poisons) them, and the
  * per-group set (state slabs, messages, partial sums, inputs, metrics). Sizes come from the plan
- * (src/inner/population-plan.ts); layouts are documented in src/inner/plan.ts and the kernels.
+ * (src/inner/population-plan.ts); layouts are documented in src/spec/plan.ts and the kernels.
  */
 import type { GpuContext } from '../gpu/context';
 import { projectionBytes } from '../spec/buffer-layout';

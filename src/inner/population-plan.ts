@@ -1,6 +1,6 @@
 /**
  * Planning of a VsmlPopulation for one GPU context: which cell path (weight source), tiles,
- * groups and slabs (src/inner/plan.ts, pure), and how many steps go into one submission. Nothing
+ * groups and slabs (src/spec/plan.ts, pure), and how many steps go into one submission. Nothing
  * here touches the GPU beyond reading the context's limits and adapter kind.
  */
 import { maxBindingBytes } from '../data/gpu-dataset';

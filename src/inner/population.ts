@@ -9,7 +9,7 @@
  * `queryLength` queries from the frozen state. Many steps are encoded per submission and nothing
  * is read back before the end; learners are split into groups, states into slabs and datasets
  * into pieces so that no binding, buffer or dispatch exceeds the context's (possibly lowered)
- * limits. Layouts: src/inner/plan.ts; kernels: docs/kernels.md.
+ * limits. Layouts: src/spec/plan.ts; kernels: docs/kernels.md.
  *
  * Where things live: planning (tiles, groups, submission sizes) in ./population-plan.ts and
  * ./plan.ts, buffers in ./population-buffers.ts, the dispatches of one step in
@@ -64,7 +64,7 @@ export interface RunOptions {
   /** Called as submissions finish: (example steps done per learner, total), learning then queries. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Profiling (src/bench/kernel-profile.ts): the episode's init and the first step of each phase
+   * Profiling (src/cli/bench-profile.ts): the episode's init and the first step of each phase
    * run one dispatch per submission, each timed from submit to completion (wall clock) and
    * reported here; everything else runs as usual. Results are unchanged, the episode is slower.
    */

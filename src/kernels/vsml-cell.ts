@@ -24,7 +24,7 @@
  * (tests/vsml-columns.test.ts); 2.1x faster learning steps and 4x faster query batches for the
  * ordered preset on SwiftShader (docs/perf.md).
  *
- * Buffers (all [group learner]-major; tiled state layout: src/inner/plan.ts):
+ * Buffers (all [group learner]-major; tiled state layout: src/spec/plan.ts):
  *   pk     packed weights [member of group][PackedLayout.size] vec4
  *   fwdIn  input layer: x [Lg][E][A] f32;  other layers: forward messages [Lg][E][A][M]
  *   bwdIn  [Lg][B][M]  (ignored when P.zeroBwd != 0); CPU path: gb [Lg][B][RQ] vec4 from vsml-terms.ts

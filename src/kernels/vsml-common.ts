@@ -1,6 +1,6 @@
 /**
  * WGSL snippets shared by the VSML kernels, generated from the TypeScript layouts
- * (src/inner/vsml-config.ts, src/inner/plan.ts) so offsets and strides exist in one place only.
+ * (src/spec/vsml-config.ts, src/spec/plan.ts) so offsets and strides exist in one place only.
  */
 import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import activationsSource from './vsml-activations.wgsl?raw';

@@ -1,6 +1,6 @@
 /**
- * Repack each member's meta-parameters (the layout of src/inner/vsml-config.ts) into the
- * vec4-aligned blocks the cell kernel reads (PackedLayout, src/inner/plan.ts), once per episode:
+ * Repack each member's meta-parameters (the layout of src/spec/vsml-config.ts) into the
+ * vec4-aligned blocks the cell kernel reads (PackedLayout, src/spec/plan.ts), once per episode:
  * the recurrent matrix as [row][H/4] quads, message columns as row quads, and bias + the fixed
  * gate offsets folded into one constant per gate row. Pure data movement (plus the offset add),
  * so `packParams` in TypeScript reproduces it exactly.

@@ -1,5 +1,5 @@
 // Repack each member's meta-parameters into the vec4 blocks the cell kernel reads; one thread per
-// (member of the group, packed vec4). See vsml-pack.ts and PackedLayout in src/inner/plan.ts.
+// (member of the group, packed vec4). See vsml-pack.ts and PackedLayout in src/spec/plan.ts.
 ${LAYOUT}
 const PV = ${PV};
 const OFF_U = ${OFF_U};

@@ -1,4 +1,4 @@
-// ---- Philox4x32-10 and fixed-point normals (src/kernels/philox.ts; bit-identical to the TS) ----
+// ---- Philox4x32-10 and fixed-point normals (src/rng/philox.ts; bit-identical to the TS) ----
 // The normal generator's loops are unrolled and branch-free (LOG2_STEPS, ISQRT_STEPS,
 // CORDIC_STEPS, generated in philox.ts): same integer operations as the TypeScript, but SwiftShader
 // runs both sides of every branch and pays for every loop iteration (1.5-2x, docs/perf.md).

@@ -13,9 +13,15 @@
  *   learner, kind u8 = 1 (GA genome):   initSeed u32 | sigma f32 | chainLength u32 | seeds u32 x n
  *   learner, kind u8 = 2 (quantised):   dim u32 | bits u8 (8|16) | blockSize u16 |
  *                                       scales f32 x ceil(dim/blockSize) | values int8|int16 x dim
+ *   learner, kind u8 = 3 (exact f32):   dim u32 | values f32 x dim
+ *
+ * Kind 3 came after the first links; it is a new learner kind inside version 1 (a page that
+ * predates it refuses such a link as 'unknown learner kind 3'). Hand-designed and evolved rules
+ * use it: their constants span orders of magnitude, and the replay must be their scoreboard row.
  *
  * The config JSON is { vsml, train?, note? }: the learner's VsmlConfig (checked by the config
- * module's validator), optionally the training config that produced it and a short note.
+ * module's validator), optionally the training config that produced it and a short note; the
+ * zod schemas in schema.ts check it (and what a caller asks to encode), naming the bad field.
  *
  * What the shared learner IS: its meta-parameter vector `params` as returned by decodeShare. For a
  * GA genome that is rebuildGenome(initMetaParams(vsml, initSeed), chain, sigma), exact; for other
@@ -27,7 +33,7 @@
  * limits, the config is validated, and every number is range-checked. Failures are ShareError with
  * a specific `code`.
  */
-import { initMetaParams, metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../spec/vsml-config';
+import { initMetaParams, metaParamLayout, type VsmlConfig } from '../spec/vsml-config';
 import { rebuildGenome } from '../meta/strategies/ga';
 import { validateTrainConfig } from '../meta/train-config';
 import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';
@@ -36,6 +42,9 @@ import { InflateError, deflateRaw, inflateRawBounded } from './compress';
 import { crc32 } from './crc32';
 import { QMAX, dequantise, quantise, type QuantBits, type Quantised } from './quantise';
 import { SafeJsonError, parseSafeJson } from './safe-json';
+import { formatIssue, shareConfigSchema, sharePayloadSchema, type ShareLearnerSpec, type ShareNote } from './schema';
+
+export type { ShareLearnerSpec, ShareNote, StreamKind } from './schema';
 
 export const SHARE_VERSION = 1;
 export const SHARE_PREFIX = 's=';
@@ -44,6 +53,7 @@ const HEADER_BYTES = 17;
 const FLAG_DEFLATE = 1;
 const KIND_GA = 1;
 const KIND_QUANTISED = 2;
+const KIND_F32 = 3;
 
 /** Limits, checked before the work they protect. */
 export const SHARE_LIMITS = {
@@ -106,14 +116,6 @@ export class ShareError extends Error {
   }
 }
 
-/** A short free-form description carried with the learner (shown by the replay page). */
-export interface ShareNote {
-  title?: string;
-  strategy?: string;
-  generation?: number;
-  fitness?: number;
-}
-
 export interface ShareConfig {
   vsml: VsmlConfig;
   /** The training config that produced the learner (validated by `validateTrain` if given). */
@@ -121,15 +123,13 @@ export interface ShareConfig {
   note?: ShareNote;
 }
 
-export type ShareLearnerSpec =
-  | { kind: 'ga'; initSeed: number; sigma: number; chain: number[] }
-  | { kind: 'params'; params: Float32Array; bits?: QuantBits; blockSize?: number };
-
 export type DecodedLearner =
   | { kind: 'ga'; initSeed: number; sigma: number; chain: number[] }
-  | { kind: 'quantised'; bits: QuantBits; blockSize: number; dim: number };
+  | { kind: 'quantised'; bits: QuantBits; blockSize: number; dim: number }
+  | { kind: 'f32'; dim: number };
 
 export interface SharePayload {
+  /** Checked like a received config (so it may be any JSON-like value). */
   config: ShareConfig;
   /** Seed of the learner's initial cell state. */
   stateSeed: number;
@@ -166,6 +166,8 @@ const DEFAULT_BLOCK = 64;
 // Encoding
 
 export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions = {}): Promise<EncodedShare> {
+  const shape = sharePayloadSchema.safeParse(payload);
+  if (!shape.success) throw new ShareError('encode', formatIssue(shape.error));
   // Validate what we send with the same checks the receiver applies.
   const config = checkConfig(payload.config, opts);
   const json = new TextEncoder().encode(JSON.stringify(config));
@@ -174,7 +176,7 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
   }
   const dim = metaParamLayout(config.vsml).size;
   const body = new ByteWriter().u32(json.length).bytes(json).u32(checkU32(payload.stateSeed, 'stateSeed', 'encode'));
-  let params: Float32Array;
+  let params: Float32Array = new Float32Array(0);
   const l = payload.learner;
   if (l.kind === 'ga') {
     const chain = l.chain.map((s, i) => checkU32(s, `chain[${i}]`, 'encode'));
@@ -186,9 +188,18 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
     if (l.params.length !== dim) {
       throw new ShareError('encode', `learner has ${l.params.length} parameters, the config's layout needs ${dim}`);
     }
+    checkParams(l.params, 'encode');
+  }
+  if (l.kind === 'ga') {
+    // encoded above
+  } else if (l.bits === 32) {
+    body.u8(KIND_F32).u32(dim);
+    for (const v of l.params) body.f32(v);
+    params = Float32Array.from(l.params);
+  } else {
     let q: Quantised;
     try {
-      q = quantise(l.params, l.bits ?? DEFAULT_BITS, l.blockSize ?? DEFAULT_BLOCK);
+      q = quantise(l.params, (l.bits as QuantBits | undefined) ?? DEFAULT_BITS, l.blockSize ?? DEFAULT_BLOCK);
     } catch (e) {
       throw new ShareError('encode', (e as Error).message);
     }
@@ -368,6 +379,14 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
     learner = { kind: 'quantised', bits, blockSize, dim: d };
     params = dequantise({ bits, blockSize, scales, values });
     checkParams(params, 'bad-learner');
+  } else if (kind === KIND_F32) {
+    const d = r.u32('parameter count');
+    if (d !== dim) throw new ShareError('bad-learner', `learner has ${d} parameters, the config's layout needs ${dim}`);
+    if (d * 4 > r.remaining) throw new TruncatedError(`truncated while reading f32 parameters: need ${d * 4} bytes, ${r.remaining} left`);
+    params = new Float32Array(d);
+    for (let i = 0; i < d; i++) params[i] = r.f32('parameters');
+    checkParams(params, 'bad-learner');
+    learner = { kind: 'f32', dim: d };
   } else {
     throw new ShareError('bad-learner', `unknown learner kind ${kind}`);
   }
@@ -411,41 +430,11 @@ function rebuildGa(vsml: VsmlConfig, initSeed: number, sigma: number, chain: num
   return params;
 }
 
-const NOTE_KEYS = new Set(['title', 'strategy', 'generation', 'fitness']);
-
-function checkNote(v: unknown): ShareNote {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ShareError('bad-config', 'note must be an object');
-  const o = v as Record<string, unknown>;
-  const out: ShareNote = {};
-  for (const k of Object.keys(o)) {
-    if (!NOTE_KEYS.has(k)) throw new ShareError('bad-config', `note.${k}: unknown field`);
-    const x = o[k];
-    if (k === 'title' || k === 'strategy') {
-      if (typeof x !== 'string' || x.length > 200) throw new ShareError('bad-config', `note.${k} must be a string of at most 200 characters`);
-      out[k] = x;
-    } else {
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw new ShareError('bad-config', `note.${k} must be a finite number`);
-      if (k === 'generation' && (!Number.isInteger(x) || x < 0)) throw new ShareError('bad-config', 'note.generation must be a non-negative integer');
-      out[k as 'generation' | 'fitness'] = x;
-    }
-  }
-  return out;
-}
-
 /** Validated copy of a config section: only known fields, built fresh (never the input object). */
 function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ShareError('bad-config', 'config must be an object');
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (k !== 'vsml' && k !== 'train' && k !== 'note') throw new ShareError('bad-config', `unknown field '${k}' (expected vsml, train, note)`);
-  }
-  if (o.vsml === undefined) throw new ShareError('bad-config', 'the vsml learner config is missing');
-  let vsml: VsmlConfig;
-  try {
-    vsml = validateVsmlConfig(o.vsml);
-  } catch (e) {
-    throw new ShareError('bad-config', (e as Error).message);
-  }
+  const parsed = shareConfigSchema(opts.validateTrain ?? validateTrainConfig).safeParse(v);
+  if (!parsed.success) throw new ShareError('bad-config', formatIssue(parsed.error, 'config'));
+  const { vsml, train, note } = parsed.data;
   const dim = metaParamLayout(vsml).size;
   if (dim > SHARE_LIMITS.maxDim) throw new ShareError('bad-config', `the config needs ${dim} meta-parameters, above ${SHARE_LIMITS.maxDim}`);
   const stateBytes = learnerStateBytes(vsml);
@@ -453,20 +442,7 @@ function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
     throw new ShareError('bad-config', `the learner would hold ${stateBytes} bytes of state, above ${SHARE_LIMITS.maxStateBytes}`);
   }
   const out: ShareConfig = { vsml };
-  if (o.train !== undefined) {
-    try {
-      const validate = opts.validateTrain ?? validateTrainConfig;
-      out.train = validate(o.train);
-    } catch (e) {
-      if (e instanceof ShareError) throw e;
-      throw new ShareError('bad-config', `train: ${(e as Error).message}`);
-    }
-    // A training config names its learner too; it must be the one shared.
-    const tl = (out.train as { learner?: unknown } | null)?.learner;
-    if (tl !== undefined && JSON.stringify(tl) !== JSON.stringify(vsml)) {
-      throw new ShareError('bad-config', 'train.learner differs from the shared vsml config');
-    }
-  }
-  if (o.note !== undefined) out.note = checkNote(o.note);
+  if (train !== undefined) out.train = train;
+  if (note !== undefined) out.note = Object.fromEntries(Object.entries(note).filter(([, x]) => x !== undefined)) as ShareNote;
   return out;
 }

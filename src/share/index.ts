@@ -19,6 +19,7 @@ export {
   type SharePayload,
 } from './codec';
 export { crc32 } from './crc32';
+export { STREAM_KINDS, sameCell, shareNoteSchema, type StreamKind } from './schema';
 export { decodeBase64url, encodeBase64url } from './base64url';
 export { dequantise, quantise, type QuantBits } from './quantise';
-export { checkpointSharePayload, shareCheckpoint } from './checkpoint';
+export { BENCHMARK_STATE_SEED, checkpointSharePayload, ruleSharePayload, shareCheckpoint, trainedStream, type CheckpointShareOptions, type ShareBits } from './checkpoint';

@@ -1,6 +1,6 @@
 /**
  * Analytic cost model of a VSML learner: FLOPs per example (learning and query), learned-state
- * bytes and algorithm bytes, from the configuration alone. FLOP conventions: src/bench/flops.ts
+ * bytes and algorithm bytes, from the configuration alone. FLOP conventions: src/inner/flops.ts
  * (multiply-add 2, exp / log / tanh 1, sigmoid = exp + add + divide = 3).
  *
  * The count is of the algorithm as we run it, which uses two exact rewrites of the per-cell

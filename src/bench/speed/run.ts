@@ -1,10 +1,10 @@
 /**
  * `npm run bench:speed`, the measurement itself: runtime-agnostic (no Node imports), so the
- * Node CLI (src/bench/speed-cli.ts) and the browser page (demos/speed.html) run the same code.
+ * Node CLI (src/cli/bench-speed.ts) and the browser page (demos/speed.html) run the same code.
  *
  * For each configuration (src/bench/speed/configs.ts) and learner count:
  *  - our kernels: learner-example-steps per second (learning and queries) and GFLOP/s from the
- *    analytic cost model (src/inner/cost-model.ts), via src/bench/step-measure.ts (bench:step's
+ *    analytic cost model (src/spec/cost-model.ts), via src/bench/step-measure.ts (bench:step's
  *    measurement); medians over `repeats` timed episodes after a warm-up episode. The rates are
  *    marginal, (t(N) - t(1)) / (N - 1) against a 1-step episode (a one-batch one for queries): the
  *    cost model counts the steps, not the episode's initial state and readback, which are

@@ -4,7 +4,7 @@
  * the ratio ours / TensorFlow.js compares the two implementations and nothing else.
  *
  * Semantics are src/inner/reference.ts's (the float64 reference our kernels are tested against),
- * with the two exact rewrites the cost model counts (src/inner/cost-model.ts): the gate
+ * with the two exact rewrites the cost model counts (src/spec/cost-model.ts): the gate
  * pre-activation W z is split into W_f fwd_a + W_b bwd_b (once per step, shared by every tick)
  * + W_h h (per cell and tick), and the heads run once per unit on the mean of h. Learner
  * l = member * T + task reads member's parameters; state tensors are [P, T*A*B, H], i.e. the

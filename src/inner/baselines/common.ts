@@ -1,6 +1,6 @@
 /** Small helpers shared by the baseline learners. */
 
-/** Pixels u8 -> [0, 1] into `out` (1 FLOP per pixel, see src/bench/flops.ts). */
+/** Pixels u8 -> [0, 1] into `out` (1 FLOP per pixel, see src/inner/flops.ts). */
 export function scaleInto(image: Uint8Array, offset: number, pixels: number, out: Float64Array): Float64Array {
   for (let i = 0; i < pixels; i++) out[i] = image[offset + i] * (1 / 255);
   return out;

@@ -7,7 +7,7 @@
  *   - tied votes: the label of the nearest neighbour among the tied labels wins.
  *
  * State: n*d image bytes + n label bytes (everything stored). Algorithm: k (4 bytes).
- * FLOPs (dense convention, src/bench/flops.ts): learn 0; predict n * (3d + 1) per image
+ * FLOPs (dense convention, src/inner/flops.ts): learn 0; predict n * (3d + 1) per image
  * (subtract, multiply, add per pixel; one top-k comparison per stored example).
  * Implementation: ||x - t||^2 = ||x||^2 + ||t||^2 - 2 x.t with the dot product over the test
  * image's nonzero pixels only (MNIST is ~80% zeros), about 5x faster than the dense loop on CPU;

@@ -13,7 +13,7 @@ export interface SgdModel {
   step(images: Uint8Array, offset: number, label: number): void;
   /** The predicted class of the image at `offset`. */
   predictOne(images: Uint8Array, offset: number): number;
-  /** Analytic FLOPs of one step / one prediction (src/bench/flops.ts conventions). */
+  /** Analytic FLOPs of one step / one prediction (src/inner/flops.ts conventions). */
   readonly stepFlops: number;
   readonly predictFlops: number;
   /** The learned parameters (the model's whole state). */
