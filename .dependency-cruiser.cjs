@@ -15,6 +15,7 @@ const LAYERS = [
   'src/meta', // the outer loop: strategies, tasks, trainer, checkpoints, distributed
   'src/share', // the share-URL codec
   'src/bench', // OrderedMNIST benchmark, scoreboard, speed benchmarks
+  'src/pages', // what the browser pages, their workers and the headless driver exchange
   'src/app', // node-only helpers that serve the site and drive Chromium
   'src/cli', // command-line entry points
 ];

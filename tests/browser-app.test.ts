@@ -23,8 +23,8 @@ import { orderedStream } from '../demos/src/ordered-replay';
 import { useBrowser, WAIT_MS } from './browser/fixture';
 import { useGpu } from './helpers/gpu';
 import { presetCheckpoint } from './helpers/preset-checkpoint';
-import type { ReplayResult } from '../demos/src/replay-protocol';
-import type { ShareResult } from '../demos/src/protocol';
+import type { ReplayResult } from '../src/pages/replay-messages';
+import type { ShareResult } from '../src/pages/train-messages';
 
 const env = useBrowser();
 const gpu = useGpu();

@@ -13,7 +13,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset
 import type { GpuContext } from '../../src/gpu/context';
 import { VsmlPopulation } from '../../src/inner/population';
 import { type VsmlConfig, metaParamLayout, numClasses } from '../../src/spec/vsml-config';
-import type { ProbeOptions, ProbeResult } from './protocol';
+import type { ProbeOptions, ProbeResult } from '../../src/pages/train-messages';
 
 export interface OrderedStream {
   classes: number;

@@ -11,7 +11,7 @@
 import * as Comlink from 'comlink';
 import { BarChart, LineChart } from './charts';
 import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage } from './page-util';
-import type { PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi, ShareSummary } from './replay-protocol';
+import type { PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi, ShareSummary } from '../../src/pages/replay-messages';
 import type { VsmlConfig } from '../../src/spec/vsml-config';
 import './style.css';
 

@@ -11,8 +11,8 @@ import type { TrainConfig } from '../../src/meta/train-config';
 import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
 import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
 import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
-import type { InitResult } from './protocol';
-import type { DecodeOutcome, PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi } from './replay-protocol';
+import type { InitResult } from '../../src/pages/train-messages';
+import type { DecodeOutcome, PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi } from '../../src/pages/replay-messages';
 
 let gpu: GpuContext | null = null;
 let decoded: DecodedShare | null = null;

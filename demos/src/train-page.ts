@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { PRESETS, presetConfig, validateTrainConfig, type TrainConfig } from '../../src/meta/train-config';
 import type { GenerationMetrics } from '../../src/meta/trainer';
 import { BarChart, LineChart } from './charts';
-import { DEFAULT_PROBE, type InitResult, type ProbeOptions, type RunEvent, type ShareResult, type TrainWorkerApi } from './protocol';
+import { DEFAULT_PROBE, type InitResult, type ProbeOptions, type RunEvent, type ShareResult, type StartOptions, type TrainPageApi, type TrainWorkerApi } from '../../src/pages/train-messages';
 import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage, replayUrl } from './page-util';
 import './style.css';
 
@@ -224,14 +224,6 @@ function onEvent(e: RunEvent): void {
   }
 }
 
-export interface StartOptions {
-  config?: unknown;
-  checkpointText?: string;
-  generations?: number;
-  probe?: ProbeOptions;
-  emitCheckpoints?: boolean;
-}
-
 async function start(opts: StartOptions = {}): Promise<'completed' | 'stopped'> {
   if (phase !== 'idle') throw new Error(`cannot start while ${phase}`);
   const checkpointText = opts.checkpointText ?? (opts.config === undefined ? (loadedCheckpoint ?? undefined) : undefined);
@@ -381,7 +373,7 @@ const ready = init().catch((e: unknown): InitResult => {
 });
 
 /** The headless driver's handle (src/cli/train-browser.ts) and the tests'. */
-const app = {
+const app: TrainPageApi = {
   ready,
   start,
   pause: () => api.pause(),
@@ -393,4 +385,3 @@ const app = {
   generations: () => history.length,
 };
 (window as unknown as { vsmlApp: typeof app }).vsmlApp = app;
-export type VsmlApp = typeof app;

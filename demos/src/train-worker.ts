@@ -16,7 +16,7 @@ import { parseRuleFile } from '../../src/meta/rule-es';
 import type { ClassMeanRule } from '../../src/inner/rules/class-mean';
 import { encodeShare, ruleSharePayload, shareCheckpoint, trainedStream, type ShareBits } from '../../src/share';
 import { runProbe } from './ordered-replay';
-import type { InitResult, LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from './protocol';
+import type { InitResult, LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from '../../src/pages/train-messages';
 
 let gpu: GpuContext | null = null;
 let trainer: Trainer | null = null;

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import type { ProbeOptions, RunEvent, ShareResult } from '../../demos/src/protocol';
+import type { ProbeOptions, RunEvent, ShareResult, TrainPageApi } from '../pages/train-messages';
 import { launchChromium, openPage, type LaunchedBrowser } from '../app/chromium';
 import { DEV_SITE, PREVIEW_SITE, parseSite, replayLink, serveCommand } from '../app/site';
 import { startDevServer, startPreviewServer, type TestServer } from '../app/vite-server';
@@ -321,7 +321,7 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
 
 declare global {
   interface Window {
-    vsmlApp: import('../../demos/src/train-page').VsmlApp;
+    vsmlApp: TrainPageApi;
     __vsmlRun?: Promise<unknown>;
   }
 }

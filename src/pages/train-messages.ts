@@ -2,9 +2,9 @@
  * Messages between the train page, its worker, and the headless driver (src/cli/train-browser.ts).
  * Everything is plain structured-cloneable data.
  */
-import type { AdapterReport } from '../../src/gpu/context';
-import type { GenerationMetrics } from '../../src/meta/trainer';
-import type { TrainConfig } from '../../src/meta/train-config';
+import type { AdapterReport } from '../gpu/context';
+import type { GenerationMetrics } from '../meta/trainer';
+import type { TrainConfig } from '../meta/train-config';
 
 export interface ProbeOptions {
   /** Run the probe every N generations (0: never; the last generation is always probed when > 0). */
@@ -92,4 +92,25 @@ export interface TrainWorkerApi {
   checkpointText(): string | null;
   /** A share link fragment for the current learner. */
   share(bits?: 8 | 16 | 32): Promise<ShareResult>;
+}
+
+/** What the train page exposes as `window.vsmlApp`, for the headless driver and the browser tests. */
+export interface StartOptions {
+  config?: unknown;
+  checkpointText?: string;
+  generations?: number;
+  probe?: ProbeOptions;
+  emitCheckpoints?: boolean;
+}
+
+export interface TrainPageApi {
+  ready: Promise<InitResult>;
+  start(opts?: StartOptions): Promise<'completed' | 'stopped'>;
+  pause(): unknown;
+  resume(): unknown;
+  stop(): unknown;
+  checkpointText(): Promise<string | null>;
+  share(bits?: 8 | 16 | 32): Promise<ShareResult & { url: string }>;
+  phase(): string;
+  generations(): number;
 }

@@ -1,8 +1,8 @@
 /** Messages between the replay page and its worker. Plain structured-cloneable data. */
-import type { VsmlConfig } from '../../src/spec/vsml-config';
-import type { TrainConfig } from '../../src/meta/train-config';
-import type { DecodedLearner, ShareNote } from '../../src/share';
-import type { InitResult } from './protocol';
+import type { VsmlConfig } from '../spec/vsml-config';
+import type { TrainConfig } from '../meta/train-config';
+import type { DecodedLearner, ShareNote } from '../share';
+import type { InitResult } from './train-messages';
 
 export interface ShareSummary {
   vsml: VsmlConfig;
