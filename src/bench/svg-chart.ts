@@ -17,6 +17,22 @@ export function niceStep(span: number, ticks: number): number {
   return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 }
 
+/** Rows that are baselines: benchmark rows (not shuffled references) of any method but the VSML learner. */
+export const isBaseline = (r: ScoreRow): boolean => !r.reference && r.method !== 'vsml';
+
+/**
+ * The Pareto front of the baselines on (learned state, accuracy): every baseline row that no other
+ * baseline beats on both axes at once (no more state and at least the accuracy, one of them
+ * strictly), ordered by state. Along it, more state buys more accuracy.
+ */
+export function paretoFront(rows: ScoreRow[]): ScoreRow[] {
+  const base = rows.filter(isBaseline);
+  const dominated = (r: ScoreRow) =>
+    base.some((o) => o !== r && o.stateBytes <= r.stateBytes && o.accuracy >= r.accuracy && (o.stateBytes < r.stateBytes || o.accuracy > r.accuracy));
+  // Exact duplicates on both axes (e.g. kmeans:k=1 and ncm) both stay: neither beats the other.
+  return base.filter((r) => !dominated(r)).sort((a, b) => a.stateBytes - b.stateBytes || a.accuracy - b.accuracy);
+}
+
 export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   const W = 760;
   const H = 480;
@@ -45,6 +61,20 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 14}" text-anchor="middle">learned state after the stream (bytes, log scale)</text>`);
   parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">test accuracy</text>`);
+  // The baselines' Pareto front as a staircase: from each front point right to the next one's state,
+  // then up; after the last, right to the edge. Everything below and right of it is beaten by a baseline.
+  const front = paretoFront(rows);
+  if (front.length > 0) {
+    const pts: string[] = [];
+    front.forEach((r, i) => {
+      const px = x(r.stateBytes);
+      const py = y(r.accuracy);
+      if (i > 0) pts.push(`${px.toFixed(1)},${y(front[i - 1].accuracy).toFixed(1)}`);
+      pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+    });
+    pts.push(`${(m.l + pw).toFixed(1)},${y(front[front.length - 1].accuracy).toFixed(1)}`);
+    parts.push(`<polyline class="pareto" points="${pts.join(' ')}" fill="none" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+  }
   // Labels: try a few positions around each point and keep the first that overlaps no label or
   // point placed so far (text width estimated at 6.6 px per character).
   const boxes: { x0: number; y0: number; x1: number; y1: number }[] = rows.map((r) => {
@@ -82,6 +112,7 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
     if (dy !== 0) parts.push(`<line x1="${px.toFixed(1)}" y1="${py.toFixed(1)}" x2="${(px + dx + (dx < 0 ? w : 0)).toFixed(1)}" y2="${(py + dy - 3).toFixed(1)}" stroke="${col}" stroke-width="0.6"/>`);
     parts.push(`<text x="${(px + dx).toFixed(1)}" y="${(py + dy + 1).toFixed(1)}" fill="${col}">${esc(label)}</text>`);
   });
+  parts.push(`<text x="${m.l + 6}" y="${m.t + ph - 22}" fill="#555">dashed: Pareto front of the baselines (no baseline has more accuracy with less state)</text>`);
   parts.push(`<text x="${m.l + 6}" y="${m.t + ph - 8}" fill="#555">filled: OrderedMNIST (sorted stream); hollow: shuffled reference, not the benchmark</text>`);
   parts.push('</svg>');
   return parts.join('\n');
