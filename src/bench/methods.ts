@@ -167,7 +167,7 @@ export const DEFAULT_METHODS = [
   'kmeans:k=10',
   'kmeans:k=20',
   'subspace:r=5',
-  'subspace',
+  'subspace:r=20',
   'knn:k=1',
   'knn:k=3',
   'slda',

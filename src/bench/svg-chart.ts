@@ -34,8 +34,9 @@ export function paretoFront(rows: ScoreRow[]): ScoreRow[] {
 }
 
 export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
-  const W = 760;
-  const H = 480;
+  // Tall, because most rows crowd into the top fifth (80-100%) and every label must stay readable.
+  const W = 860;
+  const H = 760;
   const m = { l: 64, r: 24, t: 40, b: 56 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
@@ -82,7 +83,7 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
     const py = y(r.accuracy);
     return { x0: px - 6, y0: py - 6, x1: px + 6, y1: py + 6 };
   });
-  const hit = (b: { x0: number; y0: number; x1: number; y1: number }) => boxes.some((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1);
+  const hits = (b: { x0: number; y0: number; x1: number; y1: number }) => boxes.filter((o) => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1).length;
   rows.forEach((r, i) => {
     const px = x(r.stateBytes);
     const py = y(r.accuracy);
@@ -90,21 +91,27 @@ export function accuracyVsStateSvg(rows: ScoreRow[], title: string): string {
     const fill = r.reference ? 'white' : col;
     parts.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="6" fill="${fill}" stroke="${col}" stroke-width="2"><title>${esc(`${r.id}: ${(100 * r.accuracy).toFixed(2)}%, ${fmtBytes(r.stateBytes)}`)}</title></circle>`);
   });
-  rows.forEach((r, i) => {
+  // Benchmark rows get the first pick of label positions, shuffled references the leftovers.
+  const labelOrder = rows.map((r, i) => ({ r, i })).sort((a, b) => Number(a.r.reference) - Number(b.r.reference) || a.i - b.i);
+  labelOrder.forEach(({ r, i }) => {
     const px = x(r.stateBytes);
     const py = y(r.accuracy);
     const col = PALETTE[i % PALETTE.length];
-    const label = r.reference ? `${r.id} (shuffled ref.)` : r.id;
+    const label = r.reference ? `${r.id} (ref.)` : r.id; // the id already says @shuffled
     const w = label.length * 6.6;
     const candidates: [number, number][] = [];
-    for (const dy of [0, -14, 14, -28, 28, -42, 42, -56, 56]) candidates.push([9, dy], [-9 - w, dy]);
+    for (const dy of [0, -14, 14, -28, 28, -42, 42, -56, 56, -70, 70, -84, 84]) candidates.push([9, dy], [-9 - w, dy]);
+    // The first position that overlaps nothing; if every one does, the one that overlaps least.
     let chosen = candidates[0];
+    let fewest = Infinity;
     for (const [dx, dy] of candidates) {
       const b = { x0: px + dx, y0: py + dy - 9, x1: px + dx + w, y1: py + dy + 4 };
       if (b.x0 < m.l || b.x1 > m.l + pw || b.y0 < m.t || b.y1 > m.t + ph) continue;
-      if (!hit(b)) {
+      const n = hits(b);
+      if (n < fewest) {
+        fewest = n;
         chosen = [dx, dy];
-        break;
+        if (n === 0) break;
       }
     }
     const [dx, dy] = chosen;
