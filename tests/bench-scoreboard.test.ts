@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METHODS, parseMethod, parseMethodList } from '../src/bench/methods';
 import { runScoreboard } from '../src/bench/run';
-import { COLUMNS, type ScoreRow, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeScoreboards } from '../src/bench/scoreboard';
+import { COLUMNS, type ScoreRow, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeRerun, mergeScoreboards } from '../src/bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg, paretoFront } from '../src/bench/svg-chart';
 import { clusterSplit } from '../src/bench/synthetic';
 
@@ -59,6 +59,17 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
     expect(m.wallSeconds).toBe(sb.wallSeconds + 2);
     expect(sb.rows.find((r) => r.id === sb.rows[0].id)!.accuracy).not.toBe(0.5); // inputs untouched
     expect(() => mergeScoreboards(sb, [{ ...other, trainName: 'x' }], 'merge')).toThrow(/cannot join/);
+  });
+
+  it('--merge (mergeRerun) replaces redone rows, keeps the others, and a CPU-only rerun keeps the GPU adapter', () => {
+    const old = { ...sb, command: 'first', wallSeconds: 5, curvePerClass: 2, gpuAdapter: 'some GPU', rows: [{ ...sb.rows[0], accuracy: 0.25 }, { ...sb.rows[1], id: 'gpu-row' }] };
+    const fresh = { ...sb, command: 'second', wallSeconds: 1, curvePerClass: 0, gpuAdapter: null, rows: [sb.rows[0]] };
+    const m = mergeRerun(old, fresh);
+    expect(m.rows.map((r) => r.id)).toEqual(['gpu-row', sb.rows[0].id]);
+    expect(m.rows[1].accuracy).toBe(sb.rows[0].accuracy);
+    expect(m).toMatchObject({ command: 'first; then second', wallSeconds: 6, curvePerClass: 2, gpuAdapter: 'some GPU' });
+    expect(mergeRerun(old, { ...fresh, gpuAdapter: 'other GPU' }).gpuAdapter).toBe('other GPU');
+    expect(mergeScoreboards({ ...fresh, gpuAdapter: null }, [old], 'merge').gpuAdapter).toBe('some GPU');
   });
 
   it('renders a table, Markdown and SVG with every method on them', () => {
