@@ -7,7 +7,9 @@ import { clusterSplit, splitOf } from '../src/bench/synthetic';
 import { cloneView } from '../src/inner/baselines/common';
 import { KNearestNeighbours, cpuKnnBackend, referenceNearest } from '../src/inner/baselines/knn';
 import { Mlp } from '../src/inner/baselines/mlp';
+import { PerClassKMeans } from '../src/inner/baselines/kmeans';
 import { NearestClassMean } from '../src/inner/baselines/ncm';
+import { PerClassSubspace } from '../src/inner/baselines/subspace';
 import { ReplayLearner } from '../src/inner/baselines/replay';
 import { SgdLearner } from '../src/inner/baselines/sgd-learner';
 import { LogisticRegression } from '../src/inner/baselines/sgd-logreg';
@@ -299,6 +301,8 @@ function baselines(shape: StreamShape) {
   const mlpBytes = 4 * (H * d + H + C * H + C);
   return [
     { name: 'ncm', make: () => new NearestClassMean(shape), state: () => 4 * C * d + 4 * C, algorithm: 0 },
+    { name: 'kmeans-3', make: () => new PerClassKMeans(shape, { k: 3 }), state: () => 4 * C * 3 * d + 4 * C * 3, algorithm: 4 },
+    { name: 'subspace-2', make: () => new PerClassSubspace(shape, { r: 2 }), state: () => 4 * C * d + 4 * C * 2 * d + 4 * C, algorithm: 4 },
     { name: 'knn-1', make: () => new KNearestNeighbours(shape, { k: 1 }), state: (n: number) => n * (d + 1), algorithm: 4 },
     { name: 'knn-3', make: () => new KNearestNeighbours(shape, { k: 3 }), state: (n: number) => n * (d + 1), algorithm: 4 },
     { name: 'slda', make: () => new StreamingLda(shape, { shrinkage: 0.1 }), state: () => (8 * d * (d + 1)) / 2 + 8 * C * d + 4 * C, algorithm: 4 },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METHODS, parseMethod, parseMethodList } from '../src/bench/methods';
 import { runScoreboard } from '../src/bench/run';
-import { COLUMNS, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeScoreboards } from '../src/bench/scoreboard';
-import { accuracyVsStateSvg, forgettingSvg } from '../src/bench/svg-chart';
+import { COLUMNS, type ScoreRow, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeRerun, mergeScoreboards } from '../src/bench/scoreboard';
+import { accuracyVsStateSvg, forgettingSvg, paretoFront } from '../src/bench/svg-chart';
 import { clusterSplit } from '../src/bench/synthetic';
 
 describe('method specs', () => {
@@ -61,6 +61,17 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
     expect(() => mergeScoreboards(sb, [{ ...other, trainName: 'x' }], 'merge')).toThrow(/cannot join/);
   });
 
+  it('--merge (mergeRerun) replaces redone rows, keeps the others, and a CPU-only rerun keeps the GPU adapter', () => {
+    const old = { ...sb, command: 'first', wallSeconds: 5, curvePerClass: 2, gpuAdapter: 'some GPU', rows: [{ ...sb.rows[0], accuracy: 0.25 }, { ...sb.rows[1], id: 'gpu-row' }] };
+    const fresh = { ...sb, command: 'second', wallSeconds: 1, curvePerClass: 0, gpuAdapter: null, rows: [sb.rows[0]] };
+    const m = mergeRerun(old, fresh);
+    expect(m.rows.map((r) => r.id)).toEqual(['gpu-row', sb.rows[0].id]);
+    expect(m.rows[1].accuracy).toBe(sb.rows[0].accuracy);
+    expect(m).toMatchObject({ command: 'first; then second', wallSeconds: 6, curvePerClass: 2, gpuAdapter: 'some GPU' });
+    expect(mergeRerun(old, { ...fresh, gpuAdapter: 'other GPU' }).gpuAdapter).toBe('other GPU');
+    expect(mergeScoreboards({ ...fresh, gpuAdapter: null }, [old], 'merge').gpuAdapter).toBe('some GPU');
+  });
+
   it('renders a table, Markdown and SVG with every method on them', () => {
     const table = consoleTable(sb.rows);
     const md = markdownReport(sb);
@@ -79,6 +90,35 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
     const cx = (id: string) => Number(new RegExp(`<circle cx="([0-9.]+)"[^>]*><title>${id.replace(/[:@]/g, '.')}:`).exec(svg)![1]);
     expect(cx('knn:k=1')).toBeGreaterThan(cx('ncm'));
     expect(forgettingSvg(sb.rows, 't').match(/<polyline /g)).toHaveLength(sb.rows.length);
+  });
+});
+
+describe('Pareto front of the baselines', () => {
+  // Only the fields the front and the chart read.
+  const row = (id: string, stateBytes: number, accuracy: number): ScoreRow => ({ id, method: id.split(':')[0], reference: false, stateBytes, accuracy, curve: [] }) as unknown as ScoreRow;
+  const rows = [
+    row('ncm', 31_400, 0.82),
+    row('kmeans:k=1', 31_400, 0.82), // ties ncm on both axes: both on the front
+    row('kmeans:k=5', 157_000, 0.9),
+    row('mlp', 318_000, 0.1), // more state, less accuracy than kmeans:k=5: dominated
+    row('slda', 2_500_000, 0.88), // dominated by kmeans:k=5 (less state, more accuracy)
+    row('knn:k=1', 47_100_000, 0.97),
+    { ...row('vsml', 5_300, 0.99), method: 'vsml' }, // not a baseline: never on the front, dominates nothing
+    { ...row('mlp@shuffled', 318_000, 0.96), reference: true }, // a reference: never on the front
+  ];
+  it('keeps exactly the baselines that no other baseline beats on both axes, ordered by state', () => {
+    expect(paretoFront(rows).map((r) => r.id)).toEqual(['ncm', 'kmeans:k=1', 'kmeans:k=5', 'knn:k=1']);
+  });
+  it('is drawn as a staircase through the front points, ending at the right edge', () => {
+    const svg = accuracyVsStateSvg(rows, 't');
+    const pts = /<polyline class="pareto" points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));
+    // 4 front points, a corner before each but the first, and the edge: 4 + 3 + 1.
+    expect(pts).toHaveLength(8);
+    for (let i = 1; i < pts.length; i++) {
+      expect(pts[i][0]).toBeGreaterThanOrEqual(pts[i - 1][0]); // never goes left
+      expect(pts[i][1]).toBeLessThanOrEqual(pts[i - 1][1]); // never goes down (svg y grows downward)
+      expect(pts[i][0] === pts[i - 1][0] || pts[i][1] === pts[i - 1][1]).toBe(true); // axis-parallel steps
+    }
   });
 });
 

@@ -11,12 +11,16 @@ import {
   LogisticRegression,
   MLP_DEFAULTS,
   Mlp,
+  KMEANS_DEFAULTS,
   NearestClassMean,
+  PerClassKMeans,
+  PerClassSubspace,
   REPLAY_DEFAULTS,
   ReplayLearner,
   SLDA_DEFAULTS,
   SgdLearner,
   StreamingLda,
+  SUBSPACE_DEFAULTS,
 } from '../inner/baselines';
 import { cpuKnnBackend } from '../inner/baselines/knn';
 import type { Learner, StreamShape } from '../inner/learner';
@@ -79,6 +83,20 @@ export const METHODS: Record<string, MethodInfo> = {
     params: [],
     create: (s) => new NearestClassMean(s),
     config: () => 'running class means',
+  },
+  kmeans: {
+    name: 'kmeans',
+    describe: 'per-class online k-means (K prototypes per class, nearest prototype)',
+    params: ['k'],
+    create: (s, p) => new PerClassKMeans(s, { k: num(p, 'k', KMEANS_DEFAULTS.k) }),
+    config: (p) => `K=${num(p, 'k', KMEANS_DEFAULTS.k)} per class, first K examples seed, 1/n moves`,
+  },
+  subspace: {
+    name: 'subspace',
+    describe: 'per-class incremental PCA subspace classifier (CCIPCA)',
+    params: ['r'],
+    create: (s, p) => new PerClassSubspace(s, { r: num(p, 'r', SUBSPACE_DEFAULTS.r) }),
+    config: (p) => `r=${num(p, 'r', SUBSPACE_DEFAULTS.r)} directions per class, nearest affine subspace`,
   },
   knn: {
     name: 'knn',
@@ -144,6 +162,12 @@ export const METHODS: Record<string, MethodInfo> = {
 /** The default scoreboard: every baseline of the issue, plus the shuffled references. */
 export const DEFAULT_METHODS = [
   'ncm',
+  'kmeans:k=1',
+  'kmeans:k=5',
+  'kmeans:k=10',
+  'kmeans:k=20',
+  'subspace:r=5',
+  'subspace:r=20',
   'knn:k=1',
   'knn:k=3',
   'slda',

@@ -181,6 +181,23 @@ export function markdownReport(sb: Scoreboard): string {
   return out.join('\n');
 }
 
+/**
+ * `--merge`: the rows of `old` that `fresh` did not redo, then `fresh`'s rows. A CPU-only rerun
+ * keeps the GPU adapter of the rows it merges with (each row also names its own adapter), and rows
+ * merged without a curve keep the probe size of the rows that have one.
+ */
+export function mergeRerun(old: Scoreboard, fresh: Scoreboard): Scoreboard {
+  const redone = new Set(fresh.rows.map((r) => r.id));
+  return {
+    ...fresh,
+    rows: [...old.rows.filter((r) => !redone.has(r.id)), ...fresh.rows],
+    command: `${old.command}; then ${fresh.command}`,
+    wallSeconds: fresh.wallSeconds + old.wallSeconds,
+    curvePerClass: fresh.curvePerClass === 0 ? old.curvePerClass : fresh.curvePerClass,
+    gpuAdapter: fresh.gpuAdapter ?? old.gpuAdapter,
+  };
+}
+
 /** Rows of `from` scoreboards added to `into` (a row id present in both: the `from` row wins). */
 export function mergeScoreboards(into: Scoreboard, from: Scoreboard[], note: string): Scoreboard {
   const out: Scoreboard = { ...into, rows: [...into.rows] };
@@ -192,6 +209,7 @@ export function mergeScoreboards(into: Scoreboard, from: Scoreboard[], note: str
     out.rows = [...out.rows.filter((r) => !ids.has(r.id)), ...f.rows];
     out.command = `${out.command}; ${f.command}`;
     out.wallSeconds += f.wallSeconds;
+    out.gpuAdapter = out.gpuAdapter ?? f.gpuAdapter;
   }
   out.command = `${out.command}; then ${note}`;
   return out;

@@ -25,7 +25,7 @@ import type { GpuContext } from '../gpu/context';
 import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from '../bench/methods';
 import { progressPrinter } from '../bench/progress';
 import { runScoreboard } from '../bench/run';
-import { type Scoreboard, consoleTable, markdownReport, mergeScoreboards, sortRows } from '../bench/scoreboard';
+import { type Scoreboard, consoleTable, markdownReport, mergeRerun, mergeScoreboards, sortRows } from '../bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg } from '../bench/svg-chart';
 
 interface Args {
@@ -170,12 +170,7 @@ async function main(): Promise<number> {
   if (args.merge && existsSync(jsonPath)) {
     const old = JSON.parse(readFileSync(jsonPath, 'utf8')) as Scoreboard;
     if (old.trainName !== sb.trainName || old.testName !== sb.testName) throw new Error(`--merge: ${jsonPath} is for ${old.trainName}/${old.testName}, not ${sb.trainName}/${sb.testName}`);
-    const redone = new Set(sb.rows.map((r) => r.id));
-    sb.rows = [...old.rows.filter((r) => !redone.has(r.id)), ...sb.rows];
-    sb.command = `${old.command}; then ${sb.command}`;
-    sb.wallSeconds += old.wallSeconds;
-    // Rows merged without a curve keep the probe size of the rows that have one.
-    if (sb.curvePerClass === 0) sb.curvePerClass = old.curvePerClass;
+    sb = mergeRerun(old, sb);
   }
   sb.rows = sortRows(sb.rows);
   writeFileSync(jsonPath, `${JSON.stringify(sb, null, 1)}\n`);

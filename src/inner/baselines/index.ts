@@ -7,3 +7,5 @@ export { Mlp, MLP_DEFAULTS, type MlpOptions } from './mlp';
 export { SgdLearner } from './sgd-learner';
 export { ReplayLearner, REPLAY_DEFAULTS, type ReplayOptions } from './replay';
 export type { SgdModel } from './sgd-model';
+export { PerClassKMeans, KMEANS_DEFAULTS, type KMeansOptions } from './kmeans';
+export { PerClassSubspace, SUBSPACE_DEFAULTS, type SubspaceOptions } from './subspace';
