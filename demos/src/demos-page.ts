@@ -3,23 +3,13 @@
  * by `npm run share -- --headline` from the committed results), each with its scoreboard number.
  * Links are relative to this page, so they work wherever the site is hosted.
  */
+import type { HeadlineLink } from '../../src/pages/headline-link';
 import headline from './headline.json';
 import { $, hasWebGpu } from './page-util';
 import './style.css';
 
-interface Link {
-  id: string;
-  title: string;
-  what: string;
-  source: string;
-  row: string;
-  benchmarkAccuracy: number;
-  stream: 'benchmark' | 'episode';
-  fragment: string;
-  fragmentChars: number;
-}
 
-const links = (headline as { links: Link[] }).links;
+const links = (headline as { links: HeadlineLink[] }).links;
 const body = ($('demos') as HTMLTableElement).tBodies[0];
 
 function cell(tr: HTMLTableRowElement, ...nodes: (Node | string)[]): HTMLTableCellElement {

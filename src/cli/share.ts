@@ -8,6 +8,7 @@
  * `--headline` writes demos/src/headline.json, the demos page's list of the project's headline
  * learners (HEADLINE below) with their scoreboard numbers.
  */
+import type { HeadlineLink } from '../pages/headline-link';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -80,18 +81,6 @@ export const HEADLINE: HeadlineSpec[] = [
   },
 ];
 
-export interface HeadlineLink {
-  id: string;
-  title: string;
-  what: string;
-  source: string;
-  row: string;
-  /** Full-benchmark accuracy of the scoreboard row (results/ordered-mnist/scoreboard.json). */
-  benchmarkAccuracy: number;
-  stream: 'benchmark' | 'episode';
-  fragment: string;
-  fragmentChars: number;
-}
 
 /** The share payload of a bench:ordered `--checkpoint` source. */
 export function sourcePayload(source: string, opts: { bits?: ShareBits; title?: string; benchmarkAccuracy?: number } = {}): SharePayload {
