@@ -11,6 +11,7 @@ import type { GpuContext } from '../gpu/context';
 import { GpuDeviceLostError } from '../gpu/errors';
 import { describeVsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import { initialMetaParams } from '../meta/init-params';
+import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration, formatRate } from './progress';
 import type { Checkpoint } from '../meta/checkpoint';
 import type { Evaluator } from '../meta/evaluator';
@@ -96,16 +97,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const gpu = opts.gpu ?? (await acquireGpu());
   let trainer: Trainer | undefined;
   let metrics: MetricsLog | undefined;
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) {
-      console.error('\nsecond Ctrl-C: exiting now; the last checkpoint is intact');
-      process.exit(130);
-    }
-    stopRequested = true;
-    console.error('\nCtrl-C: stopping after this generation and writing a checkpoint (Ctrl-C again to abort)');
-  };
-  if (opts.handleSignals) process.on('SIGINT', onSigint);
+  const interrupt = opts.handleSignals ? onInterrupt(TRAINING_CTRL_C) : undefined;
   const wallStart = performance.now();
   const bar = new ProgressBar({ total: config.generations, startGeneration: ckpt?.generation ?? 0, quiet: opts.quiet });
   let last: GenerationMetrics | undefined;
@@ -142,7 +134,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
         writeChart();
       },
       shouldStop: () =>
-        stopRequested || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
+        Boolean(interrupt?.stopRequested) || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
     });
     bar.end();
     metrics.close();
@@ -173,7 +165,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     }
     throw e;
   } finally {
-    if (opts.handleSignals) process.off('SIGINT', onSigint);
+    interrupt?.dispose();
     metrics?.close();
     trainer?.destroy();
     if (!opts.gpu) gpu.destroy();
