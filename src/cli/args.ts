@@ -174,12 +174,13 @@ export function argvOf(tokens: readonly OptionToken[], names: Iterable<string>):
 
 /**
  * For scripts: parse process.argv; --help prints and exits 0, a bad command line prints the
- * error and exits 2, both before the script does anything else.
+ * error and exits 2, both before the script does anything else. `convert` turns the values into
+ * the script's options; a UsageError it throws exits 2 too.
  */
-export function cliArgs<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: readonly string[] = process.argv.slice(2)): Parsed<O> {
+export function cliArgs<O extends OptionSpecs, T = Parsed<O>>(cmd: CommandSpec<O>, convert?: (p: Parsed<O>) => T, argv: readonly string[] = process.argv.slice(2)): T {
   try {
     const r = parseCommand(cmd, argv);
-    if (r) return r;
+    if (r) return convert ? convert(r) : (r as T);
     console.log(helpText(cmd));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
@@ -194,6 +195,11 @@ export function intArg(flag: string, v: string, min?: number): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min)) throw new UsageError(flag, `expects an integer${min === undefined ? '' : ` >= ${min}`}, got '${v}'`);
   return n;
+}
+
+/** intArg of a flag that may be absent. */
+export function optInt(flag: string, v: string | undefined, min?: number): number | undefined {
+  return v === undefined ? undefined : intArg(flag, v, min);
 }
 
 /** A number > 0, or UsageError naming the flag. */

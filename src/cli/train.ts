@@ -12,7 +12,7 @@ import { type ParsedArgs, TRAIN_COMMAND, parseTrainArgs } from './train-args';
 export { TRAIN_COMMAND, TRAIN_OPTIONS, parseTrainArgs, type ParsedArgs } from './train-args';
 
 /** The `npm run train` / `npm start` job; returns the exit code. */
-export async function trainMain(argv: string[]): Promise<number> {
+export async function trainMain(argv: string[], name = 'train'): Promise<number> {
   // Distributed roles (coordinator / worker over Redis) have their own options: src/cli/train-distributed.ts.
   if (argv.some((a) => /^--(redis|role)(=|$)/.test(a))) return (await import('./train-distributed')).distributedMain(argv);
   let args: ParsedArgs;
@@ -23,7 +23,7 @@ export async function trainMain(argv: string[]): Promise<number> {
     return 2;
   }
   if (args.help) {
-    console.log(helpText(TRAIN_COMMAND));
+    console.log(helpText({ ...TRAIN_COMMAND, name }));
     return 0;
   }
   if (args.printConfig) {

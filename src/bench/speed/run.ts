@@ -1,6 +1,6 @@
 /**
  * `npm run bench:speed`, the measurement itself: runtime-agnostic (no Node imports), so the
- * Node CLI (src/bench/speed-cli.ts) and the browser page (demos/speed.html) run the same code.
+ * Node CLI (src/cli/bench-speed.ts) and the browser page (demos/speed.html) run the same code.
  *
  * For each configuration (src/bench/speed/configs.ts) and learner count:
  *  - our kernels: learner-example-steps per second (learning and queries) and GFLOP/s from the
