@@ -45,7 +45,10 @@ export function describeJsonError(text: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const literal = nonFiniteLiteral(text);
   if (literal) return `invalid JSON: non-finite literal ${literal.token} at line ${literal.line}, column ${literal.column} (JSON has no NaN or Infinity)`;
-  if (/end of (JSON )?input|Unterminated string/i.test(message) || text.trim() === '') return `not valid JSON (${message}); the file may be truncated`;
+  // Truncated: the parser ran out of input (V8 says so, or points at the end of the text).
+  const at = /at position (\d+)/.exec(message);
+  const atEnd = at !== null && Number(at[1]) >= text.trimEnd().length;
+  if (/end of (JSON )?input|Unterminated string/i.test(message) || atEnd || text.trim() === '') return `not valid JSON (${message}); the file may be truncated`;
   return `invalid JSON (${message})`;
 }
 
