@@ -121,6 +121,11 @@ export function helpText(cmd: CommandSpec): string {
   return lines.join('\n').trimEnd();
 }
 
+/** 'a, b or c'. */
+function orList(xs: readonly string[]): string {
+  return xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+}
+
 /** node:util's errors say "Option '--x <value>' argument missing"; ours name the flag first. */
 function usageErrorOf(e: Error & { code?: string }): UsageError {
   const flag = /'(-[^' ]+)/.exec(e.message)?.[1] ?? /'([^']+)'/.exec(e.message)?.[1] ?? '?';
@@ -159,7 +164,7 @@ export function parseCommand<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: r
     if (o.multiple) values[name] ??= [];
     const given = values[name];
     if (o.choices && typeof given === 'string' && !o.choices.includes(given)) {
-      throw new UsageError(`--${name}`, `must be one of ${o.choices.join(', ')}, got '${given}'`);
+      throw new UsageError(`--${name}`, `must be ${orList(o.choices)}, got '${given}'`);
     }
   }
   const tokens = (r.tokens ?? []).flatMap((t) => (t.kind === 'option' ? [{ name: t.name, rawName: t.rawName, value: t.value, inlineValue: t.inlineValue }] : []));
