@@ -11,6 +11,7 @@ import type { GpuContext } from '../gpu/context';
 import { GpuDeviceLostError } from '../gpu/errors';
 import { describeVsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import { initialMetaParams } from '../meta/init-params';
+import { timestampedRunDir } from './common';
 import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration, formatRate } from './progress';
 import type { Checkpoint } from '../meta/checkpoint';
@@ -63,11 +64,6 @@ export interface RunResult {
   heldOut?: { initial: HeldOutResult; evolved: HeldOutResult };
 }
 
-function defaultOutDir(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join('runs', `train-${t}`);
-}
-
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let ckpt: Checkpoint | undefined;
   let outDir: string;
@@ -76,7 +72,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     outDir = opts.out ?? resolve(opts.resume, '..');
   } else {
     if (!opts.config) throw new Error('runTraining: a config or a checkpoint to resume is needed');
-    outDir = opts.out ?? defaultOutDir();
+    outDir = opts.out ?? timestampedRunDir('train');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
       throw new Error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
     }

@@ -20,6 +20,7 @@ import { decodeCheckpoint } from '../meta/checkpoint';
 import { MetricsLog, writeFileAtomic } from '../meta/node/io';
 import type { TrainConfig } from '../meta/train-config';
 import type { GenerationMetrics } from '../meta/trainer';
+import { timestampedRunDir } from './common';
 import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration } from './progress';
 import { type OptionSpecs, UsageError, argvOf, defineCommand, helpText, intArg, parseCommand } from './args';
@@ -74,11 +75,6 @@ export function parseBrowserArgs(argv: string[]): BrowserArgs {
     rest: argvOf(parsed.tokens, Object.keys(TRAIN_OPTIONS)),
     help: false,
   };
-}
-
-function defaultOutDir(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join('runs', `train-browser-${t}`);
 }
 
 class BrowserRunError extends Error {
@@ -151,7 +147,7 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     outDir = args.out ?? join(args.resume, '..');
   } else {
     config = args.config!;
-    outDir = args.out ?? defaultOutDir();
+    outDir = args.out ?? timestampedRunDir('train-browser');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
       console.error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
       return 1;
