@@ -37,7 +37,10 @@ export interface InterruptOptions {
 export interface Interrupt {
   /** True once Ctrl-C was pressed. */
   readonly stopRequested: boolean;
-  /** Remove the handlers (the default signal behaviour returns). */
+  /**
+   * Remove the handlers (the default signal behaviour returns); after a Ctrl-C, only once its grace
+   * window has passed, so that a copy of it arriving late does not kill the process.
+   */
   dispose(): void;
 }
 
@@ -63,12 +66,23 @@ export function onInterrupt(opts: InterruptOptions): Interrupt {
     exit(130);
   };
   for (const s of signals) target.on(s, handler);
+  let disposed = false;
+  const remove = () => {
+    for (const s of signals) target.off(s, handler);
+  };
   return {
     get stopRequested() {
       return first !== undefined;
     },
     dispose() {
-      for (const s of signals) target.off(s, handler);
+      if (disposed) return;
+      disposed = true;
+      // A job that stops within the grace window (a fast generation) would otherwise meet the
+      // relayed copy of its Ctrl-C with the default handler, and die by SIGINT after a clean
+      // stop: keep swallowing copies until the window closes (the timer does not hold the process).
+      const rest = first === undefined ? 0 : grace - (now() - first);
+      if (rest > 0) setTimeout(remove, rest).unref?.();
+      else remove();
     },
   };
 }
