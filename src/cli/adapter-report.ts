@@ -1,6 +1,14 @@
 /** Prints the adapter that acquireGpu() picks, its features and limits. `npm run adapter`. */
 import { acquireGpu } from '../gpu/acquire';
+import { cliArgs, defineCommand } from './args';
 
+cliArgs(
+  defineCommand({
+    name: 'adapter',
+    description: 'Prints the WebGPU adapter the other commands use ($VSML_ADAPTER: auto, hardware or swiftshader), with its features and limits, as JSON.',
+    options: {},
+  }),
+);
 const gpu = await acquireGpu();
 try {
   console.log(JSON.stringify(gpu.report, null, 2));

@@ -9,6 +9,7 @@
  * `loop-skip`); the ratios are what the kernels use.
  */
 import { acquireGpu } from '../gpu/acquire';
+import { cliArgs, defineCommand, intArg } from './args';
 
 export const OPS: { name: string; what: string; body: string }[] = [
   { name: 'muladd', what: 'a * x + b', body: 'acc = acc * a + b;' },
@@ -46,13 +47,14 @@ function source(body: string, iters: number): string {
 }`;
 }
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
-const iters = arg('iters', 256);
+const COMMAND = defineCommand({
+  name: 'bench:ops',
+  description: `What single WGSL operations cost on this adapter (ns per scalar operation and relative to a
+multiply-add): the measurements behind the cell kernel's choices (docs/perf.md, issue 10).`,
+  options: { iters: { type: 'string', value: 'N', default: '256', description: 'loop iterations of each kernel' } },
+});
+
+const iters = cliArgs(COMMAND, ({ values }) => intArg('--iters', values.iters, 1));
 const gpu = await acquireGpu();
 const dev = gpu.device;
 const inp = dev.createBuffer({ size: THREADS * 48, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });

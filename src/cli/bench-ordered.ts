@@ -21,70 +21,51 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { FASHION_MNIST_DIR, loadDataset } from '../data/load-node';
-import type { GpuContext } from '../gpu/context';
 import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from '../bench/methods';
+import { REPLAY_DEFAULTS } from '../inner/baselines/replay';
 import { progressPrinter } from '../bench/progress';
 import { runScoreboard } from '../bench/run';
 import { type Scoreboard, consoleTable, markdownReport, mergeRerun, mergeScoreboards, sortRows } from '../bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg } from '../bench/svg-chart';
+import { cliArgs, defineCommand, intArg, optInt } from './args';
+import { lazyGpu, runMain } from './common';
 
-interface Args {
-  dataset: string;
-  subset?: number;
-  testSubset?: number;
-  methods?: string;
-  order: 'sorted' | 'shuffled';
-  out?: string;
-  curvePerClass: number;
-  checkpoint?: string;
-  replayBuffer?: number;
-  seed: number;
-  merge: boolean;
-  mergeFrom?: string[];
-  list: boolean;
-}
+const COMMAND = defineCommand({
+  name: 'bench:ordered',
+  description: `The OrderedMNIST scoreboard: every method learns the training split in class order, one pass, then
+answers the test split. Writes scoreboard.json, scoreboard.md, accuracy-vs-state.svg and forgetting.svg.`,
+  options: {
+    dataset: { type: 'string', value: 'mnist|fashion-mnist|DIR|URL', default: 'mnist', description: 'the dataset' },
+    subset: { type: 'string', value: 'N', description: 'first N training examples (quick runs); test = first N/6 unless --test-subset' },
+    'test-subset': { type: 'string', value: 'M', description: 'first M test images' },
+    methods: { type: 'string', value: 'LIST', defaultText: 'every baseline + shuffled references (--list)', description: 'comma-separated method specs' },
+    order: { type: 'string', choices: ['sorted', 'shuffled'], default: 'sorted', description: 'stream order of the run; shuffled is a reference, NOT the benchmark' },
+    out: { type: 'string', value: 'DIR', defaultText: 'results/ordered-<dataset>[-subsetN]', description: 'output folder' },
+    'curve-per-class': { type: 'string', value: 'N', default: '100', description: 'probe images per class for the forgetting curve (0: off)' },
+    checkpoint: { type: 'string', value: 'FILE|STRING', description: "evaluate an evolved VSML learner (adds method 'vsml'): a checkpoint, share link, init:SEED, rule:class-mean or rule:FILE" },
+    'replay-buffer': { type: 'string', value: 'N', defaultText: String(REPLAY_DEFAULTS.bufferSize), description: 'default replay buffer size in examples' },
+    seed: { type: 'string', value: 'S', default: '1', description: 'seed of the shuffled order' },
+    merge: { type: 'boolean', description: 'keep rows of an existing scoreboard.json in --out that this run does not redo' },
+    'merge-from': { type: 'string', value: 'DIR[,DIR]', description: "add the rows of other runs' scoreboard.json (same dataset) to --out, running nothing" },
+    list: { type: 'boolean', description: 'print the known methods and exit' },
+  },
+});
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { dataset: 'mnist', order: 'sorted', curvePerClass: 100, seed: 1, merge: false, list: false };
-  const int = (v: string, name: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} needs a non-negative integer, got '${v}'`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--dataset': a.dataset = val(); break;
-      case '--subset': a.subset = int(val(), 'subset'); break;
-      case '--test-subset': a.testSubset = int(val(), 'test-subset'); break;
-      case '--methods': a.methods = val(); break;
-      case '--order': {
-        const o = val();
-        if (o !== 'sorted' && o !== 'shuffled') throw new Error(`--order must be sorted or shuffled, got '${o}'`);
-        a.order = o;
-        break;
-      }
-      case '--out': a.out = val(); break;
-      case '--curve-per-class': a.curvePerClass = int(val(), 'curve-per-class'); break;
-      case '--checkpoint': a.checkpoint = val(); break;
-      case '--replay-buffer': a.replayBuffer = int(val(), 'replay-buffer'); break;
-      case '--seed': a.seed = int(val(), 'seed'); break;
-      case '--merge': a.merge = true; break;
-      case '--merge-from': a.mergeFrom = val().split(',').filter(Boolean); break;
-      case '--list': a.list = true; break;
-      case '--help': case '-h':
-        console.log('usage: npm run bench:ordered -- [--dataset mnist|fashion-mnist|DIR|URL] [--subset N] [--methods LIST] [--order sorted|shuffled] [--out DIR] [--checkpoint FILE] [--merge] [--list]');
-        process.exit(0);
-      default: throw new Error(`unknown option '${flag}' (try --help)`);
-    }
-  }
-  return a;
-}
+const args = cliArgs(COMMAND, ({ values: v }) => ({
+  dataset: v.dataset,
+  subset: optInt('--subset', v.subset, 0),
+  testSubset: optInt('--test-subset', v['test-subset'], 0),
+  methods: v.methods,
+  order: v.order as 'sorted' | 'shuffled',
+  out: v.out,
+  curvePerClass: intArg('--curve-per-class', v['curve-per-class'], 0),
+  checkpoint: v.checkpoint,
+  replayBuffer: optInt('--replay-buffer', v['replay-buffer'], 0),
+  seed: intArg('--seed', v.seed, 0),
+  merge: v.merge,
+  mergeFrom: v['merge-from']?.split(',').filter(Boolean),
+  list: v.list,
+}));
 
 function writeScoreboard(out: string, sb: Scoreboard): void {
   sb.rows = sortRows(sb.rows);
@@ -98,7 +79,6 @@ function writeScoreboard(out: string, sb: Scoreboard): void {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
   if (args.mergeFrom) {
     if (!args.out) throw new Error('--merge-from needs --out DIR (the scoreboard to add the rows to)');
     const read = (dir: string) => {
@@ -136,15 +116,7 @@ async function main(): Promise<number> {
   if (args.order === 'shuffled') console.error('NOTE: --order shuffled is a reference run, NOT the OrderedMNIST benchmark.');
   console.error(`dataset ${ds.name}: methods ${specs.map((s) => s.id).join(', ')}; writing to ${out}`);
 
-  let gpu: GpuContext | null = null;
-  const getGpu = async () => {
-    if (!gpu) {
-      const { acquireGpu } = await import('../gpu/acquire');
-      gpu = await acquireGpu();
-      console.error(`GPU adapter: ${gpu.describe()}`);
-    }
-    return gpu;
-  };
+  const gpu = lazyGpu();
   let sb: Scoreboard;
   try {
     sb = await runScoreboard(ds, specs, {
@@ -157,13 +129,13 @@ async function main(): Promise<number> {
       replayBuffer: args.replayBuffer,
       command,
       machine,
-      gpu: getGpu,
+      gpu: gpu.get,
       extraMethods: extra,
       onProgress: progressPrinter(),
       onRow: (r) => console.error(`done ${r.id}: accuracy ${(100 * r.accuracy).toFixed(2)}%, learn ${(r.learnMs / 1000).toFixed(1)} s, test ${(r.testMs / 1000).toFixed(1)} s`),
     });
   } finally {
-    (gpu as GpuContext | null)?.destroy();
+    gpu.destroy();
   }
   mkdirSync(out, { recursive: true });
   const jsonPath = join(out, 'scoreboard.json');
@@ -172,21 +144,9 @@ async function main(): Promise<number> {
     if (old.trainName !== sb.trainName || old.testName !== sb.testName) throw new Error(`--merge: ${jsonPath} is for ${old.trainName}/${old.testName}, not ${sb.trainName}/${sb.testName}`);
     sb = mergeRerun(old, sb);
   }
-  sb.rows = sortRows(sb.rows);
-  writeFileSync(jsonPath, `${JSON.stringify(sb, null, 1)}\n`);
-  writeFileSync(join(out, 'scoreboard.md'), markdownReport(sb));
-  const title = `${sb.dataset}: accuracy vs learned state (${sb.trainCount} train, ${sb.testCount} test)`;
-  writeFileSync(join(out, 'accuracy-vs-state.svg'), accuracyVsStateSvg(sb.rows, title));
-  writeFileSync(join(out, 'forgetting.svg'), forgettingSvg(sb.rows, `${sb.dataset}: accuracy on classes seen so far`));
-  console.log(consoleTable(sb.rows));
+  writeScoreboard(out, sb);
   console.log(`\nwrote ${jsonPath}, scoreboard.md, accuracy-vs-state.svg, forgetting.svg (wall ${sb.wallSeconds.toFixed(1)} s)`);
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runMain('bench:ordered', main);

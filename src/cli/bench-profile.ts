@@ -8,42 +8,52 @@
  *
  * Inputs: MNIST train (learning) and test (queries), the preset's input size (64 inputs: the
  * evenly spread pixel grid of bench:speed). Query batches are full (queries = 7 x batch).
- * Flags: --preset NAME  --config JSON (a learner config instead of the preset's, e.g. bench:speed's
- *        small cell '{"projection":true,"layers":[32,10],"hidden":8,"message":4}')
- *        --members N  --tasks N  --learn N  --repeats N (default 3)
+ * Options: `npm run bench:profile -- --help`.
  */
-import { subsetSplit } from '../data/dataset';
-import { uploadImageSplit } from '../data/gpu-dataset';
-import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import { VsmlPopulation } from '../inner/population';
 import { describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
-import { presetConfig } from '../meta/train-config';
+import { PRESETS, presetConfig } from '../meta/train-config';
 import { splitFor } from '../bench/speed/configs';
 import { benchBatch, benchParams, median } from '../bench/step-measure';
+import { UsageError, cliArgs, defineCommand, optInt } from './args';
+import { mnistOnGpu } from './common';
 
-const flag = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const int = (name: string, dflt: number) => {
-  const v = flag(name);
-  const n = v === undefined ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-};
+const COMMAND = defineCommand({
+  name: 'bench:profile',
+  description: `Where one episode of a preset's population spends its time, kernel by kernel: a warm-up episode,
+then --repeats profiled episodes (each dispatch of the first learning step and query batch in its
+own submission; medians), and the median of unprofiled episodes.`,
+  options: {
+    preset: { type: 'string', value: 'NAME', choices: Object.keys(PRESETS), default: 'ordered', description: 'the training preset whose generation is profiled' },
+    config: { type: 'string', value: 'JSON', description: `a learner config instead of the preset's, e.g. '{"projection":true,"layers":[32,10],"hidden":8,"message":4}'` },
+    members: { type: 'string', value: 'N', defaultText: "the preset's population", description: 'population members' },
+    tasks: { type: 'string', value: 'N', defaultText: "the preset's tasks per member", description: 'tasks per member' },
+    learn: { type: 'string', value: 'N', defaultText: "the preset's learn length", description: 'learning steps per episode' },
+    repeats: { type: 'string', value: 'N', default: '3', description: 'profiled and unprofiled episodes' },
+  },
+});
 
-const preset = presetConfig(flag('preset') ?? 'ordered');
-const config = flag('config') ? validateVsmlConfig(JSON.parse(flag('config')!)) : preset.learner;
+const args = cliArgs(COMMAND, ({ values: v }) => {
+  let learner: unknown;
+  if (v.config !== undefined) {
+    try {
+      learner = JSON.parse(v.config);
+    } catch (e) {
+      throw new UsageError('--config', `not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  return { preset: v.preset, learner, members: optInt('--members', v.members, 1), tasks: optInt('--tasks', v.tasks, 1), learn: optInt('--learn', v.learn, 1), repeats: optInt('--repeats', v.repeats, 1)! };
+});
+const preset = presetConfig(args.preset);
+const config = args.learner !== undefined ? validateVsmlConfig(args.learner) : preset.learner;
 const s = preset.strategy as { kind: string; pairs?: number; population?: number };
-const members = int('members', s.pairs ? 2 * s.pairs + 1 : (s.population ?? 33));
-const tasks = int('tasks', preset.tasks.tasksPerMember);
-const learnLength = int('learn', preset.tasks.learnLength);
-const repeats = int('repeats', 3);
+const members = args.members ?? (s.pairs ? 2 * s.pairs + 1 : (s.population ?? 33));
+const tasks = args.tasks ?? preset.tasks.tasksPerMember;
+const learnLength = args.learn ?? preset.tasks.learnLength;
+const repeats = args.repeats;
 const gpu = await acquireGpu();
-const ds = await loadDataset('mnist');
-const train = uploadImageSplit(gpu, splitFor(config, subsetSplit(ds.train, 5000)));
-const test = uploadImageSplit(gpu, splitFor(config, subsetSplit(ds.test, 2000)));
+const { train, test } = await mnistOnGpu(gpu, 5000, 2000, (split) => splitFor(config, split));
 const L = members * tasks;
 // Full query batches: plan with the preset's query length, then use 7 of its batches.
 const probe = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength: preset.tasks.queryLength });

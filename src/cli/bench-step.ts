@@ -4,50 +4,52 @@
  * per second (learning and queries; whole episodes, initial state included: bench:speed gives the
  * marginal step rate) and the achieved GFLOP/s from the analytic cost model, with
  * the adapter named.
- *
- * Flags: --only tiny|default   --learners N (both configs) --tiny-learners N --default-learners N
- *        --steps N (learning steps per learner)  --queries N  --weights auto|workgroup|private|storage
- *        --json (one JSON line per configuration)
- * Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners and --steps.
+ * Options: `npm run bench:step -- --help`.
  */
-import { subsetSplit } from '../data/dataset';
-import { uploadImageSplit } from '../data/gpu-dataset';
-import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
 import { measureStepSpeed } from '../bench/step-measure';
+import { cliArgs, defineCommand, optInt } from './args';
+import { mnistOnGpu } from './common';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-const num = (name: string, dflt: number) => {
-  const v = flag(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${v}`);
-  return n;
-};
+const COMMAND = defineCommand({
+  name: 'bench:step',
+  description: `Speed of the VSML inner loop: for a tiny and the default configuration, a warm-up episode, then a
+timed one; prints learner-example-steps per second and the achieved GFLOP/s (cost model).
+Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners and --steps.`,
+  options: {
+    only: { type: 'string', choices: ['tiny', 'default'], description: 'run one configuration only' },
+    learners: { type: 'string', value: 'N', description: 'learners of both configurations' },
+    'tiny-learners': { type: 'string', value: 'N', defaultText: '--learners, else 16 software / 1024 hardware', description: 'learners of the tiny configuration' },
+    'default-learners': { type: 'string', value: 'N', defaultText: '--learners, else 1 software / 256 hardware', description: 'learners of the default configuration' },
+    steps: { type: 'string', value: 'N', defaultText: '20 software, 200 hardware', description: 'learning steps per learner' },
+    queries: { type: 'string', value: 'N', defaultText: '32 software, 256 hardware', description: 'queries per learner' },
+    weights: { type: 'string', choices: ['auto', 'workgroup', 'private', 'storage'], default: 'auto', description: "the cell's weight path" },
+    json: { type: 'boolean', description: 'one JSON line per configuration' },
+  },
+});
 
+const v = cliArgs(COMMAND, ({ values }) => {
+  const num = (name: 'learners' | 'tiny-learners' | 'default-learners' | 'steps' | 'queries') => optInt(`--${name}`, values[name], 0);
+  return { ...values, learners: num('learners'), tinyLearners: num('tiny-learners'), defaultLearners: num('default-learners'), steps: num('steps'), queries: num('queries') };
+});
 const gpu = await acquireGpu();
 const soft = gpu.report.isFallback;
-const json = process.argv.includes('--json');
-const weights = (flag('weights') ?? 'auto') as 'auto' | 'workgroup' | 'private' | 'storage';
-const steps = num('steps', soft ? 20 : 200);
-const queries = num('queries', soft ? 32 : 256);
+const json = v.json;
+const weights = v.weights as 'auto' | 'workgroup' | 'private' | 'storage';
+const steps = v.steps ?? (soft ? 20 : 200);
+const queries = v.queries ?? (soft ? 32 : 256);
 
 const configs: { name: string; config: VsmlConfig; learners: number }[] = [
   {
     name: 'tiny',
     config: validateVsmlConfig({ projection: true, layers: [32, 10], hidden: 8, message: 4 }),
-    learners: num('tiny-learners', num('learners', soft ? 16 : 1024)),
+    learners: v.tinyLearners ?? v.learners ?? (soft ? 16 : 1024),
   },
-  { name: 'default', config: validateVsmlConfig({}), learners: num('default-learners', num('learners', soft ? 1 : 256)) },
-].filter((c) => !flag('only') || flag('only') === c.name);
+  { name: 'default', config: validateVsmlConfig({}), learners: v.defaultLearners ?? v.learners ?? (soft ? 1 : 256) },
+].filter((c) => !v.only || v.only === c.name);
 
-const ds = await loadDataset('mnist');
-const train = uploadImageSplit(gpu, subsetSplit(ds.train, 10000));
-const test = uploadImageSplit(gpu, subsetSplit(ds.test, 2000));
+const { train, test } = await mnistOnGpu(gpu, 10000, 2000);
 if (!json) console.log(`adapter: ${gpu.describe()}`);
 
 try {

@@ -5,8 +5,10 @@
  * Columns: method | accuracy | training FLOPs | test FLOPs | learned state | algorithm | wall.
  * Benchmark rows first (best accuracy first), then the shuffled references.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError, cliArgs, defineCommand } from './args';
+import { runMain } from './common';
 import { type Scoreboard, fmtBytes, fmtFlops, fmtPct, fmtSeconds, sortRows } from '../bench/scoreboard';
 
 export function readmeTable(sb: Scoreboard, notes: Record<string, string> = {}): string {
@@ -19,38 +21,31 @@ export function readmeTable(sb: Scoreboard, notes: Record<string, string> = {}):
   return lines.join('\n');
 }
 
-const HELP = `usage: npm run bench:table -- DIR [--note ID=TEXT]...
+const COMMAND = defineCommand({
+  name: 'bench:table',
+  usage: '[options] DIR',
+  description: `Prints the README's compact Markdown table of DIR/scoreboard.json (written by bench:ordered).
+Shuffled references are marked as such.`,
+  positional: { name: 'DIR', description: 'a scoreboard directory, e.g. results/ordered-mnist' },
+  options: {
+    note: { type: 'string', value: 'ID=TEXT', multiple: true, description: 'add "(TEXT)" after the row ID' },
+  },
+});
 
-Prints the README's compact Markdown table of DIR/scoreboard.json (written by bench:ordered).
---note adds "(TEXT)" after a row's id; shuffled references are marked as such by default.`;
-
-function main(argv: string[]): number {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return 0;
-  }
-  let dir: string | undefined;
+function main(): number {
+  const { values, positional } = cliArgs(COMMAND);
   const notes: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--note') {
-      const v = argv[++i] ?? '';
-      const eq = v.indexOf('=');
-      if (eq <= 0) throw new Error(`--note needs ID=TEXT, got '${v}'`);
-      notes[v.slice(0, eq)] = v.slice(eq + 1);
-    } else if (argv[i].startsWith('--')) throw new Error(`unknown option '${argv[i]}' (try --help)`);
-    else dir = argv[i];
+  for (const v of values.note) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError('--note', `needs ID=TEXT, got '${v}'`);
+    notes[v.slice(0, eq)] = v.slice(eq + 1);
   }
-  if (!dir) throw new Error('give the scoreboard directory, e.g. results/ordered-mnist (try --help)');
-  const sb = JSON.parse(readFileSync(join(dir, 'scoreboard.json'), 'utf8')) as Scoreboard;
+  if (!positional) throw new UsageError('DIR', 'give the scoreboard directory, e.g. results/ordered-mnist');
+  const file = join(positional, 'scoreboard.json');
+  if (!existsSync(file)) throw new Error(`no ${file} (bench:ordered writes it)`);
+  const sb = JSON.parse(readFileSync(file, 'utf8')) as Scoreboard;
   console.log(readmeTable(sb, notes));
   return 0;
 }
 
-if (process.argv[1] && /readme-table\.ts$/.test(process.argv[1])) {
-  try {
-    process.exit(main(process.argv.slice(2)));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(1);
-  }
-}
+if (/src[\\/]cli[\\/]bench-table\.ts$/.test(process.argv[1] ?? '')) runMain('bench:table', async () => main());

@@ -9,33 +9,29 @@ import { parseMethodList } from '../bench/methods';
 import { runScoreboard } from '../bench/run';
 import { consoleTable } from '../bench/scoreboard';
 import { trainValidationSplit } from '../bench/validation-split';
+import { UsageError, cliArgs, defineCommand, positiveArg } from './args';
+import { runMain } from './common';
 
-const HELP = `usage: npm run bench:validate -- --methods LIST [--dataset mnist|fashion-mnist|DIR] [--hold F]
+const COMMAND = defineCommand({
+  name: 'bench:validate',
+  description: `Runs each method on a validation split of the TRAIN split only: the first (1 - F) of every class
+is the class-sorted learn stream, the last F are the queries. Prints the four-axis table. The test
+split is never read by a learner.`,
+  options: {
+    methods: { type: 'string', value: 'LIST', description: 'methods, as bench:ordered --methods (required)' },
+    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
+    hold: { type: 'string', value: 'F', defaultText: '1/6', description: 'held-out fraction of every class, in (0, 1)' },
+  },
+});
 
-Runs each method on a validation split of the TRAIN split only: the first (1 - F) of every class
-is the class-sorted learn stream, the last F (default 1/6) are the queries. Prints the four-axis
-table. The test split is never read by a learner.`;
-
-async function main(argv: string[]): Promise<number> {
-  let dataset = 'mnist';
-  let methods: string | undefined;
-  let hold = 1 / 6;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--help' || flag === '-h') {
-      console.log(HELP);
-      return 0;
-    } else if (flag === '--dataset') dataset = val();
-    else if (flag === '--methods') methods = val();
-    else if (flag === '--hold') hold = Number(val());
-    else throw new Error(`unknown option '${flag}' (try --help)`);
-  }
-  if (!methods) throw new Error('--methods LIST is required (try --help)');
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const v = cliArgs(COMMAND).values;
+  if (!v.methods) throw new UsageError('--methods', 'is required (e.g. --methods kmeans:k=10,ncm)');
+  const hold = v.hold === undefined ? 1 / 6 : positiveArg('--hold', v.hold);
+  if (hold >= 1) throw new UsageError('--hold', `must be below 1, got ${v.hold}`);
+  const methods = v.methods;
+  const dataset = v.dataset;
   const ds = await loadDataset(dataset);
   const { stream, queries } = trainValidationSplit(ds.train, hold);
   const sb = await runScoreboard({ name: `${ds.name} (train-split validation)`, train: stream, test: queries }, parseMethodList(methods), {
@@ -51,10 +47,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain('bench:validate', main);

@@ -19,8 +19,18 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Plugin } from 'vite';
+import { cliArgs, defineCommand } from './args';
 
-const OUT = resolve(process.argv[2] ?? '.device');
+const COMMAND = defineCommand({
+  name: 'device:bundle',
+  description: `Packs npm run bench:speed into one directory that runs on a linux-x64 machine with no Node, npm or
+network (about 47 MB: Node, the bundled benchmark, Dawn, the MNIST images it uses); then
+sh DIR/run.sh [bench:speed options]. The directory is deleted and rewritten.`,
+  options: {},
+  positional: { name: 'DIR', description: 'output directory (default .device)' },
+});
+
+const OUT = resolve(cliArgs(COMMAND).positional ?? '.device');
 const TRAIN = 10000;
 const TEST = 2000;
 
@@ -87,7 +97,7 @@ writeFileSync(
   join(OUT, 'run.sh'),
   `#!/bin/sh
 # bench:speed from \`npm run device:bundle\` (src/cli/device-bundle.ts): unpacks once, then runs
-# with this script's arguments (see src/cli/bench-speed.ts). VSML_ADAPTER=hardware refuses SwiftShader.
+# with this script's arguments (sh run.sh --help; src/cli/bench-speed.ts). VSML_ADAPTER=hardware refuses SwiftShader.
 set -e
 D=$(cd "$(dirname "$0")" && pwd)
 if [ ! -x "$D/bin/node" ]; then mkdir -p "$D/bin"; gzip -dc "$D/node.gz" > "$D/bin/node.tmp"; chmod +x "$D/bin/node.tmp"; mv "$D/bin/node.tmp" "$D/bin/node"; fi

@@ -6,54 +6,56 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { lineChartSvg } from '../chart/svg';
 import { loadDataset } from '../data/load-node';
 import { CLASS_MEAN_RULE } from '../inner/rules/class-mean';
 import { writeFileAtomic } from '../meta/node/io';
-import { type EvolvedRuleFile, evolvedRule, initRuleEs, RULE_ES_DEFAULTS, ruleEsGeneration, type RuleEsConfig, type RuleEsState } from '../meta/rule-es';
+import { type EvolvedRuleFile, evolvedRule, initRuleEs, parseRuleEsState, RULE_ES_DEFAULTS, ruleEsGeneration, type RuleEsConfig, type RuleEsState } from '../meta/rule-es';
 import { buildRuleValidation } from '../meta/rule-fit';
-import { parseState, stringifyState } from '../meta/serialize';
+import { stringifyState } from '../meta/serialize';
+import { UsageError, cliArgs, defineCommand } from './args';
+import { runMain } from './common';
+import { onInterrupt } from './interrupt';
 import { formatDuration } from './progress';
 
-const USAGE = `usage: npm run evolve:rule -- [--dataset mnist] [--terms 2] [--generations 200] [--pairs 16] [--sigma 0.1] [--lr 0.05]
-  [--seed 1] [--max-queries 5000] [--init-scale 0.3] [--out DIR] [--resume]`;
+const d = RULE_ES_DEFAULTS;
+const COMMAND = defineCommand({
+  name: 'evolve:rule',
+  description: `Evolves the class-mean rule's ink terms with OpenAI-ES on the TRAIN split, checkpointing every
+generation. Writes DIR/state.json, metrics.jsonl, fitness.svg and rule.json (the deployable rule:
+npm run bench:ordered -- --checkpoint rule:DIR/rule.json). Ctrl-C stops after the current generation.`,
+  options: {
+    dataset: { type: 'string', value: 'NAME', defaultText: d.dataset, description: 'the dataset (train split only)' },
+    terms: { type: 'string', value: 'N', defaultText: String(d.terms), description: 'ink terms (at most 3)' },
+    generations: { type: 'string', value: 'N', defaultText: String(d.generations), description: 'total generations (with --resume: extends the run)' },
+    pairs: { type: 'string', value: 'N', defaultText: String(d.pairs), description: 'antithetic pairs per generation' },
+    sigma: { type: 'string', value: 'X', defaultText: String(d.sigma), description: 'noise scale' },
+    lr: { type: 'string', value: 'X', defaultText: String(d.lr), description: 'learning rate' },
+    seed: { type: 'string', value: 'N', defaultText: String(d.seed), description: 'seed (initial terms, noise)' },
+    'max-queries': { type: 'string', value: 'N', defaultText: String(d.maxQueries), description: 'held-out validation queries' },
+    'init-scale': { type: 'string', value: 'X', defaultText: String(d.initScale), description: 'scale of the random initial terms' },
+    out: { type: 'string', value: 'DIR', defaultText: 'runs/rule-es-<time>', description: 'output directory' },
+    resume: { type: 'boolean', description: 'continue the run in --out (its state.json)' },
+  },
+});
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      dataset: { type: 'string' },
-      terms: { type: 'string' },
-      generations: { type: 'string' },
-      pairs: { type: 'string' },
-      sigma: { type: 'string' },
-      lr: { type: 'string' },
-      seed: { type: 'string' },
-      'max-queries': { type: 'string' },
-      'init-scale': { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (v.help) return void console.log(USAGE);
+  const v = cliArgs(COMMAND, ({ values }) => values);
   const out = v.out ?? `runs/rule-es-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const statePath = join(out, 'state.json');
   const num = (name: string, s: string | undefined, d: number, int = false, min = 0) => {
     if (s === undefined) return d;
     const x = Number(s);
-    if (!Number.isFinite(x) || x < min || (int && !Number.isInteger(x))) throw new Error(`--${name}: expected ${int ? 'an integer' : 'a number'} >= ${min}, got '${s}'`);
+    if (!Number.isFinite(x) || x < min || (int && !Number.isInteger(x))) throw new UsageError(`--${name}`, `expected ${int ? 'an integer' : 'a number'} >= ${min}, got '${s}'`);
     return x;
   };
   let state: RuleEsState;
   if (v.resume) {
     if (!existsSync(statePath)) throw new Error(`--resume: no ${statePath}`);
-    state = parseState<RuleEsState>(readFileSync(statePath, 'utf8'));
-    if (state?.format !== 'vsml-rule-es') throw new Error(`${statePath}: not a vsml-rule-es state`);
+    state = parseRuleEsState(readFileSync(statePath, 'utf8'), statePath);
     if (v.generations) state = { ...state, config: { ...state.config, generations: num('generations', v.generations, 0, true, 1) } };
   } else {
     if (existsSync(statePath)) throw new Error(`${statePath} exists: pass --resume to continue it, or another --out`);
-    const d = RULE_ES_DEFAULTS;
     const config: RuleEsConfig = {
       dataset: v.dataset ?? d.dataset,
       terms: num('terms', v.terms, d.terms, true, 1),
@@ -96,15 +98,10 @@ async function main(): Promise<void> {
     writeFileAtomic(join(out, 'rule.json'), JSON.stringify(file, null, 2) + '\n');
     return file;
   };
-  let stop = false;
-  process.on('SIGINT', () => {
-    if (stop) process.exit(130);
-    stop = true;
-    console.log('\nstopping after this generation (Ctrl-C again to quit now)');
-  });
+  const interrupt = onInterrupt({ message: 'stopping after this generation (Ctrl-C again to quit now)' });
   // Written after every generation; once more only when none ran (a resume rewrites rule.json for this --out).
   let f: EvolvedRuleFile | undefined;
-  while (state.es.generation < c.generations && !stop) {
+  while (state.es.generation < c.generations && !interrupt.stopRequested) {
     state = await ruleEsGeneration(set, state);
     const r = state.history[state.history.length - 1];
     const left = c.generations - state.es.generation;
@@ -119,7 +116,4 @@ async function main(): Promise<void> {
   console.log(`benchmark it: npm run bench:ordered -- --checkpoint rule:${join(out, 'rule.json')} --methods vsml:label=vsml-ink-es`);
 }
 
-main().catch((e) => {
-  console.error(`evolve:rule: ${(e as Error).message}`);
-  process.exit(1);
-});
+runMain('evolve:rule', main);

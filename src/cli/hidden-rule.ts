@@ -14,22 +14,26 @@ import {
   competitiveQueryFlops,
   competitiveStateBytes,
 } from '../inner/rules/competitive-hidden';
+import { UsageError, cliArgs, defineCommand, intArg, listArg, positiveArg } from './args';
+import { runMain } from './common';
 
-const HELP = `usage: npm run hidden:rule -- [options]
-
-Runs the hand-designed hidden-layer rule (784 -> H -> 10, competition by max aggregation) on a
+const COMMAND = defineCommand({
+  name: 'hidden:rule',
+  description: `Runs the hand-designed hidden-layer rule (784 -> H -> 10, competition by max aggregation) on a
 validation split of the TRAIN split: the first 5/6 of every class, sorted by class, is the learn
-stream; the last 1/6 are the queries (state frozen). The test split is never read.
-
-  --dataset mnist|fashion-mnist|DIR   (default mnist)
-  --hidden LIST        hidden units, comma-separated multiples of 10 (default 200)
-  --k X                input feature gain: phi(x) = tanh(k x) / tanh(k); 0 = raw pixels (default 0)
-  --readout max|lse    nearest prototype (max) or soft (log-mean-exp, needs --beta) (default max)
-  --beta X             softness of the lse readout (default 0)
-  --lengths LIST       examples per class in the stream, e.g. 10,100,1000,all (default all)
-  --kmeans             also run the kmeans:k=H/10 baseline on the same split (the rule's reference)
-  --seed N             initial-state seed (default 1)
-  --hold F             held-out fraction of every class (default 1/6)`;
+stream; the last 1/6 are the queries (state frozen). The test split is never read.`,
+  options: {
+    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
+    hidden: { type: 'string', value: 'LIST', default: String(COMPETITIVE_HIDDEN_DEFAULTS.hidden), description: 'hidden units, comma-separated multiples of the class count' },
+    k: { type: 'string', value: 'X', default: '0', description: 'input feature gain: phi(x) = tanh(k x) / tanh(k); 0 = raw pixels' },
+    readout: { type: 'string', choices: ['max', 'lse'], default: 'max', description: 'nearest prototype (max) or soft (log-mean-exp, needs --beta)' },
+    beta: { type: 'string', value: 'X', default: '0', description: 'softness of the lse readout' },
+    lengths: { type: 'string', value: 'LIST', default: 'all', description: "examples per class in the stream, e.g. 10,100,1000,all" },
+    kmeans: { type: 'boolean', description: "also run the kmeans:k=H/10 baseline on the same split (the rule's reference)" },
+    seed: { type: 'string', value: 'N', default: '1', description: 'initial-state seed' },
+    hold: { type: 'string', value: 'F', defaultText: '1/6', description: 'held-out fraction of every class, in (0, 1)' },
+  },
+});
 
 interface Args {
   dataset: string;
@@ -43,45 +47,30 @@ interface Args {
   hold: number;
 }
 
-function parse(argv: string[]): Args | null {
-  const a: Args = { dataset: 'mnist', hidden: [COMPETITIVE_HIDDEN_DEFAULTS.hidden], k: 0, readout: 'max', beta: 0, lengths: [Infinity], kmeans: false, seed: 1, hold: 1 / 6 };
-  const num = (v: string, flag: string) => {
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new Error(`${flag} needs a number, got '${v}'`);
-    return x;
+function parse(): Args {
+  const v = cliArgs(COMMAND).values;
+  const num = (flag: string, x: string) => {
+    const n = Number(x);
+    if (x.trim() === '' || !Number.isFinite(n)) throw new UsageError(flag, `needs a number, got '${x}'`);
+    return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--help': case '-h': console.log(HELP); return null;
-      case '--dataset': a.dataset = val(); break;
-      case '--hidden': a.hidden = val().split(',').map((v) => num(v, flag)); break;
-      case '--k': a.k = num(val(), flag); break;
-      case '--readout': {
-        const r = val();
-        if (r !== 'max' && r !== 'lse') throw new Error(`--readout must be max or lse, got '${r}'`);
-        a.readout = r;
-        break;
-      }
-      case '--beta': a.beta = num(val(), flag); break;
-      case '--lengths': a.lengths = val().split(',').map((v) => (v === 'all' ? Infinity : num(v, flag))); break;
-      case '--kmeans': a.kmeans = true; break;
-      case '--seed': a.seed = num(val(), flag); break;
-      case '--hold': a.hold = num(val(), flag); break;
-      default: throw new Error(`unknown option '${flag}' (try --help)`);
-    }
-  }
-  return a;
+  const hold = v.hold === undefined ? 1 / 6 : positiveArg('--hold', v.hold);
+  if (hold >= 1) throw new UsageError('--hold', `must be below 1, got ${v.hold}`);
+  return {
+    dataset: v.dataset,
+    hidden: listArg(v.hidden).map((x) => intArg('--hidden', x, 1)),
+    k: num('--k', v.k),
+    readout: v.readout as 'max' | 'lse',
+    beta: num('--beta', v.beta),
+    lengths: listArg(v.lengths).map((x) => (x === 'all' ? Infinity : intArg('--lengths', x, 1))),
+    kmeans: v.kmeans,
+    seed: intArg('--seed', v.seed, 0),
+    hold,
+  };
 }
 
-async function main(argv: string[]): Promise<number> {
-  const args = parse(argv);
-  if (!args) return 0;
+async function main(): Promise<number> {
+  const args = parse();
   const ds = await loadDataset(args.dataset);
   const train = ds.train; // the only split this command reads
   const A = train.rows * train.cols;
@@ -139,10 +128,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain('hidden:rule', main);

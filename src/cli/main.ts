@@ -5,4 +5,4 @@
  */
 import { trainMain } from './train';
 
-process.exitCode = await trainMain(process.argv.slice(2));
+process.exitCode = await trainMain(process.argv.slice(2), 'start');

@@ -6,29 +6,29 @@
  * moves v_ja += eta_n y_j (x_a - recon_a), eta_n = c / (n + n0) (Oja 1989's subspace rule). The
  * first r examples of a class seed its directions. Query: the class with the largest sum_j y_j^2
  * (smallest residual). Written as plain loops, not cell by cell: a measurement, not the rule's
- * reference. `npx tsx src/cli/oja-subspace-probe.ts --help`.
+ * reference. `npm run hidden:oja -- --help`.
  */
 import { indicesByClass } from '../data/dataset';
 import { loadDataset } from '../data/load-node';
+import { cliArgs, defineCommand, intArg, positiveArg } from './args';
+import { runMain } from './common';
 
-const HELP = `usage: npx tsx src/cli/oja-subspace-probe.ts [--r R] [--c C] [--n0 N0] [--dataset mnist|fashion-mnist|DIR]
-
-Per-class Oja subspace rule (R directions per class, rate C / (n + N0)) on the train split: the
+const COMMAND = defineCommand({
+  name: 'hidden:oja',
+  description: `Per-class Oja subspace rule (R directions per class, rate C / (n + N0)) on the train split: the
 first 5/6 of every class (class-sorted) is the stream, the last 1/6 the queries. Prints the
-validation accuracy and the state (10 R 784 f32). Defaults: R 10, C 30, N0 100, mnist.`;
+validation accuracy and the state (10 R 784 f32).`,
+  options: {
+    r: { type: 'string', value: 'R', default: '10', description: 'directions per class' },
+    c: { type: 'string', value: 'C', default: '30', description: 'rate numerator' },
+    n0: { type: 'string', value: 'N0', default: '100', description: 'rate offset' },
+    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
+  },
+});
 
-async function main(argv: string[]): Promise<number> {
-  const o: Record<string, string> = { r: '10', c: '30', n0: '100', dataset: 'mnist' };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log(HELP);
-      return 0;
-    }
-    const key = argv[i].replace(/^--/, '');
-    if (!(key in o) || argv[i + 1] === undefined) throw new Error(`unknown option or missing value '${argv[i]}' (try --help)`);
-    o[key] = argv[++i];
-  }
-  const [r, c0, n0] = [Number(o.r), Number(o.c), Number(o.n0)];
+async function main(): Promise<number> {
+  const o = cliArgs(COMMAND).values;
+  const [r, c0, n0] = [intArg('--r', o.r, 1), positiveArg('--c', o.c), positiveArg('--n0', o.n0)];
   const tr = (await loadDataset(o.dataset)).train; // the only split read
   const A = tr.rows * tr.cols;
   const C = tr.numClasses;
@@ -91,10 +91,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(`error: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain('hidden:oja', main);

@@ -6,75 +6,47 @@
  *
  * Exit codes: 0 played, 1 failure (bad link, no WebGPU, page error), 2 bad options.
  */
-import { parseArgs } from 'node:util';
 import { launchChromium, openPage } from '../app/chromium';
 import { startDevServer, startPreviewServer } from '../app/vite-server';
 import { encodeShare } from '../share';
+import { UsageError, defineCommand, intArg, parseOrExit } from './args';
 import { sourcePayload } from './share';
 
-export const REPLAY_BROWSER_HELP = `Usage: npm run replay:browser -- LINK|SOURCE [options]
-
-Plays a learner on the replay page in headless Chromium (WebGPU; SwiftShader without a GPU) and
+export const REPLAY_BROWSER_COMMAND = defineCommand({
+  name: 'replay:browser',
+  usage: 'LINK|SOURCE [options]',
+  description: `Plays a learner on the replay page in headless Chromium (WebGPU; SwiftShader without a GPU) and
 prints the final status (test accuracy, examples played, adapter). LINK is a share link (or its
 "s=..." fragment); SOURCE is a learner as npm run share reads it (FILE.json, FILE.json#final,
-rule:class-mean, rule:FILE.json).
-
-Options:
-  --stream benchmark|episode   the stream (default: the one the learner was made for)
-  --learn N                    training examples per class (0 = all; default: the page's)
-  --test N                     test images per class (0 = all; default: the page's)
-  --dist DIR                   serve a built site instead of the Vite dev server
-  --timeout SECONDS            give up after this long (default 7200)
-  -h, --help                   this text`;
+rule:class-mean, rule:FILE.json).`,
+  positional: { name: 'LINK|SOURCE', description: 'the learner to play' },
+  options: {
+    stream: { type: 'string', choices: ['benchmark', 'episode'], defaultText: 'the one the learner was made for', description: 'the stream' },
+    learn: { type: 'string', value: 'N', defaultText: "the page's", description: 'training examples per class (0 = all)' },
+    test: { type: 'string', value: 'N', defaultText: "the page's", description: 'test images per class (0 = all)' },
+    dist: { type: 'string', value: 'DIR', description: 'serve a built site instead of the Vite dev server' },
+    timeout: { type: 'string', value: 'SECONDS', default: '7200', description: 'give up after this long' },
+  },
+});
 
 export async function replayBrowserMain(argv: string[]): Promise<number> {
-  let v: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    v = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stream: { type: 'string' },
-        learn: { type: 'string' },
-        test: { type: 'string' },
-        dist: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\nRun with --help for the options.`);
-    return 2;
-  }
-  const o = v.values;
-  if (o.help) {
-    console.log(REPLAY_BROWSER_HELP);
-    return 0;
-  }
-  const count = (flag: string, x: unknown): string | null => {
-    if (x === undefined) return null;
-    if (!/^\d+$/.test(String(x))) throw new Error(`--${flag}: expects an integer >= 0, got '${x}'`);
-    return String(x);
-  };
-  let query: URLSearchParams;
+  const parsed = parseOrExit(REPLAY_BROWSER_COMMAND, argv);
+  if (typeof parsed === 'number') return parsed;
+  const o = parsed.values;
   let timeoutS: number;
+  const query = new URLSearchParams({ speed: 'fast' });
   try {
-    if (v.positionals.length !== 1) throw new Error(`expected one LINK or SOURCE, got ${v.positionals.length}`);
-    query = new URLSearchParams({ speed: 'fast' });
-    if (o.stream !== undefined) {
-      if (o.stream !== 'benchmark' && o.stream !== 'episode') throw new Error(`--stream: benchmark or episode, got '${o.stream}'`);
-      query.set('stream', o.stream);
-    }
-    const learn = count('learn', o.learn);
-    const test = count('test', o.test);
-    if (learn !== null) query.set('learn', learn);
-    if (test !== null) query.set('test', test);
-    timeoutS = o.timeout === undefined ? 7200 : Number(count('timeout', o.timeout));
+    if (parsed.positional === undefined) throw new UsageError('LINK|SOURCE', 'give a share link or a learner source');
+    if (o.stream !== undefined) query.set('stream', o.stream);
+    if (o.learn !== undefined) query.set('learn', String(intArg('--learn', o.learn, 0)));
+    if (o.test !== undefined) query.set('test', String(intArg('--test', o.test, 0)));
+    timeoutS = intArg('--timeout', o.timeout, 1);
   } catch (e) {
-    console.error(`${(e as Error).message}\n\nRun with --help for the options.`);
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`replay:browser: ${e.message}\nRun with --help for the options.`);
     return 2;
   }
-  const arg = v.positionals[0];
+  const arg = parsed.positional;
   const hash = arg.indexOf('#');
   let fragment: string;
   try {

@@ -11,6 +11,8 @@ import type { GpuContext } from '../gpu/context';
 import { GpuDeviceLostError } from '../gpu/errors';
 import { describeVsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import { initialMetaParams } from '../meta/init-params';
+import { timestampedRunDir } from './common';
+import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration, formatRate } from './progress';
 import type { Checkpoint } from '../meta/checkpoint';
 import type { Evaluator } from '../meta/evaluator';
@@ -62,11 +64,6 @@ export interface RunResult {
   heldOut?: { initial: HeldOutResult; evolved: HeldOutResult };
 }
 
-function defaultOutDir(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join('runs', `train-${t}`);
-}
-
 export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let ckpt: Checkpoint | undefined;
   let outDir: string;
@@ -75,7 +72,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     outDir = opts.out ?? resolve(opts.resume, '..');
   } else {
     if (!opts.config) throw new Error('runTraining: a config or a checkpoint to resume is needed');
-    outDir = opts.out ?? defaultOutDir();
+    outDir = opts.out ?? timestampedRunDir('train');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
       throw new Error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
     }
@@ -96,16 +93,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const gpu = opts.gpu ?? (await acquireGpu());
   let trainer: Trainer | undefined;
   let metrics: MetricsLog | undefined;
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) {
-      console.error('\nsecond Ctrl-C: exiting now; the last checkpoint is intact');
-      process.exit(130);
-    }
-    stopRequested = true;
-    console.error('\nCtrl-C: stopping after this generation and writing a checkpoint (Ctrl-C again to abort)');
-  };
-  if (opts.handleSignals) process.on('SIGINT', onSigint);
+  const interrupt = opts.handleSignals ? onInterrupt(TRAINING_CTRL_C) : undefined;
   const wallStart = performance.now();
   const bar = new ProgressBar({ total: config.generations, startGeneration: ckpt?.generation ?? 0, quiet: opts.quiet });
   let last: GenerationMetrics | undefined;
@@ -142,7 +130,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
         writeChart();
       },
       shouldStop: () =>
-        stopRequested || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
+        Boolean(interrupt?.stopRequested) || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
     });
     bar.end();
     metrics.close();
@@ -173,7 +161,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     }
     throw e;
   } finally {
-    if (opts.handleSignals) process.off('SIGINT', onSigint);
+    interrupt?.dispose();
     metrics?.close();
     trainer?.destroy();
     if (!opts.gpu) gpu.destroy();

@@ -11,34 +11,35 @@
 import type { HeadlineLink } from '../pages/headline-link';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEV_SITE, parseSite, replayLink, serveCommand } from '../app/site';
 import { REPO_ROOT } from '../app/vite-server';
 import { decodeCheckpoint } from '../meta/checkpoint';
 import { parseRuleFile } from '../meta/rule-es';
 import { writeFileAtomic } from '../meta/node/io';
+import { defineCommand, parseOrExit } from './args';
 import { checkpointSharePayload, encodeShare, ruleSharePayload, type ShareBits, type SharePayload } from '../share';
 
-export const SHARE_HELP = `Usage: npm run share -- SOURCE [options]
-       npm run share -- --headline [--out FILE]
-
-Prints an absolute replay link for a learner. SOURCE is what npm run bench:ordered reads with
+export const SHARE_COMMAND = defineCommand({
+  name: 'share',
+  usage: `SOURCE [options]
+       npm run share -- --headline [--out FILE]`,
+  description: `Prints an absolute replay link for a learner. SOURCE is what npm run bench:ordered reads with
 --checkpoint:
   FILE.json                a training checkpoint (best by validation when it kept one)
   FILE.json#final          its final parameters
   rule:class-mean          the hand-designed class-mean rule
-  rule:FILE.json           a class-mean rule file (npm run evolve:rule)
-
-Options:
-  --site URL               site that replays the link (default ${DEV_SITE}: \`npm run dev\`)
-  --bits 8|16|32           checkpoint parameters: int8/int16 quantised or exact f32 (default 32;
-                           rules are always exact); GA checkpoints travel as their seed chain
-  --title TEXT             a title shown by the replay page
-  --scoreboard FILE        take the learner's full-benchmark accuracy from this scoreboard.json
-  --label ID               ... from its row with this id (e.g. vsml-ink-es)
-  --headline               write the demos page's headline links (demos/src/headline.json)
-  --out FILE               with --headline: where to write (default demos/src/headline.json)
-  -h, --help               this text`;
+  rule:FILE.json           a class-mean rule file (npm run evolve:rule)`,
+  positional: { name: 'SOURCE', description: 'the learner (above)' },
+  options: {
+    site: { type: 'string', value: 'URL', default: DEV_SITE, description: 'site that replays the link (npm run dev serves the default)' },
+    bits: { type: 'string', choices: ['8', '16', '32'], default: '32', description: 'checkpoint parameters: int8/int16 quantised or exact f32 (rules are always exact; GA checkpoints travel as their seed chain)' },
+    title: { type: 'string', value: 'TEXT', description: 'a title shown by the replay page' },
+    scoreboard: { type: 'string', value: 'FILE', description: "take the learner's full-benchmark accuracy from this scoreboard.json (with --label)" },
+    label: { type: 'string', value: 'ID', description: '... from its row with this id (e.g. vsml-ink-es)' },
+    headline: { type: 'boolean', description: "write the demos page's headline links" },
+    out: { type: 'string', value: 'FILE', defaultText: 'demos/src/headline.json', description: 'with --headline: where to write' },
+  },
+});
 
 /** A learner of the demos page: where it comes from and which scoreboard row reports it. */
 export interface HeadlineSpec {
@@ -118,35 +119,11 @@ export async function headlineLinks(scoreboard = join(REPO_ROOT, 'results', 'ord
 }
 
 export async function shareMain(argv: string[]): Promise<number> {
-  let v: ReturnType<typeof parse>;
-  const parse = (a: string[]) =>
-    parseArgs({
-      args: a,
-      allowPositionals: true,
-      options: {
-        site: { type: 'string' },
-        bits: { type: 'string' },
-        title: { type: 'string' },
-        scoreboard: { type: 'string' },
-        label: { type: 'string' },
-        headline: { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+  const parsed = parseOrExit(SHARE_COMMAND, argv);
+  if (typeof parsed === 'number') return parsed;
+  const o = parsed.values;
   try {
-    v = parse(argv);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\nRun with --help for the options.`);
-    return 2;
-  }
-  const o = v.values;
-  if (o.help) {
-    console.log(SHARE_HELP);
-    return 0;
-  }
-  try {
-    const site = parseSite(o.site ?? DEV_SITE);
+    const site = parseSite(o.site);
     if (o.headline) {
       const out = o.out ?? join(REPO_ROOT, 'demos', 'src', 'headline.json');
       const links = await headlineLinks(o.scoreboard);
@@ -155,21 +132,17 @@ export async function shareMain(argv: string[]): Promise<number> {
       console.log(`wrote ${out}`);
       return 0;
     }
-    if (v.positionals.length !== 1) {
-      console.error(`expected one SOURCE, got ${v.positionals.length}\n\nRun with --help for the options.`);
+    if (parsed.positional === undefined) {
+      console.error('share: give a SOURCE (or --headline)\nRun with --help for the options.');
       return 2;
     }
-    const bits = o.bits === undefined ? 32 : Number(o.bits);
-    if (bits !== 8 && bits !== 16 && bits !== 32) {
-      console.error(`--bits: must be 8, 16 or 32, got '${o.bits}'`);
-      return 2;
-    }
+    const bits = Number(o.bits) as ShareBits;
     if ((o.label === undefined) !== (o.scoreboard === undefined)) {
       console.error('--scoreboard and --label go together');
       return 2;
     }
     const benchmarkAccuracy = o.scoreboard && o.label ? scoreboardAccuracy(o.scoreboard, o.label) : undefined;
-    const source = v.positionals[0];
+    const source = parsed.positional;
     const enc = await encodeShare(sourcePayload(source, { bits, title: o.title, benchmarkAccuracy }));
     const serve = serveCommand(site);
     console.log(replayLink(site, enc.fragment));

@@ -19,30 +19,37 @@ import { startDevServer, startPreviewServer, type TestServer } from '../app/vite
 import { describeVsmlConfig } from '../spec/vsml-config';
 import { decodeCheckpoint } from '../meta/checkpoint';
 import { MetricsLog, writeFileAtomic } from '../meta/node/io';
-import { TrainConfigError, type TrainConfig } from '../meta/train-config';
+import type { TrainConfig } from '../meta/train-config';
 import type { GenerationMetrics } from '../meta/trainer';
+import { timestampedRunDir } from './common';
+import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration } from './progress';
-import { TRAIN_HELP, parseTrainArgs } from './train';
+import { type OptionSpecs, UsageError, argvOf, defineCommand, helpText, intArg, parseCommand } from './args';
+import { TRAIN_EPILOG, TRAIN_OPTIONS, parseTrainArgs } from './train-args';
 
-export const TRAIN_BROWSER_HELP = `Usage: npm run train:browser -- [options]
+const BROWSER_OPTIONS = {
+  dist: { type: 'string', value: 'DIR', description: 'serve a built site (npm run build) instead of the Vite dev server' },
+  'probe-every': { type: 'string', value: 'N', default: '0', description: 'OrderedMNIST probe of the current learner every N generations (0: off)' },
+  'probe-learn': { type: 'string', value: 'N', default: '20', description: 'probe: class-sorted training examples per class' },
+  'probe-test': { type: 'string', value: 'N', default: '20', description: 'probe: test images per class' },
+  'share-bits': { type: 'string', choices: ['8', '16', '32'], default: '16', description: 'ES/SNES parameters in the share link: int8/int16 quantised or exact f32' },
+  site: { type: 'string', value: 'URL', defaultText: `${DEV_SITE} (npm run dev); with --dist, ${PREVIEW_SITE} (npm run preview)`, description: 'site that replays the printed share link' },
+  'browser-arg': { type: 'string', value: 'ARG', multiple: true, description: 'extra Chromium flag, e.g. --browser-arg=--use-webgpu-adapter=swiftshader' },
+  timeout: { type: 'string', value: 'SECONDS', defaultText: 'none', description: 'give up (exit 1) after this long' },
+} as const satisfies OptionSpecs;
 
-Runs the browser app's training in headless Chromium (WebGPU; SwiftShader without a GPU) and
+export const TRAIN_BROWSER_COMMAND = defineCommand({
+  name: 'train:browser',
+  description: `Runs the browser app's training in headless Chromium (WebGPU; SwiftShader without a GPU) and
 writes the same files as \`npm run train\`: config.json, metrics.jsonl, checkpoint.json, and
-share.txt (a replay link for the learner).
-
-Browser options:
-  --dist DIR               serve a built site (npm run build) instead of the Vite dev server
-  --probe-every N          OrderedMNIST probe of the current learner every N generations (default 0: off)
-  --probe-learn N          probe: class-sorted training examples per class (default 20)
-  --probe-test N           probe: test images per class (default 20)
-  --share-bits 8|16|32     ES/SNES parameters in the share link: int8/int16 quantised or exact f32 (default 16)
-  --site URL               site that replays the printed share link (default ${DEV_SITE}, the dev
-                           server of \`npm run dev\`; with --dist, ${PREVIEW_SITE} of \`npm run preview\`)
-  --browser-arg ARG        extra Chromium flag (repeatable), e.g. --browser-arg=--use-webgpu-adapter=swiftshader
-  --timeout SECONDS        give up (exit 1) after this long (default: none)
-
-Training options (as npm run train):
-${TRAIN_HELP.split('\n').slice(TRAIN_HELP.split('\n').findIndex((l) => l.startsWith('Options:')) + 1).join('\n')}`;
+share.txt (a replay link for the learner).`,
+  options: { ...BROWSER_OPTIONS, ...TRAIN_OPTIONS },
+  groups: [
+    { title: 'Browser options:', names: Object.keys(BROWSER_OPTIONS) },
+    { title: 'Training options (as npm run train):', names: Object.keys(TRAIN_OPTIONS) },
+  ],
+  epilog: TRAIN_EPILOG,
+});
 
 export interface BrowserArgs {
   dist?: string;
@@ -52,70 +59,35 @@ export interface BrowserArgs {
   site?: string;
   browserArgs: string[];
   timeoutS?: number;
+  /** The training options, as given (for parseTrainArgs). */
   rest: string[];
+  help: boolean;
+}
+
+function siteArg(v: string): string {
+  try {
+    return parseSite(v);
+  } catch (e) {
+    throw new UsageError('--site', (e as Error).message.replace(/^--site: /, ''));
+  }
 }
 
 /** Split our options from the training options (which parseTrainArgs handles). */
 export function parseBrowserArgs(argv: string[]): BrowserArgs {
-  const out: BrowserArgs = { probe: { every: 0, learnPerClass: 20, testPerClass: 20 }, shareBits: 16, browserArgs: [], rest: [] };
-  const intArg = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new TrainConfigError(flag, `expects an integer >= ${min}, got '${v}'`);
-    return n;
+  const parsed = parseCommand(TRAIN_BROWSER_COMMAND, argv);
+  if (!parsed) return { probe: { every: 0, learnPerClass: 20, testPerClass: 20 }, shareBits: 16, browserArgs: [], rest: [], help: true };
+  const v = parsed.values;
+  if (v.dist === '') throw new UsageError('--dist', 'needs a directory');
+  return {
+    dist: v.dist,
+    probe: { every: intArg('--probe-every', v['probe-every'], 0), learnPerClass: intArg('--probe-learn', v['probe-learn'], 1), testPerClass: intArg('--probe-test', v['probe-test'], 1) },
+    shareBits: Number(v['share-bits']) as 8 | 16 | 32,
+    site: v.site === undefined ? undefined : siteArg(v.site),
+    browserArgs: v['browser-arg'],
+    timeoutS: v.timeout === undefined ? undefined : intArg('--timeout', v.timeout, 1),
+    rest: argvOf(parsed.tokens, Object.keys(TRAIN_OPTIONS)),
+    help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string | undefined => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
-    switch (flag) {
-      case '--dist':
-        out.dist = value();
-        if (!out.dist) throw new TrainConfigError(flag, 'needs a directory');
-        break;
-      case '--probe-every':
-        out.probe.every = intArg(flag, value(), 0);
-        break;
-      case '--probe-learn':
-        out.probe.learnPerClass = intArg(flag, value(), 1);
-        break;
-      case '--probe-test':
-        out.probe.testPerClass = intArg(flag, value(), 1);
-        break;
-      case '--share-bits': {
-        const b = intArg(flag, value(), 8);
-        if (b !== 8 && b !== 16 && b !== 32) throw new TrainConfigError(flag, `must be 8, 16 or 32, got ${b}`);
-        out.shareBits = b;
-        break;
-      }
-      case '--site': {
-        const v = value() ?? '';
-        try {
-          out.site = parseSite(v);
-        } catch (e) {
-          throw new TrainConfigError(flag, (e as Error).message.replace(/^--site: /, ''));
-        }
-        break;
-      }
-      case '--browser-arg': {
-        const v = value();
-        if (!v) throw new TrainConfigError(flag, 'needs a value');
-        out.browserArgs.push(v);
-        break;
-      }
-      case '--timeout':
-        out.timeoutS = intArg(flag, value(), 1);
-        break;
-      default:
-        out.rest.push(a);
-    }
-  }
-  return out;
-}
-
-function defaultOutDir(): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return join('runs', `train-browser-${t}`);
 }
 
 class BrowserRunError extends Error {
@@ -156,8 +128,8 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     console.error(`${(e as Error).message}\n\nRun with --help for the options.`);
     return 2;
   }
-  if (args.help) {
-    console.log(TRAIN_BROWSER_HELP);
+  if (b.help || args.help) {
+    console.log(helpText(TRAIN_BROWSER_COMMAND));
     return 0;
   }
   if (args.printConfig) {
@@ -188,7 +160,7 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     outDir = args.out ?? join(args.resume, '..');
   } else {
     config = args.config!;
-    outDir = args.out ?? defaultOutDir();
+    outDir = args.out ?? timestampedRunDir('train-browser');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
       console.error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
       return 1;
@@ -238,17 +210,10 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
 
   const wallStart = performance.now();
   let session: Session | undefined;
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) {
-      console.error('\nsecond Ctrl-C: exiting now; the last checkpoint is intact');
-      process.exit(130);
-    }
-    stopRequested = true;
-    console.error('\nCtrl-C: stopping after this generation and writing a checkpoint (Ctrl-C again to abort)');
-    void session?.page.evaluate(() => window.vsmlApp.stop()).catch(() => undefined);
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = onInterrupt({
+    ...TRAINING_CTRL_C,
+    onStop: () => void session?.page.evaluate(() => window.vsmlApp.stop()).catch(() => undefined),
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     session = await openApp(b, onEvent);
@@ -312,7 +277,7 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     return 1;
   } finally {
     if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     metrics?.close();
     await session?.chromium.close();
     await session?.server.close();

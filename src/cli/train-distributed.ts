@@ -12,37 +12,38 @@ import { loadCheckpointFile } from '../meta/node/io';
 import { runTraining, summary } from './run-training';
 import { TrainConfigError, type TrainConfig } from '../meta/train-config';
 import { setProgressStatus } from './progress';
-// Not imported from ./train (which imports this file lazily while its top-level await runs): passed in.
-type ParseTrainArgs = (argv: string[]) => { config?: TrainConfig; resume?: string; generations?: number; out?: string; quiet: boolean; help: boolean };
+import { type OptionSpecs, UsageError, argvOf, defineCommand, helpText, intArg, parseCommand } from './args';
+import { onInterrupt } from './interrupt';
+import { type ParsedArgs, TRAIN_OPTIONS, parseTrainArgs } from './train-args';
 
-export const DISTRIBUTED_HELP = `Usage:
-  npm run train -- --redis URL --role coordinator [training options, or --resume CHECKPOINT] [options below]
-  npm run train -- --redis URL --role worker [options below]
+const DIST_OPTIONS = {
+  redis: { type: 'string', value: 'URL', description: 'redis://[user:password@]host:port[/db], or rediss://... for TLS (password also from $VSML_REDIS_PASSWORD; CA file from $VSML_REDIS_CA)' },
+  role: { type: 'string', value: 'ROLE', choices: ['coordinator', 'worker'], description: 'this process: the outer loop, or a worker evaluating member ranges' },
+  prefix: { type: 'string', value: 'NAME', defaultText: 'vsml', description: 'Redis key prefix: one run per prefix' },
+  'slice-size': { type: 'string', value: 'N', defaultText: 'population / 8', description: 'coordinator: members per job' },
+  'slice-timeout': { type: 'string', value: 'S', defaultText: '120', description: 'coordinator: seconds a slice may run on one worker before it is given to another too' },
+  'no-held-out': { type: 'boolean', description: 'coordinator: skip the closing held-out comparison' },
+  'worker-id': { type: 'string', value: 'ID', defaultText: 'host-pid', description: 'worker: unique name, [A-Za-z0-9_.-]' },
+  'allow-dataset': { type: 'string', value: 'D', multiple: true, description: 'worker: also load dataset D (an IDX directory or URL) when a run names it; mnist and fashion-mnist are always allowed' },
+  'exit-when-done': { type: 'boolean', description: 'worker: exit when the coordinator finishes its run' },
+  'heartbeat-ms': { type: 'string', value: 'N', defaultText: '1000', description: 'worker: heartbeat period (a worker silent for 4 periods is dead)' },
+  'slice-delay-ms': { type: 'string', value: 'N', description: 'worker: sleep before each slice (simulates a slow GPU; tests)' },
+} as const satisfies OptionSpecs;
 
-The coordinator runs the outer loop (strategy, checkpoints, metrics, progress) and publishes each
+export const DISTRIBUTED_COMMAND = defineCommand({
+  name: 'train',
+  usage: `--redis URL --role coordinator [training options, or --resume CHECKPOINT] [options]
+       npm run train -- --redis URL --role worker [--quiet] [options]`,
+  description: `The coordinator runs the outer loop (strategy, checkpoints, metrics, progress) and publishes each
 generation to Redis as seeds; workers (any number, on any machines, joining and leaving at any
 time) evaluate member ranges on their own GPU and return the fitness values. The result is bit for
-bit the single-process run's (workers on the same kind of adapter).
-
-  --redis URL              redis://[user:password@]host:port[/db], or rediss://... for TLS
-                           (password also from $VSML_REDIS_PASSWORD; CA file from $VSML_REDIS_CA)
-  --role coordinator|worker
-  --prefix NAME            Redis key prefix (default vsml): one run per prefix
-
-Coordinator:
-  --slice-size N           members per job (default: population / 8)
-  --slice-timeout S        seconds a slice may run on one worker before it is given to another too (default 120)
-  --no-held-out            skip the closing held-out comparison
-  (plus every option of npm run train -- --help)
-
-Worker:
-  --worker-id ID           unique name (default host-pid), [A-Za-z0-9_.-]
-  --allow-dataset D        also load dataset D (an IDX directory or URL) when a run names it;
-                           mnist and fashion-mnist are always allowed (repeatable)
-  --exit-when-done         exit when the coordinator finishes its run
-  --heartbeat-ms N         heartbeat period (default 1000; a worker silent for 4 periods is dead)
-  --slice-delay-ms N       sleep before each slice (simulates a slow GPU; tests)
-  --quiet                  no per-slice log lines`;
+bit the single-process run's (workers on the same kind of adapter). docs/distributed.md explains it.`,
+  options: { ...DIST_OPTIONS, ...TRAIN_OPTIONS },
+  groups: [
+    { title: 'Distributed options:', names: Object.keys(DIST_OPTIONS) },
+    { title: 'Training options (coordinator; a worker takes only --quiet):', names: Object.keys(TRAIN_OPTIONS) },
+  ],
+});
 
 interface DistArgs {
   redis?: string;
@@ -58,102 +59,55 @@ interface DistArgs {
   sliceDelayMs?: number;
   quiet: boolean;
   help: boolean;
-  /** Everything else: the ordinary training options (coordinator). */
+  /** The ordinary training options, as given (coordinator). */
   rest: string[];
 }
 
 export function parseDistributedArgs(argv: string[]): DistArgs {
-  const out: DistArgs = { heldOut: true, allowDatasets: [], exitWhenDone: false, quiet: false, help: false, rest: [] };
-  const posInt = (flag: string, v: string, min = 1) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new TrainConfigError(flag, `expects an integer >= ${min}, got '${v}'`);
-    return n;
+  const parsed = parseCommand(DISTRIBUTED_COMMAND, argv);
+  if (!parsed) return { heldOut: true, allowDatasets: [], exitWhenDone: false, quiet: false, help: true, rest: [] };
+  const v = parsed.values;
+  const opt = (flag: string, s: string | undefined, min: number) => (s === undefined ? undefined : intArg(flag, s, min));
+  const out: DistArgs = {
+    redis: v.redis,
+    role: v.role as DistArgs['role'],
+    prefix: v.prefix,
+    sliceSize: opt('--slice-size', v['slice-size'], 1),
+    sliceTimeoutMs: v['slice-timeout'] === undefined ? undefined : intArg('--slice-timeout', v['slice-timeout'], 1) * 1000,
+    heldOut: !v['no-held-out'],
+    workerId: v['worker-id'],
+    allowDatasets: v['allow-dataset'],
+    exitWhenDone: v['exit-when-done'],
+    heartbeatMs: opt('--heartbeat-ms', v['heartbeat-ms'], 50),
+    sliceDelayMs: opt('--slice-delay-ms', v['slice-delay-ms'], 0),
+    quiet: v.quiet,
+    help: false,
+    rest: argvOf(parsed.tokens, Object.keys(TRAIN_OPTIONS)),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new TrainConfigError(flag, 'needs a value');
-      i++;
-      return v;
-    };
-    switch (flag) {
-      case '--redis':
-        out.redis = value();
-        break;
-      case '--role': {
-        const r = value();
-        if (r !== 'coordinator' && r !== 'worker') throw new TrainConfigError('--role', `must be coordinator or worker, got '${r}'`);
-        out.role = r;
-        break;
-      }
-      case '--prefix':
-        out.prefix = value();
-        break;
-      case '--slice-size':
-        out.sliceSize = posInt(flag, value());
-        break;
-      case '--slice-timeout':
-        out.sliceTimeoutMs = posInt(flag, value()) * 1000;
-        break;
-      case '--no-held-out':
-        out.heldOut = false;
-        break;
-      case '--worker-id':
-        out.workerId = value();
-        break;
-      case '--allow-dataset':
-        out.allowDatasets.push(value());
-        break;
-      case '--exit-when-done':
-        out.exitWhenDone = true;
-        break;
-      case '--heartbeat-ms':
-        out.heartbeatMs = posInt(flag, value(), 50);
-        break;
-      case '--slice-delay-ms':
-        out.sliceDelayMs = posInt(flag, value(), 0);
-        break;
-      case '-h':
-      case '--help':
-        out.help = true;
-        break;
-      case '--quiet':
-        out.quiet = true;
-        out.rest.push(a);
-        break;
-      default:
-        out.rest.push(a);
-        if (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--') && a.startsWith('--') && !['--print-config'].includes(a)) out.rest.push(argv[++i]);
-    }
-  }
-  if (out.help) return out;
-  if (!out.redis) throw new TrainConfigError('--redis', 'is required with --role (e.g. --redis redis://127.0.0.1:6379)');
-  if (!out.role) throw new TrainConfigError('--role', 'is required with --redis: coordinator or worker');
+  if (!out.redis) throw new UsageError('--redis', 'is required with --role (e.g. --redis redis://127.0.0.1:6379)');
+  if (!out.role) throw new UsageError('--role', 'is required with --redis: coordinator or worker');
   if (out.role === 'worker' && out.rest.some((x) => x !== '--quiet')) {
-    throw new TrainConfigError(out.rest.find((x) => x !== '--quiet')!, 'a worker takes its config from the coordinator; only worker options are allowed (see --help)');
+    throw new UsageError(out.rest.find((x) => x !== '--quiet')!, 'a worker takes its config from the coordinator; only worker options are allowed (see --help)');
   }
   return out;
 }
 
-export async function distributedMain(argv: string[], parseTrainArgs: ParseTrainArgs): Promise<number> {
+export async function distributedMain(argv: string[]): Promise<number> {
   let args: DistArgs;
+  let train: ParsedArgs | undefined;
   try {
     args = parseDistributedArgs(argv);
+    if (args.role === 'coordinator') train = parseTrainArgs(args.rest);
   } catch (e) {
     console.error(`${(e as Error).message}\n\nRun with --role coordinator --help for the options.`);
     return 2;
   }
   if (args.help) {
-    console.log(DISTRIBUTED_HELP);
+    console.log(helpText(DISTRIBUTED_COMMAND));
     return 0;
   }
   try {
-    return args.role === 'worker' ? await worker(args) : await coordinator(args, parseTrainArgs);
+    return args.role === 'worker' ? await worker(args) : await coordinator(args, train!);
   } catch (e) {
     if (e instanceof CheckpointError || e instanceof TrainConfigError || e instanceof ProtocolError || /cannot reach Redis|--redis/.test((e as Error).message)) {
       console.error(`\n${(e as Error).name}: ${(e as Error).message}`);
@@ -164,14 +118,7 @@ export async function distributedMain(argv: string[], parseTrainArgs: ParseTrain
 }
 
 async function worker(args: DistArgs): Promise<number> {
-  let stop = false;
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    console.error('worker: stopping after the current slice (again to exit now)');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = onInterrupt({ message: 'worker: stopping after the current slice (again to exit now)', signals: ['SIGINT', 'SIGTERM'] });
   try {
     await runWorker({
       redis: args.redis!,
@@ -181,22 +128,16 @@ async function worker(args: DistArgs): Promise<number> {
       allowDatasets: args.allowDatasets,
       sliceDelayMs: args.sliceDelayMs,
       exitWhenDone: args.exitWhenDone,
-      shouldStop: () => stop,
+      shouldStop: () => interrupt.stopRequested,
       log: args.quiet ? (s) => (/dropped|stopped|joined|error/.test(s) ? console.error(s) : undefined) : undefined,
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
   return 0;
 }
 
-async function coordinator(args: DistArgs, parseTrainArgs: ParseTrainArgs): Promise<number> {
-  const parsed = parseTrainArgs(args.rest);
-  if (parsed.help) {
-    console.log(DISTRIBUTED_HELP);
-    return 0;
-  }
+async function coordinator(args: DistArgs, parsed: ParsedArgs): Promise<number> {
   let config: TrainConfig;
   if (parsed.resume) {
     const c = loadCheckpointFile(parsed.resume);

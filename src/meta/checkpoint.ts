@@ -5,6 +5,7 @@
  * serialize.ts). Runtime-agnostic: the Node layer writes it atomically (temp file + rename).
  */
 import type { VsmlConfig } from '../spec/vsml-config';
+import { describeJsonError, nonFiniteInState } from './finite';
 import { parseState, stringifyState } from './serialize';
 import type { StrategyState } from './strategies';
 import { validateTrainConfig, type TrainConfig } from './train-config';
@@ -61,7 +62,7 @@ export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoin
   try {
     c = parseState<Checkpoint>(text);
   } catch (e) {
-    throw new CheckpointError(`${source}: not valid JSON (${(e as Error).message}); the file may be truncated`);
+    throw new CheckpointError(`${source}: ${describeJsonError(text, e)}`);
   }
   if (c === null || typeof c !== 'object' || c.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${source}: not a ${CHECKPOINT_FORMAT} file`);
@@ -83,6 +84,9 @@ export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoin
       throw new CheckpointError(`${source}: best parameters: bad generation ${b.generation} or score ${b.score}`);
     }
   }
+  // Valid JSON can still decode to NaN (base64 parameters): refuse it here, not after a whole run.
+  const nonFinite = nonFiniteInState(c);
+  if (nonFinite) throw new CheckpointError(`${source}: ${nonFinite}; the run diverged or the file was altered (resume from an earlier checkpoint)`);
   try {
     c.config = validateTrainConfig(c.config);
   } catch (e) {

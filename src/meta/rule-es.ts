@@ -14,6 +14,8 @@ import { CLASS_MEAN_RULE, type ClassMeanRule, type InkTerm } from '../inner/rule
 import { buildMember, cpuNoiseBackend, noiseStream } from '../rng/noise';
 import { calibrateReadout, ruleFitness, ruleLogits, type RuleValidationSet } from './rule-fit';
 import { initOpenAiEs, openAiEs, type OpenAiEsState, OPENAI_ES_DEFAULTS } from './strategies/openai-es';
+import { describeJsonError, nonFiniteInState } from './finite';
+import { parseState } from './serialize';
 
 export interface RuleEsConfig {
   dataset: string;
@@ -115,13 +117,27 @@ export function evolvedRule(set: RuleValidationSet, state: RuleEsState, command:
   };
 }
 
+/** Parse and check an evolve:rule state file (`--resume`); `source` names it in errors. */
+export function parseRuleEsState(text: string, source: string): RuleEsState {
+  let state: RuleEsState;
+  try {
+    state = parseState<RuleEsState>(text);
+  } catch (e) {
+    throw new Error(`${source}: ${describeJsonError(text, e)}`);
+  }
+  if (state?.format !== 'vsml-rule-es') throw new Error(`${source}: not a vsml-rule-es state`);
+  const nonFinite = nonFiniteInState(state);
+  if (nonFinite) throw new Error(`${source}: ${nonFinite}; the run diverged or the file was altered`);
+  return state;
+}
+
 /** Parse and check a rule file (bench `--checkpoint rule:FILE`); `source` names it in errors. */
 export function parseRuleFile(text: string, source: string): ClassMeanRule {
   let f: EvolvedRuleFile;
   try {
     f = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new Error(`${source}: ${describeJsonError(text, e)}`, { cause: e });
   }
   if (f?.format !== 'vsml-class-mean-rule' || f.version !== 1) throw new Error(`${source}: not a vsml-class-mean-rule version 1 file`);
   const r = f.rule;
