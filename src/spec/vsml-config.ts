@@ -162,6 +162,13 @@ export function validateVsmlConfig(obj: unknown): VsmlConfig {
   return r.data;
 }
 
+/** Bytes of learned cell state (h and c, f32) one learner holds: sum over layers of a x b cells x 2H. */
+export function learnerStateBytes(c: VsmlConfig): number {
+  let cells = 0;
+  for (let i = 0; i + 1 < c.layers.length; i++) cells += c.layers[i] * c.layers[i + 1];
+  return cells * 2 * c.hidden * 4;
+}
+
 /** Number of classes = units of the last layer. */
 export function numClasses(c: VsmlConfig): number {
   return c.layers[c.layers.length - 1];
