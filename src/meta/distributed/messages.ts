@@ -234,23 +234,25 @@ const ROLE = wireInt(0, ROLES.length - 1);
 
 const jobSchema = z
   .object({
+    // lo and hi first: a peer's broken slice is reported by its range, as before.
+    lo: wireInt(0, MAX_MEMBERS - 1),
+    hi: wireInt(1, MAX_MEMBERS),
     runId: wireText(HEX32),
     generation: wireInt(0, 2 ** 31 - 1),
     genId: wireText(HEX32),
     slice: wireInt(0, MAX_MEMBERS),
-    lo: wireInt(0, MAX_MEMBERS - 1),
-    hi: wireInt(1, MAX_MEMBERS),
   })
   .superRefine(checkRange);
 
 const resultSchema = z
   .object({
+    // lo and hi first: a peer's broken slice is reported by its range, as before.
+    lo: wireInt(0, MAX_MEMBERS - 1),
+    hi: wireInt(1, MAX_MEMBERS),
     runId: wireText(HEX32),
     generation: wireInt(0, 2 ** 31 - 1),
     genId: wireText(HEX32),
     slice: wireInt(0, MAX_MEMBERS),
-    lo: wireInt(0, MAX_MEMBERS - 1),
-    hi: wireInt(1, MAX_MEMBERS),
     worker: wireText(WORKER_ID),
     adapter: wireText(TEXT),
     learnerSteps: wireInt(0, Number.MAX_SAFE_INTEGER),
@@ -362,7 +364,7 @@ export function encodeJob(j: Omit<JobMessage, 'v' | 'type'>): string {
 
 export function decodeJob(text: unknown): JobMessage {
   const j = fields(jobSchema, parse(text, 'job', MAX_BYTES.job), 'job');
-  return { v: PROTOCOL_VERSION, type: 'job', ...j };
+  return { v: PROTOCOL_VERSION, type: 'job', runId: j.runId, generation: j.generation, genId: j.genId, slice: j.slice, lo: j.lo, hi: j.hi };
 }
 
 // ---- result ----------------------------------------------------------------------------------
