@@ -28,7 +28,7 @@ describe('training config', () => {
     [{ strategy: { kind: 'cma' } }, 'strategy.kind'],
     [{ strategy: { kind: 'ga', popSize: 4, truncation: 8 } }, 'strategy.truncation'],
     [{ strategy: { kind: 'snes', popSize: 7 } }, 'strategy.popSize'],
-    [{ learner: { hidden: 6 } }, 'learner'],
+    [{ learner: { hidden: 6 } }, 'learner.hidden'],
     [{ dataset: '' }, 'dataset'],
     [{ colour: 'blue' }, 'colour'],
   ])('rejects %j naming the field %s', (input, field) => {

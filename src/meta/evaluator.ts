@@ -8,7 +8,7 @@ import type { ImageSplit } from '../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { type EpisodeMetrics, VsmlPopulation } from '../inner/population';
-import { metaParamLayout, numClasses } from '../spec/vsml-config';
+import { learnerStateBytes, metaParamLayout, numClasses } from '../spec/vsml-config';
 import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
 import type { PopulationSpec } from '../rng/noise';
 import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
@@ -38,19 +38,11 @@ export interface Evaluator {
   destroy(): void;
 }
 
-/** Bytes of learned state one learner holds (h and c of every cell). */
-export function learnerStateBytes(config: TrainConfig): number {
-  const { layers, hidden } = config.learner;
-  let cells = 0;
-  for (let k = 0; k + 1 < layers.length; k++) cells += layers[k] * layers[k + 1];
-  return cells * 2 * hidden * 4;
-}
-
 /** Members per GPU batch: the configured value, or as many as one binding and the state budget allow. */
 export function chunkMembers(gpu: GpuContext, config: TrainConfig, populationSize: number): number {
   if (config.chunkMembers > 0) return Math.min(config.chunkMembers, populationSize);
   const dim = metaParamLayout(config.learner).size;
-  const perMember = config.tasks.tasksPerMember * learnerStateBytes(config);
+  const perMember = config.tasks.tasksPerMember * learnerStateBytes(config.learner);
   const byBudget = Math.max(1, Math.floor((config.stateBudgetMiB * 2 ** 20) / perMember));
   return Math.max(1, Math.min(populationSize, maxMembersPerBuffer(gpu, dim), byBudget));
 }

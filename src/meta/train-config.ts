@@ -4,15 +4,17 @@
  * state reproduce the run.
  */
 import { classMeanRuleProblem } from '../inner/rules/class-mean';
-import { type VsmlConfig, numClasses, validateVsmlConfig } from '../spec/vsml-config';
+import { z } from 'zod';
+import { bool, firstIssue, int, num, oneOf, shown, strict, type SameType } from '../spec/schema';
+import { numClasses, validateVsmlConfig, vsmlConfigSchema, type VsmlConfig } from '../spec/vsml-config';
 import type { TaskConfig } from './tasks';
 import { GA_DEFAULTS, type GaConfig } from './strategies/ga';
 import { OPENAI_ES_DEFAULTS, type OpenAiEsConfig } from './strategies/openai-es';
 import { SNES_DEFAULTS, type SnesConfig } from './strategies/snes';
 import type { StrategyConfig } from './strategies';
 
-export type FitnessKind = 'query-accuracy' | 'query-cross-entropy' | 'online-cross-entropy';
-export const FITNESS_KINDS: FitnessKind[] = ['query-accuracy', 'query-cross-entropy', 'online-cross-entropy'];
+export const FITNESS_KINDS = ['query-accuracy', 'query-cross-entropy', 'online-cross-entropy'] as const;
+export type FitnessKind = (typeof FITNESS_KINDS)[number];
 
 export interface TrainConfig {
   /** Run seed: tasks, noise and GA choices derive from (seed, generation). */
@@ -44,8 +46,8 @@ export interface TrainConfig {
   validation: ValidationConfig;
 }
 
-export type InitKind = 'random' | 'rule:class-mean';
-export const INIT_KINDS: InitKind[] = ['random', 'rule:class-mean'];
+export const INIT_KINDS = ['random', 'rule:class-mean'] as const;
+export type InitKind = (typeof INIT_KINDS)[number];
 
 /**
  * Length generalisation measured during training: every `every` generations the current
@@ -154,40 +156,12 @@ export const PRESETS: Record<string, Record<string, unknown>> = {
   },
 };
 
-// ---- validation helpers ------------------------------------------------------------------------
+// ---- schema ------------------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
 
 function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function int(field: string, v: unknown, min: number, max = 2 ** 31 - 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TrainConfigError(field, `must be an integer, got ${JSON.stringify(v)}`);
-  if (v < min || v > max) throw new TrainConfigError(field, `must be in [${min}, ${max}], got ${v}`);
-  return v;
-}
-
-function num(field: string, v: unknown, min: number, max = Infinity, openMin = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TrainConfigError(field, `must be a finite number, got ${JSON.stringify(v)}`);
-  if (v < min || v > max || (openMin && v === min)) throw new TrainConfigError(field, `must be in ${openMin ? '(' : '['}${min}, ${max}], got ${v}`);
-  return v;
-}
-
-function bool(field: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new TrainConfigError(field, `must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function oneOf<T extends string>(field: string, v: unknown, options: readonly T[]): T {
-  if (typeof v !== 'string' || !options.includes(v as T)) throw new TrainConfigError(field, `must be one of ${options.join(', ')}; got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-function noUnknown(field: string, o: Obj, known: object): void {
-  for (const k of Object.keys(o)) {
-    if (!(k in known)) throw new TrainConfigError(field ? `${field}.${k}` : k, `unknown field (known: ${Object.keys(known).join(', ')})`);
-  }
 }
 
 /** Deep merge of plain objects (arrays and typed values replace). */
@@ -210,156 +184,170 @@ export function layerConfig(base: Record<string, unknown>, over: Record<string, 
   return out;
 }
 
-function validateStrategy(o: unknown): StrategyConfig {
-  if (!isObj(o)) throw new TrainConfigError('strategy', `expected an object, got ${JSON.stringify(o)}`);
-  const kind = oneOf('strategy.kind', o.kind, ['openai-es', 'snes', 'ga'] as const);
-  const f = (k: string) => `strategy.${k}`;
-  if (kind === 'openai-es') {
-    const d = OPENAI_ES_DEFAULTS;
-    const v = { ...d, ...o } as Obj;
-    noUnknown('strategy', o, d);
-    const c: OpenAiEsConfig = {
-      kind,
-      pairs: int(f('pairs'), v.pairs, 1, 1 << 20),
-      sigma: num(f('sigma'), v.sigma, 0, Infinity, true),
-      sigmaDecay: num(f('sigmaDecay'), v.sigmaDecay, 0, 1, true),
-      sigmaMin: num(f('sigmaMin'), v.sigmaMin, 0),
-      lr: num(f('lr'), v.lr, 0),
-      lrDecay: num(f('lrDecay'), v.lrDecay, 0, 1, true),
-      lrMin: num(f('lrMin'), v.lrMin, 0),
-      beta1: num(f('beta1'), v.beta1, 0, 1),
-      beta2: num(f('beta2'), v.beta2, 0, 1),
-      adamEps: num(f('adamEps'), v.adamEps, 0, Infinity, true),
-      weightDecay: num(f('weightDecay'), v.weightDecay, 0),
-      shaping: oneOf(f('shaping'), v.shaping, ['centred-ranks', 'z-score'] as const),
-      evalCentre: bool(f('evalCentre'), v.evalCentre),
-    };
-    if (c.beta1 >= 1 || c.beta2 >= 1) throw new TrainConfigError(f('beta1/beta2'), 'must be below 1');
-    return c;
-  }
-  if (kind === 'snes') {
-    const d = SNES_DEFAULTS;
-    const v = { ...d, ...o } as Obj;
-    noUnknown('strategy', o, d);
-    const c: SnesConfig = {
-      kind,
-      popSize: int(f('popSize'), v.popSize, 0, 1 << 21),
-      sigmaInit: num(f('sigmaInit'), v.sigmaInit, 0, Infinity, true),
-      lrMean: num(f('lrMean'), v.lrMean, 0),
-      lrSigma: num(f('lrSigma'), v.lrSigma, 0),
-      antithetic: bool(f('antithetic'), v.antithetic),
-      shaping: oneOf(f('shaping'), v.shaping, ['nes-utilities', 'centred-ranks'] as const),
-      sigmaMin: num(f('sigmaMin'), v.sigmaMin, 0),
-      evalCentre: bool(f('evalCentre'), v.evalCentre),
-    };
-    if (c.antithetic && c.popSize % 2) throw new TrainConfigError(f('popSize'), `must be even with antithetic sampling, got ${c.popSize}`);
-    if (c.popSize === 1) throw new TrainConfigError(f('popSize'), 'needs at least 2 members');
-    return c;
-  }
-  const d = GA_DEFAULTS;
-  const v = { ...d, ...o } as Obj;
-  noUnknown('strategy', o, d);
-  const c: GaConfig = {
-    kind,
-    popSize: int(f('popSize'), v.popSize, 2, 1 << 21),
-    truncation: int(f('truncation'), v.truncation, 1),
-    elites: int(f('elites'), v.elites, 1),
-    sigma: num(f('sigma'), v.sigma, 0, Infinity, true),
-  };
-  if (c.truncation > c.popSize) throw new TrainConfigError(f('truncation'), `must be <= popSize (${c.popSize}), got ${c.truncation}`);
-  if (c.elites > c.truncation) throw new TrainConfigError(f('elites'), `must be <= truncation (${c.truncation}), got ${c.elites}`);
-  return c;
+const MAX_INT = 2 ** 31 - 1;
+
+/** Every field of `shape` but a strategy's `kind` (which picks the shape) takes its value from `defaults` when missing. */
+function withDefaults<S extends Record<string, z.ZodType>>(shape: S, defaults: { [K in keyof S]: z.output<S[K]> }) {
+  const out: Record<string, z.ZodType> = {};
+  for (const k of Object.keys(shape)) out[k] = k === 'kind' ? shape[k] : shape[k].default(defaults[k] as never);
+  return out as { [K in keyof S]: K extends 'kind' ? S[K] : z.ZodDefault<S[K]> };
 }
 
-function validateTasks(o: unknown, outputs: number): TaskConfig {
-  if (!isObj(o)) throw new TrainConfigError('tasks', `expected an object, got ${JSON.stringify(o)}`);
-  noUnknown('tasks', o, TASK_DEFAULTS);
-  const v = { ...TASK_DEFAULTS, ...o } as Obj;
-  const t: TaskConfig = {
-    tasksPerMember: int('tasks.tasksPerMember', v.tasksPerMember, 1, 1 << 16),
-    minClasses: int('tasks.minClasses', v.minClasses, 1, 1 << 16),
-    maxClasses: int('tasks.maxClasses', v.maxClasses, 1, 1 << 16),
-    learnLength: int('tasks.learnLength', v.learnLength, 1, 1 << 24),
-    queryLength: int('tasks.queryLength', v.queryLength, 1, 1 << 24),
-    queryFraction: num('tasks.queryFraction', v.queryFraction, 0, 1, true),
-    labelPermutation: bool('tasks.labelPermutation', v.labelPermutation),
-    projectionPerTask: bool('tasks.projectionPerTask', v.projectionPerTask),
-    pixelSubset: int('tasks.pixelSubset', v.pixelSubset, 0, 1 << 24),
-    maxLearnLength: int('tasks.maxLearnLength', v.maxLearnLength, 0, 1 << 24),
-    growGenerations: int('tasks.growGenerations', v.growGenerations, 0),
-  };
+const openAiEsShape = {
+  kind: z.literal('openai-es'),
+  pairs: int(1, 1 << 20),
+  sigma: num(0, Infinity, { openMin: true }),
+  sigmaDecay: num(0, 1, { openMin: true }),
+  sigmaMin: num(0),
+  lr: num(0),
+  lrDecay: num(0, 1, { openMin: true }),
+  lrMin: num(0),
+  beta1: num(0, 1).refine((v) => v < 1, 'must be below 1'),
+  beta2: num(0, 1).refine((v) => v < 1, 'must be below 1'),
+  adamEps: num(0, Infinity, { openMin: true }),
+  weightDecay: num(0),
+  shaping: oneOf(['centred-ranks', 'z-score']),
+  evalCentre: bool(),
+} satisfies Record<keyof OpenAiEsConfig, z.ZodType>;
+
+const snesShape = {
+  kind: z.literal('snes'),
+  popSize: int(0, 1 << 21),
+  sigmaInit: num(0, Infinity, { openMin: true }),
+  lrMean: num(0),
+  lrSigma: num(0),
+  antithetic: bool(),
+  shaping: oneOf(['nes-utilities', 'centred-ranks']),
+  sigmaMin: num(0),
+  evalCentre: bool(),
+} satisfies Record<keyof SnesConfig, z.ZodType>;
+
+const gaShape = {
+  kind: z.literal('ga'),
+  popSize: int(2, 1 << 21),
+  truncation: int(1, MAX_INT),
+  elites: int(1, MAX_INT),
+  sigma: num(0, Infinity, { openMin: true }),
+} satisfies Record<keyof GaConfig, z.ZodType>;
+
+/** The strategy block: its kind picks the fields, each missing one takes that kind's default. */
+const strategySchema = z
+  .discriminatedUnion('kind', [strict(withDefaults(openAiEsShape, OPENAI_ES_DEFAULTS)), strict(withDefaults(snesShape, SNES_DEFAULTS)), strict(withDefaults(gaShape, GA_DEFAULTS))], {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `must be one of openai-es, snes, ga; got ${shown((iss.input as { kind?: unknown }).kind)}`
+        : `expected an object, got ${shown(iss.input)}`,
+  })
+  .superRefine((c, ctx) => {
+    const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
+    if (c.kind === 'snes') {
+      if (c.antithetic && c.popSize % 2) fail('popSize', `must be even with antithetic sampling, got ${c.popSize}`);
+      else if (c.popSize === 1) fail('popSize', 'needs at least 2 members');
+    } else if (c.kind === 'ga') {
+      if (c.truncation > c.popSize) fail('truncation', `must be <= popSize (${c.popSize}), got ${c.truncation}`);
+      else if (c.elites > c.truncation) fail('elites', `must be <= truncation (${c.truncation}), got ${c.elites}`);
+    }
+  });
+
+const taskShape = {
+  tasksPerMember: int(1, 1 << 16),
+  minClasses: int(1, 1 << 16),
+  maxClasses: int(1, 1 << 16),
+  learnLength: int(1, 1 << 24),
+  queryLength: int(1, 1 << 24),
+  queryFraction: num(0, 1, { openMin: true }).refine((v) => v < 1, 'must be below 1 (the rest is the learn pool)'),
+  labelPermutation: bool(),
+  projectionPerTask: bool(),
+  pixelSubset: int(0, 1 << 24),
+  maxLearnLength: int(0, 1 << 24),
+  growGenerations: int(0, MAX_INT),
+} satisfies Record<keyof TaskConfig, z.ZodType>;
+
+/** Task rules within the block; the one against the learner's outputs is trainConfigSchema's. */
+const tasksSchema = strict(withDefaults(taskShape, TASK_DEFAULTS)).superRefine((t, ctx) => {
+  const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
   if (t.maxLearnLength > 0 && t.maxLearnLength < t.learnLength) {
-    throw new TrainConfigError('tasks.maxLearnLength', `must be 0 (no curriculum) or >= learnLength (${t.learnLength}), got ${t.maxLearnLength}`);
-  }
-  if (t.queryFraction >= 1) throw new TrainConfigError('tasks.queryFraction', 'must be below 1 (the rest is the learn pool)');
-  if (t.minClasses > t.maxClasses) throw new TrainConfigError('tasks.minClasses', `must be <= maxClasses (${t.maxClasses}), got ${t.minClasses}`);
-  if (t.maxClasses > outputs) throw new TrainConfigError('tasks.maxClasses', `must be <= the learner's output units (${outputs}), got ${t.maxClasses}`);
-  if (t.learnLength < t.maxClasses) throw new TrainConfigError('tasks.learnLength', `must give every class at least one example (>= maxClasses ${t.maxClasses})`);
-  if (t.queryLength < t.maxClasses) throw new TrainConfigError('tasks.queryLength', `must ask every class at least once (>= maxClasses ${t.maxClasses})`);
-  return t;
-}
+    fail('maxLearnLength', `must be 0 (no curriculum) or >= learnLength (${t.learnLength}), got ${t.maxLearnLength}`);
+  } else if (t.minClasses > t.maxClasses) fail('minClasses', `must be <= maxClasses (${t.maxClasses}), got ${t.minClasses}`);
+  else if (t.learnLength < t.maxClasses) fail('learnLength', `must give every class at least one example (>= maxClasses ${t.maxClasses})`);
+  else if (t.queryLength < t.maxClasses) fail('queryLength', `must ask every class at least once (>= maxClasses ${t.maxClasses})`);
+});
 
-function validateValidation(o: unknown): ValidationConfig {
-  if (!isObj(o)) throw new TrainConfigError('validation', `expected an object, got ${JSON.stringify(o)}`);
-  noUnknown('validation', o, VALIDATION_DEFAULTS);
-  const v = { ...VALIDATION_DEFAULTS, ...o } as Obj;
-  if (!Array.isArray(v.perClass) || v.perClass.length === 0 || v.perClass.length > 8) {
-    throw new TrainConfigError('validation.perClass', `must be a list of 1-8 lengths, got ${JSON.stringify(v.perClass)}`);
-  }
-  return {
-    every: int('validation.every', v.every, 0),
-    perClass: v.perClass.map((n, i) => int(`validation.perClass[${i}]`, n, 1, 1 << 20)),
-    classes: int('validation.classes', v.classes, 2, 1 << 16),
-    queryLength: int('validation.queryLength', v.queryLength, 1, 1 << 20),
-    seed: int('validation.seed', v.seed, 0, 0xffffffff),
-  };
-}
+const perClassMessage = (iss: { input?: unknown }) => `must be a list of 1-8 lengths, got ${shown(iss.input)}`;
+
+const validationShape = {
+  every: int(0, MAX_INT),
+  perClass: z.array(int(1, 1 << 20), { error: perClassMessage }).min(1, { error: perClassMessage }).max(8, { error: perClassMessage }),
+  classes: int(2, 1 << 16),
+  queryLength: int(1, 1 << 20),
+  seed: int(0, 0xffffffff),
+} satisfies Record<keyof ValidationConfig, z.ZodType>;
+
+const datasetMessage = (iss: { input?: unknown }) => `must be 'mnist', 'fashion-mnist', an IDX directory or URL; got ${shown(iss.input)}`;
+
+const trainShape = {
+  seed: int(0, 0xffffffff),
+  initSeed: int(0, 0xffffffff),
+  generations: int(1, MAX_INT),
+  dataset: z.string({ error: datasetMessage }).min(1, { error: datasetMessage }),
+  trainSubset: int(0, MAX_INT),
+  learner: vsmlConfigSchema,
+  tasks: tasksSchema,
+  strategy: strategySchema,
+  fitness: oneOf(FITNESS_KINDS),
+  checkpointEvery: int(0, MAX_INT),
+  chunkMembers: int(0, MAX_INT),
+  stateBudgetMiB: num(0, Infinity, { openMin: true }),
+  init: oneOf(INIT_KINDS),
+  validation: strict(withDefaults(validationShape, VALIDATION_DEFAULTS)),
+} satisfies Record<keyof TrainConfig, z.ZodType>;
 
 /**
- * Validate a (partial) config layered over `base` (default: DEFAULT_TRAIN_CONFIG). Unknown fields
- * are refused, so typos fail loudly instead of silently training the default.
+ * The training config schema, for a complete config (validateTrainConfig layers a partial one over
+ * a base first). Cross-block rules (tasks against the learner, the warm-start rule) live here.
  */
-export function validateTrainConfig(input: unknown, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
-  if (!isObj(input)) throw new TrainConfigError('(root)', `expected an object, got ${JSON.stringify(input)}`);
-  noUnknown('', input, DEFAULT_TRAIN_CONFIG);
-  const strat = (layerConfig(base as unknown as Obj, input) as { strategy: unknown }).strategy;
-  const v = { ...base, ...input } as Obj;
-  let learner: VsmlConfig;
-  try {
-    learner = validateVsmlConfig(input.learner === undefined ? base.learner : mergeConfig(base.learner, input.learner));
-  } catch (e) {
-    throw new TrainConfigError('learner', (e as Error).message);
-  }
-  const config: TrainConfig = {
-    seed: int('seed', v.seed, 0, 0xffffffff),
-    initSeed: int('initSeed', v.initSeed, 0, 0xffffffff),
-    generations: int('generations', v.generations, 1),
-    dataset: (() => {
-      if (typeof v.dataset !== 'string' || v.dataset === '') throw new TrainConfigError('dataset', `must be 'mnist', 'fashion-mnist', an IDX directory or URL; got ${JSON.stringify(v.dataset)}`);
-      return v.dataset;
-    })(),
-    trainSubset: int('trainSubset', v.trainSubset, 0),
-    learner,
-    tasks: validateTasks(mergeConfig(base.tasks, input.tasks), numClasses(learner)),
-    strategy: validateStrategy(strat),
-    fitness: oneOf('fitness', v.fitness, FITNESS_KINDS),
-    checkpointEvery: int('checkpointEvery', v.checkpointEvery, 0),
-    chunkMembers: int('chunkMembers', v.chunkMembers, 0),
-    stateBudgetMiB: num('stateBudgetMiB', v.stateBudgetMiB, 0, Infinity, true),
-    init: oneOf('init', v.init, INIT_KINDS),
-    validation: validateValidation(mergeConfig(base.validation, input.validation)),
-  };
-  if (config.tasks.pixelSubset > 0) {
-    if (config.learner.projection) throw new TrainConfigError('tasks.pixelSubset', 'shows raw pixels: use it with learner.projection false');
-    if (config.learner.inputSize !== config.tasks.pixelSubset) {
-      throw new TrainConfigError('learner.inputSize', `must equal tasks.pixelSubset (${config.tasks.pixelSubset}), got ${config.learner.inputSize}`);
+export const trainConfigSchema = strict(trainShape).superRefine((c, ctx) => {
+  const fail = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const outputs = numClasses(c.learner);
+  if (c.tasks.maxClasses > outputs) return fail(['tasks', 'maxClasses'], `must be <= the learner's output units (${outputs}), got ${c.tasks.maxClasses}`);
+  if (c.tasks.pixelSubset > 0) {
+    if (c.learner.projection) return fail(['tasks', 'pixelSubset'], 'shows raw pixels: use it with learner.projection false');
+    if (c.learner.inputSize !== c.tasks.pixelSubset) {
+      return fail(['learner', 'inputSize'], `must equal tasks.pixelSubset (${c.tasks.pixelSubset}), got ${c.learner.inputSize}`);
     }
   }
-  if (config.init !== 'random') {
-    const problem = classMeanRuleProblem(config.learner);
-    if (problem) throw new TrainConfigError('init', `'${config.init}' cannot start this learner: the rule ${problem}`);
+  if (c.init !== 'random') {
+    const problem = classMeanRuleProblem(c.learner);
+    if (problem) fail(['init'], `'${c.init}' cannot start this learner: the rule ${problem}`);
   }
-  return config;
+});
+
+// The schema's output is exactly the documented interface (a compile error if they drift apart).
+const sameAsInterface: SameType<z.output<typeof trainConfigSchema>, TrainConfig> = true;
+void sameAsInterface;
+
+/**
+ * Validate a (partial) config layered over `base` (default: DEFAULT_TRAIN_CONFIG): missing fields
+ * come from `base` (learner, tasks and validation field by field, the strategy field by field while
+ * its kind stays, else from that kind's defaults). Unknown fields are refused, so typos fail
+ * loudly instead of silently training the default.
+ */
+export function validateTrainConfig(input: unknown, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
+  if (!isObj(input)) throw new TrainConfigError('(root)', `expected an object, got ${shown(input)}`);
+  const merged = {
+    ...base,
+    ...input,
+    learner: input.learner === undefined ? base.learner : mergeConfig(base.learner, input.learner),
+    tasks: mergeConfig(base.tasks, input.tasks),
+    strategy: layerConfig(base as unknown as Obj, input).strategy,
+    validation: mergeConfig(base.validation, input.validation),
+  };
+  const r = trainConfigSchema.safeParse(merged);
+  if (!r.success) {
+    const { field, message } = firstIssue(r.error);
+    throw new TrainConfigError(field, message);
+  }
+  return r.data;
 }
 
 /** A preset by name, validated. */

@@ -33,7 +33,7 @@
  * limits, the config is validated, and every number is range-checked. Failures are ShareError with
  * a specific `code`.
  */
-import { initMetaParams, metaParamLayout, type VsmlConfig } from '../spec/vsml-config';
+import { initMetaParams, learnerStateBytes, metaParamLayout, type VsmlConfig } from '../spec/vsml-config';
 import { rebuildGenome } from '../meta/strategies/ga';
 import { validateTrainConfig } from '../meta/train-config';
 import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';
@@ -80,12 +80,8 @@ export const SHARE_LIMITS = {
   maxStateBytes: 256 * 1024 * 1024,
 } as const;
 
-/** Bytes of cell state (h and c, f32) of a learner: sum over layers of a x b cells. */
-export function learnerStateBytes(vsml: VsmlConfig): number {
-  let cells = 0;
-  for (let i = 0; i + 1 < vsml.layers.length; i++) cells += vsml.layers[i] * vsml.layers[i + 1];
-  return cells * 2 * vsml.hidden * 4;
-}
+// One definition, in the learner spec; re-exported for the share API.
+export { learnerStateBytes };
 
 export type ShareErrorCode =
   | 'empty'

@@ -10,7 +10,9 @@
  * Gate rows are ordered i, f, g, o (row = gate * H + unit); columns of W / V are [fwd | bwd | h].
  * Heads (after the last tick): fwd_out = Wf h + bf (M), bwd_out = Wb h + bb (M).
  */
+import { z } from 'zod';
 import { RNG_DOMAIN, fillNormal } from '../rng/philox';
+import { bool, firstIssue, int, integer, shown, strict } from './schema';
 
 export type CellConfig = { kind: 'lstm' } | { kind: 'lstm-lowrank'; rank: number };
 
@@ -78,92 +80,93 @@ export class VsmlConfigError extends Error {
   }
 }
 
-const KNOWN_KEYS = new Set(Object.keys(DEFAULT_VSML_CONFIG));
+const d = DEFAULT_VSML_CONFIG;
 
-function int(field: string, v: unknown, min: number, max = 2 ** 31): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new VsmlConfigError(field, `must be an integer, got ${JSON.stringify(v)}`);
-  if (v < min || v > max) throw new VsmlConfigError(field, `must be in [${min}, ${max}], got ${v}`);
-  return v;
-}
+/** What a cell may say; `rank` is range-checked with the whole config (its bound depends on H and M). */
+const cellSchema = z.discriminatedUnion('kind', [strict({ kind: z.literal('lstm') }), strict({ kind: z.literal('lstm-lowrank'), rank: integer().optional() })], {
+  error: (iss) =>
+    iss.code === 'invalid_union'
+      ? `must be 'lstm' or 'lstm-lowrank', got ${shown((iss.input as { kind?: unknown }).kind)}`
+      : `expected an object, got ${shown(iss.input)}`,
+});
 
-function bool(field: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new VsmlConfigError(field, `must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
+const layersMessage = (iss: { input?: unknown }) => `must be an array of at least 2 unit counts (input, ..., classes), got ${shown(iss.input)}`;
+const boundMessage = (iss: { input?: unknown }) => `must be a positive finite number, got ${shown(iss.input)}`;
 
 /**
- * Validate a (possibly partial) config object: missing fields take DEFAULT_VSML_CONFIG values,
- * unknown fields are refused (catches typos). When `layers` is given without `inputSize` and
- * there is no projection, inputSize follows layers[0].
+ * The fields of a (partial) VSML config as they may be given. Fields whose default or range
+ * depends on other fields (inputSize, layers, cell, readout.component) stay optional here and are
+ * settled in vsmlConfigSchema's transform.
  */
-export function validateVsmlConfig(obj: unknown): VsmlConfig {
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    throw new VsmlConfigError('(root)', `expected an object, got ${JSON.stringify(obj)}`);
-  }
-  const o = obj as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!KNOWN_KEYS.has(k)) throw new VsmlConfigError(k, `unknown field (known: ${[...KNOWN_KEYS].join(', ')})`);
-  }
-  const d = DEFAULT_VSML_CONFIG;
-  const projection = bool('projection', o.projection ?? d.projection);
+const vsmlShape = {
+  inputSize: int(1, 1 << 24).optional(),
+  layers: z.array(int(1, 1 << 24), { error: layersMessage }).min(2, { error: layersMessage }).optional(),
+  projection: bool().default(d.projection),
+  projectionSeed: int(0, 0xffffffff).default(d.projectionSeed),
+  hidden: int(4, 256)
+    .refine((h) => h % 4 === 0, { error: (iss) => `must be a multiple of 4 (state moves as vec4), got ${shown(iss.input)}` })
+    .default(d.hidden),
+  message: int(1, 256).default(d.message),
+  ticks: int(1, 64).default(d.ticks),
+  cell: cellSchema.optional(),
+  readout: strict({ component: integer().optional(), bound: z.number({ error: boundMessage }).gt(0, { error: boundMessage }).optional() }).optional(),
+  labelFeeding: bool().default(d.labelFeeding),
+} satisfies Record<keyof VsmlConfig, z.ZodType>;
 
-  const layersRaw = o.layers ?? d.layers;
-  if (!Array.isArray(layersRaw) || layersRaw.length < 2) {
-    throw new VsmlConfigError('layers', `must be an array of at least 2 unit counts (input, ..., classes), got ${JSON.stringify(layersRaw)}`);
+/**
+ * The VSML config schema: parses a partial config into the normalised VsmlConfig (defaults from
+ * DEFAULT_VSML_CONFIG, fields in a fixed order, so equal configs serialise identically), refusing
+ * unknown fields (catches typos). When `layers` is given without `inputSize` and there is no
+ * projection, inputSize follows layers[0].
+ */
+export const vsmlConfigSchema = strict(vsmlShape).transform((o, ctx): VsmlConfig => {
+  const fail = (path: (string | number)[], message: string) => {
+    ctx.issues.push({ code: 'custom', path, message, input: o });
+    return z.NEVER;
+  };
+  const layers = o.layers ?? [...d.layers];
+  if (layers[layers.length - 1] < 2) return fail(['layers', layers.length - 1], 'the output layer needs at least 2 classes');
+  const inputSize = o.inputSize ?? (o.layers !== undefined && !o.projection ? layers[0] : d.inputSize);
+  if (!o.projection && layers[0] !== inputSize) return fail(['layers', 0], `without a projection it must equal inputSize (${inputSize}), got ${layers[0]}`);
+  if (o.labelFeeding && o.message < 2) return fail(['labelFeeding'], `needs message >= 2 (slot 1 carries the label), message is ${o.message}`);
+  let cell: CellConfig = { kind: 'lstm' };
+  if (o.cell?.kind === 'lstm-lowrank') {
+    const maxRank = Math.min(4 * o.hidden, 2 * o.message + o.hidden);
+    const rank = o.cell.rank ?? 4;
+    if (rank < 1 || rank > maxRank) return fail(['cell', 'rank'], `must be in [1, ${maxRank}], got ${rank}`);
+    cell = { kind: 'lstm-lowrank', rank };
   }
-  const layers = layersRaw.map((v, i) => int(`layers[${i}]`, v, 1, 1 << 24));
-  if (layers[layers.length - 1] < 2) throw new VsmlConfigError(`layers[${layers.length - 1}]`, 'the output layer needs at least 2 classes');
-
-  const inputDefault = o.layers !== undefined && !projection ? layers[0] : d.inputSize;
-  const inputSize = int('inputSize', o.inputSize ?? inputDefault, 1, 1 << 24);
-  if (!projection && layers[0] !== inputSize) {
-    throw new VsmlConfigError('layers[0]', `without a projection it must equal inputSize (${inputSize}), got ${layers[0]}`);
-  }
-  const projectionSeed = int('projectionSeed', o.projectionSeed ?? d.projectionSeed, 0, 0xffffffff);
-
-  const hidden = int('hidden', o.hidden ?? d.hidden, 4, 256);
-  if (hidden % 4 !== 0) throw new VsmlConfigError('hidden', `must be a multiple of 4 (state moves as vec4), got ${hidden}`);
-  const message = int('message', o.message ?? d.message, 1, 256);
-  const ticks = int('ticks', o.ticks ?? d.ticks, 1, 64);
-  const labelFeeding = bool('labelFeeding', o.labelFeeding ?? d.labelFeeding);
-  if (labelFeeding && message < 2) {
-    throw new VsmlConfigError('labelFeeding', `needs message >= 2 (slot 1 carries the label), message is ${message}`);
-  }
-
-  const cellRaw = (o.cell ?? d.cell) as Record<string, unknown>;
-  if (cellRaw === null || typeof cellRaw !== 'object') throw new VsmlConfigError('cell', `expected an object, got ${JSON.stringify(cellRaw)}`);
-  let cell: CellConfig;
-  if (cellRaw.kind === 'lstm') {
-    for (const k of Object.keys(cellRaw)) if (k !== 'kind') throw new VsmlConfigError(`cell.${k}`, "unknown field for kind 'lstm'");
-    cell = { kind: 'lstm' };
-  } else if (cellRaw.kind === 'lstm-lowrank') {
-    for (const k of Object.keys(cellRaw)) if (k !== 'kind' && k !== 'rank') throw new VsmlConfigError(`cell.${k}`, "unknown field for kind 'lstm-lowrank'");
-    const maxRank = Math.min(4 * hidden, 2 * message + hidden);
-    cell = { kind: 'lstm-lowrank', rank: int('cell.rank', cellRaw.rank ?? 4, 1, maxRank) };
-  } else {
-    throw new VsmlConfigError('cell.kind', `must be 'lstm' or 'lstm-lowrank', got ${JSON.stringify(cellRaw.kind)}`);
-  }
-
-  const roRaw = (o.readout ?? d.readout) as Record<string, unknown>;
-  if (roRaw === null || typeof roRaw !== 'object') throw new VsmlConfigError('readout', `expected an object, got ${JSON.stringify(roRaw)}`);
-  for (const k of Object.keys(roRaw)) if (k !== 'component' && k !== 'bound') throw new VsmlConfigError(`readout.${k}`, 'unknown field');
-  const component = int('readout.component', roRaw.component ?? d.readout.component, 0, message - 1);
-  const bound = roRaw.bound ?? d.readout.bound;
-  if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
-    throw new VsmlConfigError('readout.bound', `must be a positive finite number, got ${JSON.stringify(bound)}`);
-  }
+  const component = o.readout?.component ?? d.readout.component;
+  if (component < 0 || component > o.message - 1) return fail(['readout', 'component'], `must be in [0, ${o.message - 1}], got ${component}`);
   return {
     inputSize,
     layers,
-    projection,
-    projectionSeed,
-    hidden,
-    message,
-    ticks,
+    projection: o.projection,
+    projectionSeed: o.projectionSeed,
+    hidden: o.hidden,
+    message: o.message,
+    ticks: o.ticks,
     cell,
-    readout: { component, bound },
-    labelFeeding,
+    readout: { component, bound: o.readout?.bound ?? d.readout.bound },
+    labelFeeding: o.labelFeeding,
   };
+});
+
+/** Validate a (possibly partial) config object (vsmlConfigSchema); throws VsmlConfigError naming the field. */
+export function validateVsmlConfig(obj: unknown): VsmlConfig {
+  const r = vsmlConfigSchema.safeParse(obj);
+  if (!r.success) {
+    const { field, message } = firstIssue(r.error);
+    throw new VsmlConfigError(field, message);
+  }
+  return r.data;
+}
+
+/** Bytes of learned cell state (h and c, f32) one learner holds: sum over layers of a x b cells x 2H. */
+export function learnerStateBytes(c: VsmlConfig): number {
+  let cells = 0;
+  for (let i = 0; i + 1 < c.layers.length; i++) cells += c.layers[i] * c.layers[i + 1];
+  return cells * 2 * c.hidden * 4;
 }
 
 /** Number of classes = units of the last layer. */

@@ -15,6 +15,8 @@
  * Pure functions, no Redis and no GPU: tested directly in tests/distributed-protocol.test.ts.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { fieldPath } from '../../spec/schema';
 import type { MemberSpec, PopulationSpec } from '../../rng/noise';
 import { validateTrainConfig, type TrainConfig } from '../train-config';
 
@@ -182,24 +184,93 @@ function parse(text: unknown, type: string, maxBytes: number): Obj {
   return m;
 }
 
-function int(field: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ProtocolError(`${field}: expected an integer in [${min}, ${max}], got ${JSON.stringify(v)?.slice(0, 40)}`);
-  return v;
+const clip = (v: unknown) => JSON.stringify(v)?.slice(0, 40);
+
+/** An integer in [min, max] (one message for a wrong type and a wrong value: a peer sent it). */
+function wireInt(min: number, max: number) {
+  const error = (iss: { input?: unknown }) => `expected an integer in [${min}, ${max}], got ${clip(iss.input)}`;
+  return z.number({ error }).refine((v) => Number.isInteger(v) && v >= min && v <= max, { error });
 }
 
-function str(field: string, v: unknown, re: RegExp): string {
-  if (typeof v !== 'string' || !re.test(v)) throw new ProtocolError(`${field}: malformed (${JSON.stringify(v)?.slice(0, 40)})`);
-  return v;
+function wireText(re: RegExp) {
+  const error = (iss: { input?: unknown }) => `malformed (${clip(iss.input)})`;
+  return z.string({ error }).regex(re, { error });
 }
 
-function finiteNonNeg(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ProtocolError(`${field}: expected a finite number >= 0`);
-  return v;
+function nonNegative() {
+  const error = 'expected a finite number >= 0';
+  return z.number({ error }).nonnegative({ error });
+}
+
+/** One value against its schema, for the gen message's member tuples (checked one by one, built once per range). */
+function check<T>(field: string, schema: z.ZodType<T>, v: unknown): T {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new ProtocolError(`${field}: ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+/** Members [lo, hi) of one slice: hi's range depends on lo. */
+function checkRange(m: { lo: number; hi: number }, ctx: z.RefinementCtx) {
+  const max = Math.min(MAX_MEMBERS, m.lo + MAX_SLICE_MEMBERS);
+  if (m.hi < m.lo + 1 || m.hi > max) ctx.addIssue({ code: 'custom', path: ['hi'], message: `expected an integer in [${m.lo + 1}, ${max}], got ${m.hi}` });
+}
+
+/** Parse an already size-checked message object with its schema; the error names `<type>.<field>`. */
+function fields<S extends z.ZodType>(schema: S, m: Obj, type: string): z.output<S> {
+  const r = schema.safeParse(m);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new ProtocolError(`${type}.${fieldPath(issue.path)}: ${issue.message}`);
 }
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const U32 = 0xffffffff;
 const TEXT = /^[\x20-\x7e]{0,200}$/;
+
+const HEX32_TEXT = wireText(HEX32);
+const SIGN = wireInt(-1, 1);
+const WORD = wireInt(0, U32);
+const ROLE = wireInt(0, ROLES.length - 1);
+
+const jobSchema = z
+  .object({
+    // lo and hi first: a peer's broken slice is reported by its range, as before.
+    lo: wireInt(0, MAX_MEMBERS - 1),
+    hi: wireInt(1, MAX_MEMBERS),
+    runId: wireText(HEX32),
+    generation: wireInt(0, 2 ** 31 - 1),
+    genId: wireText(HEX32),
+    slice: wireInt(0, MAX_MEMBERS),
+  })
+  .superRefine(checkRange);
+
+const resultSchema = z
+  .object({
+    // lo and hi first: a peer's broken slice is reported by its range, as before.
+    lo: wireInt(0, MAX_MEMBERS - 1),
+    hi: wireInt(1, MAX_MEMBERS),
+    runId: wireText(HEX32),
+    generation: wireInt(0, 2 ** 31 - 1),
+    genId: wireText(HEX32),
+    slice: wireInt(0, MAX_MEMBERS),
+    worker: wireText(WORKER_ID),
+    adapter: wireText(TEXT),
+    learnerSteps: wireInt(0, Number.MAX_SAFE_INTEGER),
+    timeMs: z.object({ tasks: nonNegative(), build: nonNegative(), episodes: nonNegative() }, { error: 'expected an object' }),
+  })
+  .superRefine(checkRange);
+
+const workerSchema = z.object({
+  id: wireText(WORKER_ID),
+  host: wireText(TEXT),
+  pid: wireInt(0, 2 ** 31 - 1),
+  adapter: wireText(TEXT),
+  startedAt: wireText(TEXT),
+  slicesDone: wireInt(0, Number.MAX_SAFE_INTEGER),
+  learnerSteps: wireInt(0, Number.MAX_SAFE_INTEGER),
+  stepsPerSecond: nonNegative(),
+  busy: wireText(/^[0-9a-f/]{0,48}$/),
+});
 
 // ---- run -------------------------------------------------------------------------------------
 
@@ -216,7 +287,7 @@ export function encodeRun(config: TrainConfig): string {
 /** Validates the config with the trainer's own validator and checks the run id is its hash. */
 export function decodeRun(text: unknown): RunMessage {
   const m = parse(text, 'run', MAX_BYTES.run);
-  const runId = str('run.runId', m.runId, HEX32);
+  const runId = check('run.runId', HEX32_TEXT, m.runId);
   let config: TrainConfig;
   try {
     config = validateTrainConfig(m.config);
@@ -260,22 +331,23 @@ export function encodeGen(runId: string, generation: number, spec: PopulationSpe
 
 export function decodeGen(text: unknown): GenMessage {
   const m = parse(text, 'gen', MAX_BYTES.gen);
-  const runId = str('gen.runId', m.runId, HEX32);
-  const genId = str('gen.genId', m.genId, HEX32);
-  const generation = int('gen.generation', m.generation, 0, 2 ** 31 - 1);
-  const dim = int('gen.dim', m.dim, 1, MAX_DIM);
+  const runId = check('gen.runId', HEX32_TEXT, m.runId);
+  const genId = check('gen.genId', HEX32_TEXT, m.genId);
+  const generation = check('gen.generation', wireInt(0, 2 ** 31 - 1), m.generation);
+  const dim = check('gen.dim', wireInt(1, MAX_DIM), m.dim);
   if (!Array.isArray(m.centres) || m.centres.length < 1 || m.centres.length > 4096) throw new ProtocolError('gen.centres: expected 1-4096 vectors');
   const centres = m.centres.map((c, i) => fromB64(`gen.centres[${i}]`, c, Float32Array, dim));
   const dimScale = fromB64('gen.dimScale', m.dimScale, Float32Array, dim);
   if (!Array.isArray(m.members) || m.members.length < 1 || m.members.length > MAX_MEMBERS) throw new ProtocolError(`gen.members: expected 1-${MAX_MEMBERS} members`);
   const tuples: MemberTuple[] = [];
+  const parentOf = wireInt(0, centres.length - 1);
   const members: MemberSpec[] = m.members.map((t, i) => {
     const f = `gen.members[${i}]`;
     if (!Array.isArray(t) || t.length !== 8) throw new ProtocolError(`${f}: expected [parent, sign, k0, k1, a, b, c, role]`);
-    const parent = int(`${f}.parent`, t[0], 0, centres.length - 1);
-    const sign = int(`${f}.sign`, t[1], -1, 1) as -1 | 0 | 1;
-    const words = [2, 3, 4, 5, 6].map((j) => int(`${f}[${j}]`, t[j], 0, U32));
-    const role = int(`${f}.role`, t[7], 0, ROLES.length - 1);
+    const parent = check(`${f}.parent`, parentOf, t[0]);
+    const sign = check(`${f}.sign`, SIGN, t[1]) as -1 | 0 | 1;
+    const words = [2, 3, 4, 5, 6].map((j) => check(`${f}[${j}]`, WORD, t[j]));
+    const role = check(`${f}.role`, ROLE, t[7]);
     tuples.push([parent, sign, words[0], words[1], words[2], words[3], words[4], role]);
     return { parent, sign, k0: words[0], k1: words[1], a: words[2], b: words[3], c: words[4], role: ROLES[role] };
   });
@@ -291,19 +363,8 @@ export function encodeJob(j: Omit<JobMessage, 'v' | 'type'>): string {
 }
 
 export function decodeJob(text: unknown): JobMessage {
-  const m = parse(text, 'job', MAX_BYTES.job);
-  const lo = int('job.lo', m.lo, 0, MAX_MEMBERS - 1);
-  const hi = int('job.hi', m.hi, lo + 1, Math.min(MAX_MEMBERS, lo + MAX_SLICE_MEMBERS));
-  return {
-    v: PROTOCOL_VERSION,
-    type: 'job',
-    runId: str('job.runId', m.runId, HEX32),
-    generation: int('job.generation', m.generation, 0, 2 ** 31 - 1),
-    genId: str('job.genId', m.genId, HEX32),
-    slice: int('job.slice', m.slice, 0, MAX_MEMBERS),
-    lo,
-    hi,
-  };
+  const j = fields(jobSchema, parse(text, 'job', MAX_BYTES.job), 'job');
+  return { v: PROTOCOL_VERSION, type: 'job', runId: j.runId, generation: j.generation, genId: j.genId, slice: j.slice, lo: j.lo, hi: j.hi };
 }
 
 // ---- result ----------------------------------------------------------------------------------
@@ -316,27 +377,10 @@ export function encodeResult(r: Omit<ResultMessage, 'v' | 'type'>): string {
 
 export function decodeResult(text: unknown): ResultMessage {
   const m = parse(text, 'result', MAX_BYTES.result);
-  const lo = int('result.lo', m.lo, 0, MAX_MEMBERS - 1);
-  const hi = int('result.hi', m.hi, lo + 1, Math.min(MAX_MEMBERS, lo + MAX_SLICE_MEMBERS));
-  const t = m.timeMs as Obj;
-  if (t === null || typeof t !== 'object') throw new ProtocolError('result.timeMs: expected an object');
+  const r = fields(resultSchema, m, 'result');
   const arrays = {} as SliceResult;
-  for (const k of RESULT_ARRAYS) arrays[k] = fromB64(`result.${k}`, m[k], Float64Array, hi - lo);
-  return {
-    v: PROTOCOL_VERSION,
-    type: 'result',
-    runId: str('result.runId', m.runId, HEX32),
-    generation: int('result.generation', m.generation, 0, 2 ** 31 - 1),
-    genId: str('result.genId', m.genId, HEX32),
-    slice: int('result.slice', m.slice, 0, MAX_MEMBERS),
-    lo,
-    hi,
-    worker: str('result.worker', m.worker, WORKER_ID),
-    adapter: str('result.adapter', m.adapter, TEXT),
-    learnerSteps: int('result.learnerSteps', m.learnerSteps, 0, Number.MAX_SAFE_INTEGER),
-    timeMs: { tasks: finiteNonNeg('result.timeMs.tasks', t.tasks), build: finiteNonNeg('result.timeMs.build', t.build), episodes: finiteNonNeg('result.timeMs.episodes', t.episodes) },
-    ...arrays,
-  };
+  for (const k of RESULT_ARRAYS) arrays[k] = fromB64(`result.${k}`, m[k], Float64Array, r.hi - r.lo);
+  return { v: PROTOCOL_VERSION, type: 'result', ...r, ...arrays };
 }
 
 // ---- worker status ---------------------------------------------------------------------------
@@ -346,20 +390,7 @@ export function encodeWorkerStatus(s: Omit<WorkerStatus, 'v' | 'type'>): string 
 }
 
 export function decodeWorkerStatus(text: unknown): WorkerStatus {
-  const m = parse(text, 'worker', MAX_BYTES.worker);
-  return {
-    v: PROTOCOL_VERSION,
-    type: 'worker',
-    id: str('worker.id', m.id, WORKER_ID),
-    host: str('worker.host', m.host, TEXT),
-    pid: int('worker.pid', m.pid, 0, 2 ** 31 - 1),
-    adapter: str('worker.adapter', m.adapter, TEXT),
-    startedAt: str('worker.startedAt', m.startedAt, TEXT),
-    slicesDone: int('worker.slicesDone', m.slicesDone, 0, Number.MAX_SAFE_INTEGER),
-    learnerSteps: int('worker.learnerSteps', m.learnerSteps, 0, Number.MAX_SAFE_INTEGER),
-    stepsPerSecond: finiteNonNeg('worker.stepsPerSecond', m.stepsPerSecond),
-    busy: str('worker.busy', m.busy, /^[0-9a-f/]{0,48}$/),
-  };
+  return { v: PROTOCOL_VERSION, type: 'worker', ...fields(workerSchema, parse(text, 'worker', MAX_BYTES.worker), 'worker') };
 }
 
 // ---- slices ----------------------------------------------------------------------------------
