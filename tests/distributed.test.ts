@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseTrainArgs } from '../src/cli/train';
 import { DistributedEvaluator } from '../src/meta/distributed/coordinator';
 import { encodeJob, encodeResult, redisKeys } from '../src/meta/distributed/messages';
@@ -25,6 +25,7 @@ import type { TrainConfig } from '../src/meta/train-config';
 import type { GenerationMetrics } from '../src/meta/trainer';
 import { useGpu } from './helpers/gpu';
 import { type RedisServer, type Spawned, spawnTrain, startRedis, stopProcess } from './helpers/redis';
+import { redisSkipReason } from './helpers/services';
 
 const ROOT = resolve(__dirname, '..');
 const gpu = useGpu();
@@ -57,7 +58,11 @@ function result(out: string) {
   };
 }
 
+const redisMissing = redisSkipReason();
+if (redisMissing) console.warn(`skipping the distributed tests: ${redisMissing}`);
+
 beforeAll(async () => {
+  if (redisMissing || gpu.missing()) return;
   redis = await startRedis();
   // The single-process reference, same config, same adapter.
   const r = await runTraining({ config, out: join(dir, 'single'), gpu: gpu(), quiet: true, heldOut: false });
@@ -70,6 +75,10 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => stopProcess(p.proc, 'SIGKILL')));
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach((ctx) => {
+  if (redisMissing) ctx.skip(redisMissing);
 });
 
 describe('coordinator and workers over Redis', () => {

@@ -33,6 +33,7 @@ const TOL = 2e-3;
 let full: ImageSplit;
 let pooled: ImageSplit;
 beforeAll(async () => {
+  if (gpu.missing()) return;
   const ds = await loadDataset('mnist');
   full = subsetSplit(ds.train, 2000);
   pooled = poolSplit(full, 4);

@@ -23,6 +23,7 @@ const seed = testSeed(0x5eed0010);
 let split: GpuImageSplit;
 
 beforeAll(async () => {
+  if (gpu.missing()) return;
   const ds = await loadDataset('mnist');
   split = uploadImageSplit(gpu(), subsetSplit(ds.train, 400));
 });

@@ -50,6 +50,7 @@ interface Data {
 let data: Data;
 
 beforeAll(async () => {
+  if (gpu.missing()) return;
   const ds = await loadDataset('mnist');
   const train = subsetSplit(ds.train, 3000);
   const test = subsetSplit(ds.test, 600);

@@ -8,7 +8,8 @@
  * learner; the first C for smaller meta-training learners), with true labels as output units.
  * Its fixed projection (if any) is config.projectionSeed; its initial state comes from `stateSeed`.
  */
-import { type Dataset, type ImageSplit, indicesByClass, pixelsPerImage } from '../../src/data/dataset';
+import { type Dataset, type ImageSplit, pixelsPerImage } from '../../src/data/dataset';
+import { orderedIndices } from '../../src/data/ordered-stream';
 import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset';
 import type { GpuContext } from '../../src/gpu/context';
 import { VsmlPopulation } from '../../src/inner/population';
@@ -30,7 +31,7 @@ export function playableClasses(learner: VsmlConfig, ds: Dataset): number {
   return Math.min(numClasses(learner), ds.train.numClasses);
 }
 
-function take(split: ImageSplit, indices: number[], out: Uint8Array, outLabels: Uint8Array, at: number): void {
+function take(split: ImageSplit, indices: Uint32Array, out: Uint8Array, outLabels: Uint8Array, at: number): void {
   const px = pixelsPerImage(split);
   indices.forEach((src, k) => {
     out.set(split.images.subarray(src * px, (src + 1) * px), (at + k) * px);
@@ -43,10 +44,8 @@ function take(split: ImageSplit, indices: number[], out: Uint8Array, outLabels: 
  * class; then, per class, the first `testPerClass` test images (0: all), grouped by class.
  */
 export function orderedStream(ds: Dataset, classes: number, learnPerClass: number, testPerClass: number): OrderedStream {
-  const pick = (split: ImageSplit, per: number) =>
-    indicesByClass(split.labels, split.numClasses)
-      .slice(0, classes)
-      .flatMap((ix) => Array.from(per > 0 ? ix.subarray(0, per) : ix));
+  const firstClasses = Array.from({ length: classes }, (_, c) => c);
+  const pick = (split: ImageSplit, per: number) => orderedIndices(split, { classes: firstClasses, perClass: per > 0 ? per : undefined, strict: false });
   const learn = pick(ds.train, learnPerClass);
   const test = pick(ds.test, testPerClass);
   const px = pixelsPerImage(ds.train);

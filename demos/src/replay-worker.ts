@@ -5,24 +5,15 @@
 import * as Comlink from 'comlink';
 import type { Dataset } from '../../src/data/dataset';
 import { loadIdxUrl } from '../../src/data/load-url';
-import { acquireGpu } from '../../src/gpu/acquire';
-import type { GpuContext } from '../../src/gpu/context';
+import { ensureGpu, initGpu } from './worker-gpu';
 import type { TrainConfig } from '../../src/meta/train-config';
 import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
 import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
 import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
-import type { InitResult } from '../../src/pages/train-messages';
 import type { DecodeOutcome, PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi } from '../../src/pages/replay-messages';
 
-let gpu: GpuContext | null = null;
 let decoded: DecodedShare | null = null;
 let dataset: Promise<Dataset> | null = null;
-
-async function ensureGpu(): Promise<GpuContext> {
-  if (gpu && !gpu.isLost) return gpu;
-  gpu = await acquireGpu();
-  return gpu;
-}
 
 function loadData(base: string): Promise<Dataset> {
   dataset ??= loadIdxUrl(base, 'mnist');
@@ -100,14 +91,7 @@ const api: ReplayWorkerApi = {
     }
   },
 
-  async init(): Promise<InitResult> {
-    try {
-      const g = await ensureGpu();
-      return { ok: true, adapter: g.report, describe: g.describe() };
-    } catch (e) {
-      return { ok: false, message: (e as Error).message };
-    }
-  },
+  init: initGpu,
 
   async preload(dataBase: string): Promise<void> {
     // Errors surface at Play, with the status that names them.

@@ -7,8 +7,7 @@
 import * as Comlink from 'comlink';
 import { subsetSplit, type Dataset } from '../../src/data/dataset';
 import { loadIdxUrl } from '../../src/data/load-url';
-import { acquireGpu } from '../../src/gpu/acquire';
-import type { GpuContext } from '../../src/gpu/context';
+import { ensureGpu, initGpu } from './worker-gpu';
 import { describeVsmlConfig, metaParamLayout } from '../../src/spec/vsml-config';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/meta/checkpoint';
 import { Trainer, trainLoop } from '../../src/meta/trainer';
@@ -16,9 +15,8 @@ import { parseRuleFile } from '../../src/meta/rule-es';
 import type { ClassMeanRule } from '../../src/inner/rules/class-mean';
 import { encodeShare, ruleSharePayload, shareCheckpoint, trainedStream, type ShareBits } from '../../src/share';
 import { runProbe } from './ordered-replay';
-import type { InitResult, LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from '../../src/pages/train-messages';
+import type { LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from '../../src/pages/train-messages';
 
-let gpu: GpuContext | null = null;
 let trainer: Trainer | null = null;
 let lastCheckpoint: Checkpoint | null = null;
 /** A loaded class-mean rule file: Share shares it (a rule is not trained here). */
@@ -46,26 +44,13 @@ function datasetUrl(name: string, dataBase: string): string {
   throw new Error(`dataset '${name}' is not available in the browser: use 'mnist' or an http(s) URL of a folder of IDX files`);
 }
 
-async function ensureGpu(): Promise<GpuContext> {
-  if (gpu && !gpu.isLost) return gpu;
-  gpu = await acquireGpu();
-  return gpu;
-}
-
 /** The latest consistent state: the live trainer's (whole generations only) or the loaded file's. */
 function current(): Checkpoint | null {
   return trainer ? trainer.checkpoint() : lastCheckpoint;
 }
 
 const api: TrainWorkerApi = {
-  async init(): Promise<InitResult> {
-    try {
-      const g = await ensureGpu();
-      return { ok: true, adapter: g.report, describe: g.describe() };
-    } catch (e) {
-      return { ok: false, message: (e as Error).message };
-    }
-  },
+  init: initGpu,
 
   async run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<'completed' | 'stopped'> {
     if (running) throw new Error('a run is already in progress');
