@@ -121,7 +121,7 @@ export class LineChart extends ChartBase {
     svg.replaceChildren();
     const pts = this.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     svg.dataset.points = String(pts.length);
-    let x0 = Math.min(0, ...pts.map((p) => p.x));
+    const x0 = Math.min(0, ...pts.map((p) => p.x));
     let x1 = Math.max(1, ...pts.map((p) => p.x));
     let y0 = opts.yMin ?? Math.min(...pts.map((p) => p.y), Infinity);
     let y1 = opts.yMax ?? Math.max(...pts.map((p) => p.y), -Infinity);

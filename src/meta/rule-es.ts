@@ -123,7 +123,7 @@ export function parseRuleEsState(text: string, source: string): RuleEsState {
   try {
     state = parseState<RuleEsState>(text);
   } catch (e) {
-    throw new Error(`${source}: ${describeJsonError(text, e)}`);
+    throw new Error(`${source}: ${describeJsonError(text, e)}`, { cause: e });
   }
   if (state?.format !== 'vsml-rule-es') throw new Error(`${source}: not a vsml-rule-es state`);
   const nonFinite = nonFiniteInState(state);

@@ -76,7 +76,7 @@ export function shareConfigSchema(validateTrain: (train: unknown) => unknown) {
     .superRefine((c, ctx) => {
       const tl = (c.train as { learner?: unknown } | null | undefined)?.learner;
       if (tl === undefined || JSON.stringify(tl) === JSON.stringify(c.vsml)) return;
-      let trained: VsmlConfig | null = null;
+      let trained: VsmlConfig | null;
       try {
         trained = validateVsmlConfig(tl);
       } catch {
