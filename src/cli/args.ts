@@ -183,16 +183,13 @@ export function argvOf(tokens: readonly OptionToken[], names: Iterable<string>):
  * the script's options; a UsageError it throws exits 2 too.
  */
 export function cliArgs<O extends OptionSpecs, T = Parsed<O>>(cmd: CommandSpec<O>, convert?: (p: Parsed<O>) => T, argv: readonly string[] = process.argv.slice(2)): T {
+  const r = parseOrExit(cmd, argv);
+  if (typeof r === 'number') process.exit(r);
   try {
-    const r = parseCommand(cmd, argv);
-    if (r) return convert ? convert(r) : (r as T);
-    console.log(helpText(cmd));
+    return convert ? convert(r) : (r as T);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`${cmd.name}: ${e.message}\nRun with --help for the options.`);
-    process.exit(2);
+    process.exit(usageExit(cmd, e));
   }
-  process.exit(0);
 }
 
 /** An integer (>= min when given), or UsageError naming the flag. */
@@ -238,8 +235,13 @@ export function parseOrExit<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: re
     console.log(helpText(cmd));
     return 0;
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`${cmd.name}: ${e.message}\nRun with --help for the options.`);
-    return 2;
+    return usageExit(cmd, e);
   }
+}
+
+/** A UsageError reported the one way (exit code 2); anything else is rethrown. */
+function usageExit(cmd: CommandSpec, e: unknown): number {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`${cmd.name}: ${e.message}\nRun with --help for the options.`);
+  return 2;
 }

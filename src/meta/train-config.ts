@@ -5,7 +5,7 @@
  */
 import { classMeanRuleProblem } from '../inner/rules/class-mean';
 import { z } from 'zod';
-import { bool, firstIssue, int, num, oneOf, shown, strict, type SameType } from '../spec/schema';
+import { bool, int, num, oneOf, parseOrThrow, shown, strict, type SameType } from '../spec/schema';
 import { numClasses, validateVsmlConfig, vsmlConfigSchema, type VsmlConfig } from '../spec/vsml-config';
 import type { TaskConfig } from './tasks';
 import { GA_DEFAULTS, type GaConfig } from './strategies/ga';
@@ -342,12 +342,7 @@ export function validateTrainConfig(input: unknown, base: TrainConfig = DEFAULT_
     strategy: layerConfig(base as unknown as Obj, input).strategy,
     validation: mergeConfig(base.validation, input.validation),
   };
-  const r = trainConfigSchema.safeParse(merged);
-  if (!r.success) {
-    const { field, message } = firstIssue(r.error);
-    throw new TrainConfigError(field, message);
-  }
-  return r.data;
+  return parseOrThrow(trainConfigSchema, merged, (field, message) => new TrainConfigError(field, message));
 }
 
 /** A preset by name, validated. */

@@ -74,5 +74,13 @@ export function firstIssue(error: z.ZodError): { field: string; message: string 
   return { field: fieldPath(path), message: issue.message };
 }
 
+/** `schema`'s output for `value`, or the error `fail` makes of its first issue (firstIssue). */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, fail: (field: string, message: string) => Error): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const { field, message } = firstIssue(r.error);
+  throw fail(field, message);
+}
+
 /** `true` when A and B are the same type (for compile-time checks of a schema against an interface). */
 export type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

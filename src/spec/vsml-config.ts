@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { RNG_DOMAIN, fillNormal } from '../rng/philox';
-import { bool, firstIssue, int, integer, shown, strict } from './schema';
+import { bool, int, integer, shown, parseOrThrow, strict } from './schema';
 
 export type CellConfig = { kind: 'lstm' } | { kind: 'lstm-lowrank'; rank: number };
 
@@ -154,12 +154,7 @@ export const vsmlConfigSchema = strict(vsmlShape).transform((o, ctx): VsmlConfig
 
 /** Validate a (possibly partial) config object (vsmlConfigSchema); throws VsmlConfigError naming the field. */
 export function validateVsmlConfig(obj: unknown): VsmlConfig {
-  const r = vsmlConfigSchema.safeParse(obj);
-  if (!r.success) {
-    const { field, message } = firstIssue(r.error);
-    throw new VsmlConfigError(field, message);
-  }
-  return r.data;
+  return parseOrThrow(vsmlConfigSchema, obj, (field, message) => new VsmlConfigError(field, message));
 }
 
 /** Bytes of learned cell state (h and c, f32) one learner holds: sum over layers of a x b cells x 2H. */

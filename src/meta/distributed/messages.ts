@@ -232,27 +232,22 @@ const SIGN = wireInt(-1, 1);
 const WORD = wireInt(0, U32);
 const ROLE = wireInt(0, ROLES.length - 1);
 
-const jobSchema = z
-  .object({
-    // lo and hi first: a peer's broken slice is reported by its range, as before.
-    lo: wireInt(0, MAX_MEMBERS - 1),
-    hi: wireInt(1, MAX_MEMBERS),
-    runId: wireText(HEX32),
-    generation: wireInt(0, 2 ** 31 - 1),
-    genId: wireText(HEX32),
-    slice: wireInt(0, MAX_MEMBERS),
-  })
-  .superRefine(checkRange);
+/** The fields a job and its result share, naming the slice. */
+const SLICE_FIELDS = {
+  // lo and hi first: a peer's broken slice is reported by its range, as before.
+  lo: wireInt(0, MAX_MEMBERS - 1),
+  hi: wireInt(1, MAX_MEMBERS),
+  runId: HEX32_TEXT,
+  generation: wireInt(0, 2 ** 31 - 1),
+  genId: HEX32_TEXT,
+  slice: wireInt(0, MAX_MEMBERS),
+};
+
+const jobSchema = z.object(SLICE_FIELDS).superRefine(checkRange);
 
 const resultSchema = z
   .object({
-    // lo and hi first: a peer's broken slice is reported by its range, as before.
-    lo: wireInt(0, MAX_MEMBERS - 1),
-    hi: wireInt(1, MAX_MEMBERS),
-    runId: wireText(HEX32),
-    generation: wireInt(0, 2 ** 31 - 1),
-    genId: wireText(HEX32),
-    slice: wireInt(0, MAX_MEMBERS),
+    ...SLICE_FIELDS,
     worker: wireText(WORKER_ID),
     adapter: wireText(TEXT),
     learnerSteps: wireInt(0, Number.MAX_SAFE_INTEGER),
