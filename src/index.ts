@@ -18,7 +18,13 @@ export { loadIdxUrl } from './data/load-url';
 export { heldOutStream, orderedIndices, type OrderedStreamOptions } from './data/ordered-stream';
 
 // The VSML learner spec.
-export { DEFAULT_VSML_CONFIG, describeVsmlConfig, metaParamLayout, validateVsmlConfig, type VsmlConfig } from './spec/vsml-config';
+export {
+  DEFAULT_VSML_CONFIG,
+  describeVsmlConfig,
+  metaParamLayout,
+  validateVsmlConfig,
+  type VsmlConfig,
+} from './spec/vsml-config';
 export { vsmlCost, type VsmlCost } from './spec/cost-model';
 
 // Kernels: the program pattern and its runner, for writing kernels of your own.
@@ -33,7 +39,13 @@ export type { Learner } from './inner/learner';
 export * as baselines from './inner/baselines/index';
 
 // The outer loop.
-export { DEFAULT_TRAIN_CONFIG, PRESETS, presetConfig, validateTrainConfig, type TrainConfig } from './meta/train-config';
+export {
+  DEFAULT_TRAIN_CONFIG,
+  PRESETS,
+  presetConfig,
+  validateTrainConfig,
+  type TrainConfig,
+} from './meta/train-config';
 export { type TaskConfig, TaskSampler } from './meta/tasks';
 export { initStrategy, strategyFor, type StrategyConfig, type StrategyState } from './meta/strategies/index';
 export { type GenerationMetrics, Trainer, trainLoop } from './meta/trainer';

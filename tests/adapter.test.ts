@@ -25,7 +25,9 @@ describe('adapter selection policy', () => {
     expect(planAdapterAttempts({ preference: 'swiftshader', userIcd: undefined, swiftshaderIcd: SW })).toEqual([
       { icd: SW, source: 'swiftshader' },
     ]);
-    expect(planAdapterAttempts({ preference: 'swiftshader', userIcd: undefined, swiftshaderIcd: undefined })).toEqual([]);
+    expect(planAdapterAttempts({ preference: 'swiftshader', userIcd: undefined, swiftshaderIcd: undefined })).toEqual(
+      [],
+    );
     expect(planAdapterAttempts({ preference: 'auto', userIcd: '/x/icd.json', swiftshaderIcd: SW })).toEqual([
       { icd: '/x/icd.json', source: 'hardware' },
     ]);
@@ -35,26 +37,51 @@ describe('adapter selection policy', () => {
     const LVP = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
     const NV = '/usr/share/vulkan/icd.d/nvidia_icd.json';
     const RAD = '/usr/share/vulkan/icd.d/radeon_icd.x86_64.json';
-    expect(planAdapterAttempts({ preference: 'auto', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [NV, RAD], lavapipe: LVP } })).toEqual([
+    expect(
+      planAdapterAttempts({
+        preference: 'auto',
+        userIcd: undefined,
+        swiftshaderIcd: SW,
+        system: { hardware: [NV, RAD], lavapipe: LVP },
+      }),
+    ).toEqual([
       { icd: `${NV}:${RAD}`, source: 'hardware' },
       { icd: LVP, source: 'lavapipe' },
       { icd: SW, source: 'swiftshader' },
     ]);
-    expect(planAdapterAttempts({ preference: 'auto', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [], lavapipe: undefined } })).toEqual([
-      { icd: SW, source: 'swiftshader' },
-    ]);
-    expect(planAdapterAttempts({ preference: 'hardware', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [], lavapipe: LVP } })).toEqual([
-      { icd: undefined, source: 'hardware' },
-    ]);
-    expect(planAdapterAttempts({ preference: 'lavapipe', userIcd: undefined, swiftshaderIcd: SW, system: { hardware: [NV], lavapipe: LVP } })).toEqual([
-      { icd: LVP, source: 'lavapipe' },
-    ]);
+    expect(
+      planAdapterAttempts({
+        preference: 'auto',
+        userIcd: undefined,
+        swiftshaderIcd: SW,
+        system: { hardware: [], lavapipe: undefined },
+      }),
+    ).toEqual([{ icd: SW, source: 'swiftshader' }]);
+    expect(
+      planAdapterAttempts({
+        preference: 'hardware',
+        userIcd: undefined,
+        swiftshaderIcd: SW,
+        system: { hardware: [], lavapipe: LVP },
+      }),
+    ).toEqual([{ icd: undefined, source: 'hardware' }]);
+    expect(
+      planAdapterAttempts({
+        preference: 'lavapipe',
+        userIcd: undefined,
+        swiftshaderIcd: SW,
+        system: { hardware: [NV], lavapipe: LVP },
+      }),
+    ).toEqual([{ icd: LVP, source: 'lavapipe' }]);
   });
 
   it('finds manifests in the loader directories and tells lavapipe from hardware', () => {
     const dir = mkdtempSync(join(tmpdir(), 'icd-'));
     for (const f of ['nvidia_icd.json', 'lvp_icd.x86_64.json', 'README']) writeFileSync(join(dir, f), '{}');
-    expect(findSystemIcds([dir, join(dir, 'missing')])).toEqual({ hardware: [join(dir, 'nvidia_icd.json')], lavapipe: join(dir, 'lvp_icd.x86_64.json') });
+    expect(findSystemIcds([dir, join(dir, 'missing')])).toEqual({
+      hardware: [join(dir, 'nvidia_icd.json')],
+      lavapipe: join(dir, 'lvp_icd.x86_64.json'),
+    });
     rmSync(dir, { recursive: true });
   });
 
@@ -63,17 +90,23 @@ describe('adapter selection policy', () => {
     expect(parsePreference('SwiftShader')).toBe('swiftshader');
     expect(parsePreference('gpu')).toBe('hardware');
     expect(parsePreference('lavapipe')).toBe('lavapipe');
-    expect(() => parsePreference('tpu')).toThrow(/VSML_ADAPTER='tpu' is not one of auto, hardware, lavapipe, swiftshader/);
+    expect(() => parsePreference('tpu')).toThrow(
+      /VSML_ADAPTER='tpu' is not one of auto, hardware, lavapipe, swiftshader/,
+    );
   });
 });
 
 /** Runs the adapter report in a fresh process (Dawn reads VK_ICD_FILENAMES once per instance). */
 function report(env: Record<string, string | undefined>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/node/register-raw.mjs', 'src/cli/adapter-report.ts'], {
-    env: { ...process.env, VK_ICD_FILENAMES: undefined, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', './src/node/register-raw.mjs', 'src/cli/adapter-report.ts'],
+    {
+      env: { ...process.env, VK_ICD_FILENAMES: undefined, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -18,7 +18,9 @@ const SEED = Number(process.env.VSML_TEST_SEED ?? 2207) >>> 0;
 /** `perClass` random images per class: a class-specific template plus sparse noise (seeded). */
 function randomSplit(seed: number, perClass: number, C = 3, d = 12): ImageSplit {
   const rng = new PhiloxStream(seed, 22);
-  const templates = Array.from({ length: C }, () => Array.from({ length: d }, () => (rng.next() < 0.4 ? rng.int(256) : 0)));
+  const templates = Array.from({ length: C }, () =>
+    Array.from({ length: d }, () => (rng.next() < 0.4 ? rng.int(256) : 0)),
+  );
   const images: number[][] = [];
   const labels: number[] = [];
   for (let i = 0; i < perClass; i++) {
@@ -30,7 +32,12 @@ function randomSplit(seed: number, perClass: number, C = 3, d = 12): ImageSplit 
   return splitOf(`random-${seed}`, 1, d, C, images, labels);
 }
 
-const shapeOfSplit = (s: ImageSplit): StreamShape => ({ rows: s.rows, cols: s.cols, pixels: s.rows * s.cols, numClasses: s.numClasses });
+const shapeOfSplit = (s: ImageSplit): StreamShape => ({
+  rows: s.rows,
+  cols: s.cols,
+  pixels: s.rows * s.cols,
+  numClasses: s.numClasses,
+});
 const imageAt = (s: ImageSplit, i: number) => s.images.slice(i * s.rows * s.cols, (i + 1) * s.rows * s.cols);
 
 function feed(l: InspectableLearner, s: ImageSplit, order: ArrayLike<number>): void {
@@ -43,7 +50,9 @@ async function predict(l: InspectableLearner, images: Uint8Array, count: number)
 
 /** Every class in turn, one example each, keeping each class's own order (a different global order). */
 function roundRobin(s: ImageSplit): number[] {
-  const pools = Array.from({ length: s.numClasses }, (_, c) => Array.from(streamOrder(s, 'sorted')).filter((i) => s.labels[i] === c));
+  const pools = Array.from({ length: s.numClasses }, (_, c) =>
+    Array.from(streamOrder(s, 'sorted')).filter((i) => s.labels[i] === c),
+  );
   const out: number[] = [];
   for (let k = 0; out.length < s.count; k++) for (const p of pools) if (k < p.length) out.push(p[k]);
   return out;
@@ -97,7 +106,10 @@ describe(`per-class online k-means (seed ${SEED})`, () => {
       for (let c = 0; c < s.numClasses; c++) {
         for (let j = 0; j < K; j++) {
           expect(n[c * K + j], `seed ${SEED} class ${c} proto ${j}`).toBe(ref.counts[c][j] ?? 0);
-          expect(Array.from(p.subarray((c * K + j) * d, (c * K + j + 1) * d)), `seed ${SEED} class ${c} proto ${j}`).toEqual(ref.protos[c][j] ?? new Array(d).fill(0));
+          expect(
+            Array.from(p.subarray((c * K + j) * d, (c * K + j + 1) * d)),
+            `seed ${SEED} class ${c} proto ${j}`,
+          ).toEqual(ref.protos[c][j] ?? new Array(d).fill(0));
         }
       }
     });
@@ -116,7 +128,21 @@ describe(`per-class online k-means (seed ${SEED})`, () => {
   it('classifies by the nearest prototype of any class: separates a two-mode class where NCM fails (hand-derived)', async () => {
     // Class 0 has modes (200, 0) and (0, 200), mean (100, 100); class 1 sits at (80, 80).
     // Query (170, 0): NCM 70^2 + 100^2 = 14900 against 90^2 + 80^2 = 14500 -> 1; K = 2: 30^2 to (200, 0) -> 0.
-    const two = splitOf('modes', 1, 4, 2, [[200, 0, 0, 0], [80, 80, 0, 0], [0, 200, 0, 0], [80, 80, 0, 0], [200, 0, 0, 0], [0, 200, 0, 0]], [0, 1, 0, 1, 0, 0]);
+    const two = splitOf(
+      'modes',
+      1,
+      4,
+      2,
+      [
+        [200, 0, 0, 0],
+        [80, 80, 0, 0],
+        [0, 200, 0, 0],
+        [80, 80, 0, 0],
+        [200, 0, 0, 0],
+        [0, 200, 0, 0],
+      ],
+      [0, 1, 0, 1, 0, 0],
+    );
     const order = Array.from(streamOrder(two, 'sorted'));
     const km = new PerClassKMeans(shapeOfSplit(two), { k: 2 });
     const ncm = new NearestClassMean(shapeOfSplit(two));
@@ -154,7 +180,11 @@ describe(`per-class online k-means (seed ${SEED})`, () => {
 });
 
 /** Plain float64 CCIPCA per class, as written in the paper's notation (no f32 rounding). */
-function referenceSubspace(s: ImageSplit, order: number[], r: number): { mean: number[][]; v: number[][][]; n: number[] } {
+function referenceSubspace(
+  s: ImageSplit,
+  order: number[],
+  r: number,
+): { mean: number[][]; v: number[][][]; n: number[] } {
   const d = s.rows * s.cols;
   const mean = Array.from({ length: s.numClasses }, () => new Array<number>(d).fill(0));
   const v: number[][][] = Array.from({ length: s.numClasses }, () => []);
@@ -195,10 +225,15 @@ describe(`per-class incremental PCA subspace classifier (seed ${SEED})`, () => {
     const dirs = l.stateArrays().directions as Float32Array;
     const means = l.stateArrays().means as Float32Array;
     for (let c = 0; c < s.numClasses; c++) {
-      for (let i = 0; i < d; i++) expect(Math.abs(means[c * d + i] - ref.mean[c][i]), `seed ${SEED}`).toBeLessThan(1e-6);
+      for (let i = 0; i < d; i++)
+        expect(Math.abs(means[c * d + i] - ref.mean[c][i]), `seed ${SEED}`).toBeLessThan(1e-6);
       for (let j = 0; j < r; j++) {
         const scale = Math.max(...ref.v[c][j].map(Math.abs));
-        for (let i = 0; i < d; i++) expect(Math.abs(dirs[(c * r + j) * d + i] - ref.v[c][j][i]) / scale, `seed ${SEED} class ${c} dir ${j}`).toBeLessThan(1e-5);
+        for (let i = 0; i < d; i++)
+          expect(
+            Math.abs(dirs[(c * r + j) * d + i] - ref.v[c][j][i]) / scale,
+            `seed ${SEED} class ${c} dir ${j}`,
+          ).toBeLessThan(1e-5);
       }
     }
   });
@@ -218,9 +253,18 @@ describe(`per-class incremental PCA subspace classifier (seed ${SEED})`, () => {
     // plane, so every direction does too (up to f32 rounding) and the plane's residual is ~0.
     const rng = new PhiloxStream(SEED, 23);
     const d6 = 6;
-    const m = [[120, 120, 120, 100, 100, 100], [100, 100, 100, 120, 120, 120]];
-    const e1 = [[1, -1, 0, 1, 0, 0], [1, 0, 0, 1, -1, 0]];
-    const e2 = [[0, 1, -1, 0, 1, 0], [0, 1, 0, 0, 1, -1]];
+    const m = [
+      [120, 120, 120, 100, 100, 100],
+      [100, 100, 100, 120, 120, 120],
+    ];
+    const e1 = [
+      [1, -1, 0, 1, 0, 0],
+      [1, 0, 0, 1, -1, 0],
+    ];
+    const e2 = [
+      [0, 1, -1, 0, 1, 0],
+      [0, 1, 0, 0, 1, -1],
+    ];
     const images: number[][] = [];
     const labels: number[] = [];
     for (let i = 0; i < 40; i++) {

@@ -64,7 +64,9 @@ describe(`GPU kNN matches the float64 reference exactly (seed ${seed})`, () => {
     const fc = cpu.freeze();
     const fg = gp.freeze();
     try {
-      expect(Array.from(await fg.predictor.predict(queries, 25))).toEqual(Array.from(await fc.predictor.predict(queries, 25)));
+      expect(Array.from(await fg.predictor.predict(queries, 25))).toEqual(
+        Array.from(await fc.predictor.predict(queries, 25)),
+      );
     } finally {
       fg.predictor.dispose?.();
     }

@@ -127,7 +127,8 @@ describe('streaming LDA', () => {
     });
     const packed = l.stateArrays().covariance as Float64Array;
     let p = 0;
-    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) expect(packed[p++]).toBeCloseTo(S[i * d + j] / order.length, 12);
+    for (let i = 0; i < d; i++)
+      for (let j = i; j < d; j++) expect(packed[p++]).toBeCloseTo(S[i * d + j] / order.length, 12);
   });
   it('with shrinkage 1 it is exactly nearest class mean (w = mu, b = -|mu|^2/2)', async () => {
     const split = clusterSplit('c', 6, 4, 3, 4, 3);
@@ -192,7 +193,9 @@ describe('online SGD models', () => {
     // Independent float64 loss with the same parameter layout.
     const loss = (p: Record<string, Float64Array>) => {
       const x = Array.from(img, (v) => v / 255);
-      const h = [...Array(5).keys()].map((j) => Math.max(0, p.b1[j] + x.reduce((s, v, i) => s + p.W1[j * 4 + i] * v, 0)));
+      const h = [...Array(5).keys()].map((j) =>
+        Math.max(0, p.b1[j] + x.reduce((s, v, i) => s + p.W1[j * 4 + i] * v, 0)),
+      );
       const z = [...Array(3).keys()].map((c) => p.b2[c] + h.reduce((s, v, j) => s + p.W2[c * 5 + j] * v, 0));
       const mx = Math.max(...z);
       return Math.log(z.reduce((s, v) => s + Math.exp(v - mx), 0)) + mx - z[y];
@@ -301,16 +304,56 @@ function baselines(shape: StreamShape) {
   const mlpBytes = 4 * (H * d + H + C * H + C);
   return [
     { name: 'ncm', make: () => new NearestClassMean(shape), state: () => 4 * C * d + 4 * C, algorithm: 0 },
-    { name: 'kmeans-3', make: () => new PerClassKMeans(shape, { k: 3 }), state: () => 4 * C * 3 * d + 4 * C * 3, algorithm: 4 },
-    { name: 'subspace-2', make: () => new PerClassSubspace(shape, { r: 2 }), state: () => 4 * C * d + 4 * C * 2 * d + 4 * C, algorithm: 4 },
-    { name: 'knn-1', make: () => new KNearestNeighbours(shape, { k: 1 }), state: (n: number) => n * (d + 1), algorithm: 4 },
-    { name: 'knn-3', make: () => new KNearestNeighbours(shape, { k: 3 }), state: (n: number) => n * (d + 1), algorithm: 4 },
-    { name: 'slda', make: () => new StreamingLda(shape, { shrinkage: 0.1 }), state: () => (8 * d * (d + 1)) / 2 + 8 * C * d + 4 * C, algorithm: 4 },
-    { name: 'sgd-logreg', make: () => new SgdLearner(new LogisticRegression(shape, { learningRate: 0.1 })), state: () => 4 * C * d + 4 * C, algorithm: 4 },
-    { name: 'mlp', make: () => new SgdLearner(new Mlp(shape, { hidden: H, learningRate: 0.1, seed: 3 })), state: () => mlpBytes, algorithm: 12 },
+    {
+      name: 'kmeans-3',
+      make: () => new PerClassKMeans(shape, { k: 3 }),
+      state: () => 4 * C * 3 * d + 4 * C * 3,
+      algorithm: 4,
+    },
+    {
+      name: 'subspace-2',
+      make: () => new PerClassSubspace(shape, { r: 2 }),
+      state: () => 4 * C * d + 4 * C * 2 * d + 4 * C,
+      algorithm: 4,
+    },
+    {
+      name: 'knn-1',
+      make: () => new KNearestNeighbours(shape, { k: 1 }),
+      state: (n: number) => n * (d + 1),
+      algorithm: 4,
+    },
+    {
+      name: 'knn-3',
+      make: () => new KNearestNeighbours(shape, { k: 3 }),
+      state: (n: number) => n * (d + 1),
+      algorithm: 4,
+    },
+    {
+      name: 'slda',
+      make: () => new StreamingLda(shape, { shrinkage: 0.1 }),
+      state: () => (8 * d * (d + 1)) / 2 + 8 * C * d + 4 * C,
+      algorithm: 4,
+    },
+    {
+      name: 'sgd-logreg',
+      make: () => new SgdLearner(new LogisticRegression(shape, { learningRate: 0.1 })),
+      state: () => 4 * C * d + 4 * C,
+      algorithm: 4,
+    },
+    {
+      name: 'mlp',
+      make: () => new SgdLearner(new Mlp(shape, { hidden: H, learningRate: 0.1, seed: 3 })),
+      state: () => mlpBytes,
+      algorithm: 12,
+    },
     {
       name: 'replay-mlp',
-      make: () => new ReplayLearner(new Mlp(shape, { hidden: H, learningRate: 0.1, seed: 3 }), { bufferSize: 7, replaySteps: 2, seed: 4 }),
+      make: () =>
+        new ReplayLearner(new Mlp(shape, { hidden: H, learningRate: 0.1, seed: 3 }), {
+          bufferSize: 7,
+          replaySteps: 2,
+          seed: 4,
+        }),
       state: (n: number) => mlpBytes + Math.min(n, 7) * (d + 1) + 4,
       algorithm: 24,
     },
@@ -365,7 +408,8 @@ describe('every baseline: accounting and protocol properties', () => {
       const f = await l.freeze();
       const batch = Array.from(await f.predictor.predict(te.images.slice(), te.count));
       const single: number[] = [];
-      for (let k = te.count - 1; k >= 0; k--) single.unshift((await f.predictor.predict(te.images.slice(k * d, (k + 1) * d), 1))[0]);
+      for (let k = te.count - 1; k >= 0; k--)
+        single.unshift((await f.predictor.predict(te.images.slice(k * d, (k + 1) * d), 1))[0]);
       expect(single).toEqual(batch);
       const after = l.stateArrays();
       for (const k of Object.keys(before)) expect(after[k], k).toEqual(before[k]);
@@ -398,7 +442,9 @@ describe('every baseline: accounting and protocol properties', () => {
       expect(l.learnFlops(), b.name).toBe(tr.count * expectLearn[b.name]);
       const f = await l.freeze();
       expect(f.predictor.flopsPerImage, b.name).toBe(expectPredict[b.name]);
-      expect(f.flops, b.name).toBe(b.name === 'slda' ? (d * (d + 1)) / 2 + d + choleskyFlops(d) + C * (2 * d * d + 2 * d + 1) : 0);
+      expect(f.flops, b.name).toBe(
+        b.name === 'slda' ? (d * (d + 1)) / 2 + d + choleskyFlops(d) + C * (2 * d * d + 2 * d + 1) : 0,
+      );
     }
   });
 });

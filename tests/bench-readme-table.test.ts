@@ -1,21 +1,16 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { readmeTable } from "../src/cli/bench-table";
-import type { Scoreboard, ScoreRow } from "../src/bench/scoreboard";
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readmeTable } from '../src/cli/bench-table';
+import type { Scoreboard, ScoreRow } from '../src/bench/scoreboard';
 
-const ROOT = join(__dirname, "..");
-const HEADER =
-  "| method | accuracy | training FLOPs | test FLOPs | learned state | algorithm | wall (learn + test) |";
+const ROOT = join(__dirname, '..');
+const HEADER = '| method | accuracy | training FLOPs | test FLOPs | learned state | algorithm | wall (learn + test) |';
 
-function row(
-  id: string,
-  accuracy: number,
-  extra: Partial<ScoreRow> = {},
-): ScoreRow {
+function row(id: string, accuracy: number, extra: Partial<ScoreRow> = {}): ScoreRow {
   return {
     id,
-    reference: id.endsWith("@shuffled"),
+    reference: id.endsWith('@shuffled'),
     accuracy,
     trainFlops: 1_880_000,
     testFlops: 0,
@@ -27,41 +22,39 @@ function row(
   } as ScoreRow;
 }
 
-describe("bench:table (readmeTable)", () => {
-  it("sorts benchmark rows by accuracy, puts shuffled references last, formats the four axes and applies notes", () => {
+describe('bench:table (readmeTable)', () => {
+  it('sorts benchmark rows by accuracy, puts shuffled references last, formats the four axes and applies notes', () => {
     const sb = {
       rows: [
-        row("ncm", 0.8203, { algorithmBytes: 0 }),
-        row("mlp@shuffled", 0.963),
-        row("kmeans:k=10", 0.9122, {
+        row('ncm', 0.8203, { algorithmBytes: 0 }),
+        row('mlp@shuffled', 0.963),
+        row('kmeans:k=10', 0.9122, {
           stateBytes: 314_000,
           trainFlops: 1_597_371_800,
           learnMs: 12_345,
         }),
-        row("vsml-rule", 0.8191, { algorithmBytes: 1812 }),
+        row('vsml-rule', 0.8191, { algorithmBytes: 1812 }),
       ],
     } as Scoreboard;
-    expect(
-      readmeTable(sb, { "vsml-rule": "hand-designed" }).split("\n"),
-    ).toEqual([
+    expect(readmeTable(sb, { 'vsml-rule': 'hand-designed' }).split('\n')).toEqual([
       HEADER,
-      "|---|---|---|---|---|---|---|",
-      "| kmeans:k=10 | 91.22% | 1.60e9 | 0 | 314 kB | 4 B | 12.3 s + 11.7 min |",
-      "| ncm | 82.03% | 1.88e6 | 0 | 31.4 kB | 0 B | 0.30 s + 11.7 min |",
-      "| vsml-rule (hand-designed) | 81.91% | 1.88e6 | 0 | 31.4 kB | 1812 B | 0.30 s + 11.7 min |",
-      "| mlp@shuffled (shuffled reference, not the benchmark) | 96.30% | 1.88e6 | 0 | 31.4 kB | 4 B | 0.30 s + 11.7 min |",
+      '|---|---|---|---|---|---|---|',
+      '| kmeans:k=10 | 91.22% | 1.60e9 | 0 | 314 kB | 4 B | 12.3 s + 11.7 min |',
+      '| ncm | 82.03% | 1.88e6 | 0 | 31.4 kB | 0 B | 0.30 s + 11.7 min |',
+      '| vsml-rule (hand-designed) | 81.91% | 1.88e6 | 0 | 31.4 kB | 1812 B | 0.30 s + 11.7 min |',
+      '| mlp@shuffled (shuffled reference, not the benchmark) | 96.30% | 1.88e6 | 0 | 31.4 kB | 4 B | 0.30 s + 11.7 min |',
     ]);
   });
 });
 
 /** The scoreboard tables of a Markdown file, in order, each as its lines. */
 function tablesIn(md: string): string[][] {
-  const lines = md.split("\n");
+  const lines = md.split('\n');
   const out: string[][] = [];
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] !== HEADER) continue;
     let j = i;
-    while (j < lines.length && lines[j].startsWith("|")) j++;
+    while (j < lines.length && lines[j].startsWith('|')) j++;
     out.push(lines.slice(i, j));
   }
   return out;
@@ -79,21 +72,16 @@ function notesOf(table: string[]): Record<string, string> {
 
 // The README and docs/benchmark.md carry the committed scoreboards' tables as `npm run bench:table`
 // prints them: a hand-edited number, a row missing after a merge, or a stale table fails here.
-describe.each(["README.md", "docs/benchmark.md"])(
-  "%s scoreboard tables are generated from results/",
-  (file) => {
-    const tables = tablesIn(readFileSync(join(ROOT, file), "utf8"));
-    it("has the MNIST table, then the Fashion-MNIST table", () => {
-      expect(tables).toHaveLength(2);
-    });
-    it.each([
-      [0, "results/ordered-mnist"],
-      [1, "results/ordered-fashion-mnist"],
-    ])("table %i equals bench:table of %s", (i, dir) => {
-      const sb = JSON.parse(
-        readFileSync(join(ROOT, dir, "scoreboard.json"), "utf8"),
-      ) as Scoreboard;
-      expect(tables[i].join("\n")).toBe(readmeTable(sb, notesOf(tables[i])));
-    });
-  },
-);
+describe.each(['README.md', 'docs/benchmark.md'])('%s scoreboard tables are generated from results/', (file) => {
+  const tables = tablesIn(readFileSync(join(ROOT, file), 'utf8'));
+  it('has the MNIST table, then the Fashion-MNIST table', () => {
+    expect(tables).toHaveLength(2);
+  });
+  it.each([
+    [0, 'results/ordered-mnist'],
+    [1, 'results/ordered-fashion-mnist'],
+  ])('table %i equals bench:table of %s', (i, dir) => {
+    const sb = JSON.parse(readFileSync(join(ROOT, dir, 'scoreboard.json'), 'utf8')) as Scoreboard;
+    expect(tables[i].join('\n')).toBe(readmeTable(sb, notesOf(tables[i])));
+  });
+});

@@ -1,27 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METHODS, parseMethod, parseMethodList } from '../src/bench/methods';
 import { runScoreboard } from '../src/bench/run';
-import { COLUMNS, type ScoreRow, consoleTable, fmtBytes, fmtFlops, markdownReport, mergeRerun, mergeScoreboards } from '../src/bench/scoreboard';
+import {
+  COLUMNS,
+  type ScoreRow,
+  consoleTable,
+  fmtBytes,
+  fmtFlops,
+  markdownReport,
+  mergeRerun,
+  mergeScoreboards,
+} from '../src/bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg, paretoFront } from '../src/bench/svg-chart';
 import { clusterSplit } from '../src/bench/synthetic';
 
 describe('method specs', () => {
   it('parses names, parameters and the shuffled-reference suffix', () => {
     expect(parseMethod('knn:k=3')).toMatchObject({ name: 'knn', params: { k: '3' }, order: undefined });
-    expect(parseMethod('mlp:hidden=32:lr=0.1@shuffled')).toMatchObject({ name: 'mlp', params: { hidden: '32', lr: '0.1' }, order: 'shuffled' });
+    expect(parseMethod('mlp:hidden=32:lr=0.1@shuffled')).toMatchObject({
+      name: 'mlp',
+      params: { hidden: '32', lr: '0.1' },
+      order: 'shuffled',
+    });
     expect(parseMethodList(' ncm, slda ,').map((s) => s.name)).toEqual(['ncm', 'slda']);
     expect(() => parseMethod('nope')).toThrow(/unknown method/);
     expect(() => parseMethod('knn:q=1')).toThrow(/no parameter 'q'/);
     expect(() => parseMethod('ncm@random')).toThrow(/@sorted or @shuffled/);
     // label=NAME names the row (two rows of one method on one scoreboard) and is not a parameter.
     expect(parseMethod('vsml:label=vsml-5way')).toMatchObject({ id: 'vsml-5way', name: 'vsml', params: {} });
-    expect(parseMethod('knn:k=3:label=k3@shuffled')).toMatchObject({ id: 'k3@shuffled', params: { k: '3' }, order: 'shuffled' });
+    expect(parseMethod('knn:k=3:label=k3@shuffled')).toMatchObject({
+      id: 'k3@shuffled',
+      params: { k: '3' },
+      order: 'shuffled',
+    });
     expect(() => parseMethod('ncm:label=a b')).toThrow(/label must be/);
   });
 });
 
 describe('scoreboard end to end on a synthetic dataset (every default method)', async () => {
-  const ds = { name: 'synthetic', train: clusterSplit('syn/train', 12, 3, 4, 4, 0, 60), test: clusterSplit('syn/test', 6, 3, 4, 4, 5, 60) };
+  const ds = {
+    name: 'synthetic',
+    train: clusterSplit('syn/train', 12, 3, 4, 4, 0, 60),
+    test: clusterSplit('syn/test', 6, 3, 4, 4, 5, 60),
+  };
   const specs = parseMethodList([...DEFAULT_METHODS, 'replay-logreg:buffer=5', 'mlp:hidden=8'].join(','));
   const sb = await runScoreboard(ds, specs, {
     order: 'sorted',
@@ -45,13 +66,22 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
       expect(r.reference).toBe(r.id.endsWith('@shuffled'));
     }
     // Well-separated clusters: the order-invariant methods get everything right.
-    for (const id of ['ncm', 'knn:k=1', 'knn:k=3', 'slda']) expect(sb.rows.find((r) => r.id === id)!.accuracy, id).toBe(1);
+    for (const id of ['ncm', 'knn:k=1', 'knn:k=3', 'slda'])
+      expect(sb.rows.find((r) => r.id === id)!.accuracy, id).toBe(1);
     // kNN keeps every example: state = 36 x (16 + 1) bytes.
     expect(sb.rows.find((r) => r.id === 'knn:k=1')!.stateBytes).toBe(36 * 17);
   });
 
   it('merging another run adds its rows, replaces rows of the same id, and refuses another dataset', () => {
-    const other = { ...sb, command: 'other', wallSeconds: 2, rows: [{ ...sb.rows[0], accuracy: 0.5 }, { ...sb.rows[1], id: 'extra' }] };
+    const other = {
+      ...sb,
+      command: 'other',
+      wallSeconds: 2,
+      rows: [
+        { ...sb.rows[0], accuracy: 0.5 },
+        { ...sb.rows[1], id: 'extra' },
+      ],
+    };
     const m = mergeScoreboards(sb, [other], 'merge');
     expect(m.rows.length).toBe(sb.rows.length + 1);
     expect(m.rows.find((r) => r.id === sb.rows[0].id)!.accuracy).toBe(0.5);
@@ -62,12 +92,27 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
   });
 
   it('--merge (mergeRerun) replaces redone rows, keeps the others, and a CPU-only rerun keeps the GPU adapter', () => {
-    const old = { ...sb, command: 'first', wallSeconds: 5, curvePerClass: 2, gpuAdapter: 'some GPU', rows: [{ ...sb.rows[0], accuracy: 0.25 }, { ...sb.rows[1], id: 'gpu-row' }] };
+    const old = {
+      ...sb,
+      command: 'first',
+      wallSeconds: 5,
+      curvePerClass: 2,
+      gpuAdapter: 'some GPU',
+      rows: [
+        { ...sb.rows[0], accuracy: 0.25 },
+        { ...sb.rows[1], id: 'gpu-row' },
+      ],
+    };
     const fresh = { ...sb, command: 'second', wallSeconds: 1, curvePerClass: 0, gpuAdapter: null, rows: [sb.rows[0]] };
     const m = mergeRerun(old, fresh);
     expect(m.rows.map((r) => r.id)).toEqual(['gpu-row', sb.rows[0].id]);
     expect(m.rows[1].accuracy).toBe(sb.rows[0].accuracy);
-    expect(m).toMatchObject({ command: 'first; then second', wallSeconds: 6, curvePerClass: 2, gpuAdapter: 'some GPU' });
+    expect(m).toMatchObject({
+      command: 'first; then second',
+      wallSeconds: 6,
+      curvePerClass: 2,
+      gpuAdapter: 'some GPU',
+    });
     expect(mergeRerun(old, { ...fresh, gpuAdapter: 'other GPU' }).gpuAdapter).toBe('other GPU');
     expect(mergeScoreboards({ ...fresh, gpuAdapter: null }, [old], 'merge').gpuAdapter).toBe('some GPU');
   });
@@ -87,7 +132,8 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
     const svg = accuracyVsStateSvg(sb.rows, 't');
     expect(svg.match(/<circle /g)).toHaveLength(sb.rows.length);
     // x grows with log(state bytes): kNN (612 B) right of NCM (208 B).
-    const cx = (id: string) => Number(new RegExp(`<circle cx="([0-9.]+)"[^>]*><title>${id.replace(/[:@]/g, '.')}:`).exec(svg)![1]);
+    const cx = (id: string) =>
+      Number(new RegExp(`<circle cx="([0-9.]+)"[^>]*><title>${id.replace(/[:@]/g, '.')}:`).exec(svg)![1]);
     expect(cx('knn:k=1')).toBeGreaterThan(cx('ncm'));
     expect(forgettingSvg(sb.rows, 't').match(/<polyline /g)).toHaveLength(sb.rows.length);
   });
@@ -95,7 +141,8 @@ describe('scoreboard end to end on a synthetic dataset (every default method)', 
 
 describe('Pareto front of the baselines', () => {
   // Only the fields the front and the chart read.
-  const row = (id: string, stateBytes: number, accuracy: number): ScoreRow => ({ id, method: id.split(':')[0], reference: false, stateBytes, accuracy, curve: [] }) as unknown as ScoreRow;
+  const row = (id: string, stateBytes: number, accuracy: number): ScoreRow =>
+    ({ id, method: id.split(':')[0], reference: false, stateBytes, accuracy, curve: [] }) as unknown as ScoreRow;
   const rows = [
     row('ncm', 31_400, 0.82),
     row('kmeans:k=1', 31_400, 0.82), // ties ncm on both axes: both on the front
@@ -111,7 +158,10 @@ describe('Pareto front of the baselines', () => {
   });
   it('is drawn as a staircase through the front points, ending at the right edge', () => {
     const svg = accuracyVsStateSvg(rows, 't');
-    const pts = /<polyline class="pareto" points="([^"]+)"/.exec(svg)![1].split(' ').map((p) => p.split(',').map(Number));
+    const pts = /<polyline class="pareto" points="([^"]+)"/
+      .exec(svg)![1]
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
     // 4 front points, a corner before each but the first, and the edge: 4 + 3 + 1.
     expect(pts).toHaveLength(8);
     for (let i = 1; i < pts.length; i++) {

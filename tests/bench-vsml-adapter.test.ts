@@ -26,7 +26,12 @@ describe('VSML adapter on the protocol', () => {
     const ref = referenceEpisode(
       config,
       metaParams,
-      { learnImages: train.images, learnLabels: train.labels, queryImages: test.images, queryLabels: new Uint8Array(test.count) },
+      {
+        learnImages: train.images,
+        learnLabels: train.labels,
+        queryImages: test.images,
+        queryLabels: new Uint8Array(test.count),
+      },
       order,
       Array.from({ length: test.count }, (_, i) => i),
       { stateSeed: 5 },
@@ -73,14 +78,25 @@ describe('loading a VSML learner for the benchmark', () => {
     const { classMeanRuleParams, CLASS_MEAN_LEARNER } = await import('../src/inner/rules/class-mean');
     const rule = await loadVsmlSpec('rule:class-mean');
     expect(rule.config.layers).toEqual([784, 10]);
-    expect(Array.from(rule.metaParams)).toEqual(Array.from(classMeanRuleParams(validateVsmlConfig(CLASS_MEAN_LEARNER))));
+    expect(Array.from(rule.metaParams)).toEqual(
+      Array.from(classMeanRuleParams(validateVsmlConfig(CLASS_MEAN_LEARNER))),
+    );
     const cfg = presetConfig('tiny');
     const finalParams = initMetaParams(cfg.learner, 1);
     const bestParams = initMetaParams(cfg.learner, 2);
     const strategy = initStrategy(cfg.strategy, finalParams, cfg.seed);
     const ckpt = encodeCheckpoint({
-      format: 'vsml-meta-checkpoint', version: 1, generation: 0, config: cfg, strategy, metaParams: finalParams, learner: cfg.learner,
-      deployLearner: cfg.learner, elapsedMs: 0, savedAt: 'now', best: { generation: 0, perClass: [5], accuracy: [0.5], score: 0.5, metaParams: bestParams },
+      format: 'vsml-meta-checkpoint',
+      version: 1,
+      generation: 0,
+      config: cfg,
+      strategy,
+      metaParams: finalParams,
+      learner: cfg.learner,
+      deployLearner: cfg.learner,
+      elapsedMs: 0,
+      savedAt: 'now',
+      best: { generation: 0, perClass: [5], accuracy: [0.5], score: 0.5, metaParams: bestParams },
     });
     const dir = mkdtempSync(join(tmpdir(), 'vsml-load-'));
     try {

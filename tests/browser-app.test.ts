@@ -29,7 +29,9 @@ import type { ShareResult } from '../src/pages/train-messages';
 const env = useBrowser();
 const gpu = useGpu();
 const tmp = mkdtempSync(join(tmpdir(), 'vsml-app-test-'));
-const SHOTS = process.env.VSML_SCREENSHOTS ? resolve(REPO_ROOT, process.env.VSML_SCREENSHOTS) : join(tmp, 'screenshots');
+const SHOTS = process.env.VSML_SCREENSHOTS
+  ? resolve(REPO_ROOT, process.env.VSML_SCREENSHOTS)
+  : join(tmp, 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const headline = JSON.parse(readFileSync(join(REPO_ROOT, 'demos', 'src', 'headline.json'), 'utf8')) as {
@@ -103,7 +105,8 @@ describe('train page', () => {
       const presets = await page.$$eval('#preset option', (o) => o.map((x) => (x as HTMLOptionElement).value));
       expect(presets).toEqual(expect.arrayContaining(['default', 'tiny', 'vsml']));
       // Status, progress and share output are announced to screen readers.
-      for (const id of ['status', 'eta', 'share-out']) expect(await page.$eval(`#${id}`, (e) => e.getAttribute('aria-live')), id).toBe('polite');
+      for (const id of ['status', 'eta', 'share-out'])
+        expect(await page.$eval(`#${id}`, (e) => e.getAttribute('aria-live')), id).toBe('polite');
       // An invalid edit is refused with the validator's message and disables Start.
       await page.$eval('#config', (el) => {
         (el as HTMLTextAreaElement).value = '{"strategy": {"kind": "openai-es", "pairs": 0}}';
@@ -121,7 +124,9 @@ describe('train page', () => {
     const { page, errors } = await trainPage('');
     try {
       expect(await page.$eval('#preset', (e) => (e as HTMLSelectElement).value)).toBe('default');
-      expect(JSON.parse(await page.$eval('#config', (e) => (e as HTMLTextAreaElement).value))).toEqual(presetConfig('default'));
+      expect(JSON.parse(await page.$eval('#config', (e) => (e as HTMLTextAreaElement).value))).toEqual(
+        presetConfig('default'),
+      );
       expect(errors).toEqual([]);
     } finally {
       await page.close();
@@ -137,7 +142,9 @@ describe('train page', () => {
       await waitPhase(page, 'idle');
       expect(await gens(page)).toBe(2);
       // Fitness: best + mean (+ centre) for 2 generations; throughput: 2 points; probe bars filled.
-      expect(Number(await page.$eval('#chart-fitness svg', (s) => (s as SVGElement).dataset.points))).toBeGreaterThanOrEqual(4);
+      expect(
+        Number(await page.$eval('#chart-fitness svg', (s) => (s as SVGElement).dataset.points)),
+      ).toBeGreaterThanOrEqual(4);
       expect(Number(await page.$eval('#chart-throughput svg', (s) => (s as SVGElement).dataset.points))).toBe(2);
       const probe = await page.$eval('#chart-probe svg', (s) => (s as SVGElement).dataset.values ?? '');
       expect(probe.split(',').length).toBe(2); // the tiny learner has 2 outputs: classes 0 and 1
@@ -145,14 +152,18 @@ describe('train page', () => {
       expect(await page.$eval('#status', (e) => e.textContent)).toMatch(/completed at generation 2\/2/);
       // The wait before the first generation says what it is; then a full progress bar.
       expect(await page.$eval('#log', (e) => e.textContent)).toMatch(/compiling kernels/);
-      expect(await page.$eval('#progress', (e) => [(e as HTMLProgressElement).value, (e as HTMLProgressElement).max])).toEqual([2, 2]);
+      expect(
+        await page.$eval('#progress', (e) => [(e as HTMLProgressElement).value, (e as HTMLProgressElement).max]),
+      ).toEqual([2, 2]);
       expect(await page.$eval('#eta', (e) => e.textContent)).toMatch(/2\/2 generations/);
       // Text alternatives: each chart's caption holds its latest values.
       const fitnessText = await page.$eval('#chart-fitness .chart-text', (e) => e.textContent ?? '');
       const last = (await page.evaluate(() => (window as unknown as AppWindow).vsmlApp.generations())) as number;
       expect(last).toBe(2);
       expect(fitnessText).toMatch(/latest at generation 2: best -?[0-9.e-]+, mean -?[0-9.e-]+/);
-      expect(await page.$eval('#chart-throughput .chart-text', (e) => e.textContent)).toMatch(/latest at generation 2: steps\/s [0-9.e+]+/);
+      expect(await page.$eval('#chart-throughput .chart-text', (e) => e.textContent)).toMatch(
+        /latest at generation 2: steps\/s [0-9.e+]+/,
+      );
       expect(await page.$eval('#chart-probe .chart-text', (e) => e.textContent)).toMatch(/0: \d+%, 1: \d+%/);
       const text = await page.evaluate(() => (window as unknown as AppWindow).vsmlApp.checkpointText());
       const ckpt = decodeCheckpoint(text ?? '', 'page checkpoint');
@@ -172,21 +183,30 @@ describe('train page', () => {
       await setConfig(page, tiny({ generations: 200 }));
       await page.$eval('#probe-every', (e) => ((e as HTMLInputElement).value = '0'));
       await page.click('#start');
-      await page.waitForFunction(() => Number(document.body.dataset.generations ?? 0) >= 1, { timeout: WAIT_MS, polling: 20 });
+      await page.waitForFunction(() => Number(document.body.dataset.generations ?? 0) >= 1, {
+        timeout: WAIT_MS,
+        polling: 20,
+      });
       await page.click('#pause');
       await waitPhase(page, 'paused');
       const held = await gens(page);
       await new Promise((r) => setTimeout(r, 800));
       expect(await gens(page)).toBe(held);
       await page.click('#resume');
-      await page.waitForFunction((h) => Number(document.body.dataset.generations ?? 0) > h, { timeout: WAIT_MS, polling: 20 }, held);
+      await page.waitForFunction(
+        (h) => Number(document.body.dataset.generations ?? 0) > h,
+        { timeout: WAIT_MS, polling: 20 },
+        held,
+      );
       await page.click('#stop');
       await waitPhase(page, 'idle');
       const n = await gens(page);
       expect(n).toBeGreaterThan(held);
       expect(n).toBeLessThan(200);
       expect(await page.$eval('#status', (e) => e.textContent)).toMatch(new RegExp(`stopped at generation ${n}/200`));
-      const ckpt = decodeCheckpoint((await page.evaluate(() => (window as unknown as AppWindow).vsmlApp.checkpointText())) ?? '');
+      const ckpt = decodeCheckpoint(
+        (await page.evaluate(() => (window as unknown as AppWindow).vsmlApp.checkpointText())) ?? '',
+      );
       expect(ckpt.generation).toBe(n);
       expect(errors).toEqual([]);
     } finally {
@@ -203,7 +223,10 @@ describe('train page', () => {
       writeFileSync(file, shared.checkpoint);
       const input = await page.$('#load');
       await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
-      await page.waitForFunction(() => /checkpoint loaded \(generation 2\)/.test(document.getElementById('status')?.textContent ?? ''), { timeout: WAIT_MS });
+      await page.waitForFunction(
+        () => /checkpoint loaded \(generation 2\)/.test(document.getElementById('status')?.textContent ?? ''),
+        { timeout: WAIT_MS },
+      );
       // Download it again: same learner.
       const dir = join(tmp, 'downloads');
       mkdirSync(dir, { recursive: true });
@@ -217,7 +240,9 @@ describe('train page', () => {
       const down = decodeCheckpoint(readFileSync(join(dir, got[0]), 'utf8'));
       expect(bitsOf(down.metaParams)).toEqual(bitsOf(decodeCheckpoint(shared.checkpoint).metaParams));
       // Start continues the loaded run (its own config) from generation 2 to 3.
-      await page.evaluate(() => (window as unknown as AppWindow).vsmlApp.start({ generations: 3, checkpointText: undefined }));
+      await page.evaluate(() =>
+        (window as unknown as AppWindow).vsmlApp.start({ generations: 3, checkpointText: undefined }),
+      );
       expect(await page.$eval('#log', (e) => e.textContent)).toMatch(/started at generation 2\/3/);
       expect(await gens(page)).toBe(1);
       expect(errors).toEqual([]);
@@ -231,16 +256,29 @@ describe('train page', () => {
     try {
       const input = (await page.$('#load')) as unknown as { uploadFile(p: string): Promise<void> };
       /** Load a file, press Share, return the link (or the message shown instead). */
-      const shareFile = async (name: string, text: string, loaded: RegExp): Promise<{ href: string | null; text: string }> => {
+      const shareFile = async (
+        name: string,
+        text: string,
+        loaded: RegExp,
+      ): Promise<{ href: string | null; text: string }> => {
         const file = join(tmp, name);
         writeFileSync(file, text);
         await page.$eval('#status', (e) => (e.textContent = ''));
         await page.$eval('#share-out', (e) => (e.textContent = ''));
         await input.uploadFile(file);
-        await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('status')?.textContent ?? ''), { timeout: WAIT_MS }, loaded.source);
+        await page.waitForFunction(
+          (re) => new RegExp(re).test(document.getElementById('status')?.textContent ?? ''),
+          { timeout: WAIT_MS },
+          loaded.source,
+        );
         await page.click('#share');
-        await page.waitForFunction(() => (document.getElementById('share-out')?.textContent ?? '') !== '', { timeout: WAIT_MS });
-        return page.$eval('#share-out', (e) => ({ href: e.querySelector('a')?.href ?? null, text: e.textContent ?? '' }));
+        await page.waitForFunction(() => (document.getElementById('share-out')?.textContent ?? '') !== '', {
+          timeout: WAIT_MS,
+        });
+        return page.$eval('#share-out', (e) => ({
+          href: e.querySelector('a')?.href ?? null,
+          text: e.textContent ?? '',
+        }));
       };
       for (const name of Object.keys(PRESETS)) {
         const c = presetCheckpoint(name);
@@ -250,14 +288,24 @@ describe('train page', () => {
         const stream = trainedStream(c.config);
         expect(d.config.note?.stream, name).toBe(stream);
         expect(d.config.vsml, name).toEqual(stream === 'benchmark' ? c.deployLearner : c.learner);
-        expect(r.text, name).toMatch(stream === 'benchmark' ? /on full OrderedMNIST/ : /episodes of its training shape/);
+        expect(r.text, name).toMatch(
+          stream === 'benchmark' ? /on full OrderedMNIST/ : /episodes of its training shape/,
+        );
       }
       // The run the issue could not share: a benchmark-shaped checkpoint (64-pixel training learner).
-      const ordered = await shareFile('ordered.json', readFileSync(join(REPO_ROOT, 'results', 'train-ordered-rule-es', 'checkpoint.json'), 'utf8'), /checkpoint loaded/);
+      const ordered = await shareFile(
+        'ordered.json',
+        readFileSync(join(REPO_ROOT, 'results', 'train-ordered-rule-es', 'checkpoint.json'), 'utf8'),
+        /checkpoint loaded/,
+      );
       expect(ordered.href, ordered.text).toMatch(/#s=/);
       expect((await decodeShare(ordered.href!)).config.vsml.layers).toEqual([784, 10]);
       // A rule file (npm run evolve:rule) shares exactly.
-      const rule = await shareFile('rule.json', readFileSync(join(REPO_ROOT, 'results', 'rule-es-mnist', 'rule.json'), 'utf8'), /rule file loaded/);
+      const rule = await shareFile(
+        'rule.json',
+        readFileSync(join(REPO_ROOT, 'results', 'rule-es-mnist', 'rule.json'), 'utf8'),
+        /rule file loaded/,
+      );
       expect(rule.href, rule.text).toMatch(/#s=/);
       const want = await loadVsmlSpec('rule:results/rule-es-mnist/rule.json');
       expect(bitsOf((await decodeShare(rule.href!)).params)).toEqual(bitsOf(want.metaParams));
@@ -267,7 +315,10 @@ describe('train page', () => {
       bad.metaParams[3] = NaN;
       writeFileSync(join(tmp, 'nan.json'), encodeCheckpoint(bad));
       await input.uploadFile(join(tmp, 'nan.json'));
-      await page.waitForFunction(() => /could not load nan\.json/.test(document.getElementById('status')?.textContent ?? ''), { timeout: WAIT_MS });
+      await page.waitForFunction(
+        () => /could not load nan\.json/.test(document.getElementById('status')?.textContent ?? ''),
+        { timeout: WAIT_MS },
+      );
       expect(await page.$eval('#log', (e) => e.textContent)).toMatch(/metaParams\[3\] is NaN/);
       expect(errors).toEqual([]);
     } finally {
@@ -328,17 +379,25 @@ function recordStatuses(p: Page): Promise<unknown> {
     document.addEventListener('DOMContentLoaded', () => {
       const el = document.getElementById('status');
       if (!el) return;
-      new MutationObserver(() => w.__statuses.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => w.__statuses.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
   });
 }
 
-const statuses = (page: Page) => page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses.slice());
+const statuses = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses.slice());
 
 describe('replay page', () => {
   async function replay(url: string): Promise<{ page: Page; errors: string[] }> {
     const { page, log } = await openPage(env().chromium.browser, url, { before: recordStatuses });
-    await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS, polling: 50 });
+    await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), {
+      timeout: WAIT_MS,
+      polling: 50,
+    });
     return { page, errors: log.errors };
   }
 
@@ -346,7 +405,9 @@ describe('replay page', () => {
     const ink = headline.links.find((l) => l.id === 'vsml-ink-es')!;
     // A subset of OrderedMNIST (the full stream takes minutes on SwiftShader; npm run replay:browser plays it): 20 training and 10 test images per class.
     const [learn, test] = [20, 10];
-    const { page, errors } = await replay(`${env().url}replay.html?learn=${learn}&test=${test}&speed=smooth#${ink.fragment}`);
+    const { page, errors } = await replay(
+      `${env().url}replay.html?learn=${learn}&test=${test}&speed=smooth#${ink.fragment}`,
+    );
     let viaLink: ReplayResult;
     try {
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
@@ -360,11 +421,15 @@ describe('replay page', () => {
       const learning = frames.filter((f) => f.done > 0 && f.done <= viaLink.learnCount);
       expect(learning.length).toBeGreaterThanOrEqual(viaLink.learnCount / 4 - 1);
       expect(new Set(learning.map((f) => f.index)).size).toBe(learning.length);
-      console.log(`[browser-app] ink rule replay: first image ${frames[0].t.toFixed(0)} ms, first GPU frame ${learning[0]?.t.toFixed(0)} ms after Play, ${learning.length} learning frames, accuracy ${(100 * viaLink.accuracy).toFixed(1)}% on the subset`);
+      console.log(
+        `[browser-app] ink rule replay: first image ${frames[0].t.toFixed(0)} ms, first GPU frame ${learning[0]?.t.toFixed(0)} ms after Play, ${learning.length} learning frames, accuracy ${(100 * viaLink.accuracy).toFixed(1)}% on the subset`,
+      );
       // The final score is the last status, and the score shown.
       const all = await statuses(page);
       const final = all[all.length - 1];
-      expect(final, all.slice(-4).join(' | ')).toMatch(new RegExp(`^final: ${(100 * viaLink.accuracy).toFixed(2)}% test accuracy on ${viaLink.testCount} images`));
+      expect(final, all.slice(-4).join(' | ')).toMatch(
+        new RegExp(`^final: ${(100 * viaLink.accuracy).toFixed(2)}% test accuracy on ${viaLink.testCount} images`),
+      );
       expect(final).toMatch(/scoreboard, full OrderedMNIST: 84\.42%/);
       expect(await page.$eval('#score', (e) => e.textContent)).toBe(`${(100 * viaLink.accuracy).toFixed(2)}%`);
       await page.screenshot({ path: join(SHOTS, 'replay.png'), fullPage: true });
@@ -377,7 +442,12 @@ describe('replay page', () => {
     const ds = await loadDataset('mnist');
     const s = orderedStream(ds, 10, learn, test);
     const px = ds.train.rows * ds.train.cols;
-    const learner = new VsmlLearner(gpu(), spec, { pixels: px, rows: ds.train.rows, cols: ds.train.cols, numClasses: 10 });
+    const learner = new VsmlLearner(gpu(), spec, {
+      pixels: px,
+      rows: ds.train.rows,
+      cols: ds.train.cols,
+      numClasses: 10,
+    });
     for (let i = 0; i < s.learnCount; i++) learner.learn(s.split.images.subarray(i * px, (i + 1) * px), s.labels[i]);
     const node = await learner.freeze().predictor.predict(s.split.images.slice(s.learnCount * px), s.testCount);
     expect(viaLink.testPredictions).toEqual(Array.from(node));
@@ -387,7 +457,11 @@ describe('replay page', () => {
     const { page, log } = await openPage(env().chromium.browser, `${env().url}demos.html`);
     try {
       const rows = await page.$$eval('#demos tbody tr', (trs) =>
-        trs.map((tr) => ({ id: (tr as HTMLElement).dataset.id, href: tr.querySelector('a.replay-link')?.getAttribute('href') ?? '', text: tr.textContent ?? '' })),
+        trs.map((tr) => ({
+          id: (tr as HTMLElement).dataset.id,
+          href: tr.querySelector('a.replay-link')?.getAttribute('href') ?? '',
+          text: tr.textContent ?? '',
+        })),
       );
       expect(rows.length).toBeGreaterThanOrEqual(3);
       expect(rows.map((r) => r.id)).toEqual(headline.links.map((l) => l.id));
@@ -396,17 +470,28 @@ describe('replay page', () => {
         const l = headline.links[i];
         expect(r.text).toContain(`${(100 * l.benchmarkAccuracy).toFixed(2)}%`);
         // Open the link as a user would (relative to the demos page) and play a few images of its stream.
-        await page.goto(new URL(r.href.replace('replay.html#', 'replay.html?learn=3&test=2&speed=fast#'), `${env().url}demos.html`).href, { waitUntil: 'load' });
-        await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS, polling: 50 });
+        await page.goto(
+          new URL(r.href.replace('replay.html#', 'replay.html?learn=3&test=2&speed=fast#'), `${env().url}demos.html`)
+            .href,
+          { waitUntil: 'load' },
+        );
+        await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), {
+          timeout: WAIT_MS,
+          polling: 50,
+        });
         expect(await page.evaluate(() => document.body.dataset.state), r.id).toBe('done');
         const played = (await page.evaluate(() => (window as unknown as AppWindow).replayApp.result()))!;
         expect([played.learnCount, played.testCount], r.id).toEqual([3 * played.classes, 2 * played.classes]);
         expect(played.classes, r.id).toBe(l.stream === 'benchmark' ? 10 : 2);
         expect(await page.$eval('#status', (e) => e.textContent), r.id).toMatch(/^final: /);
-        expect(await page.$eval('#summary', (e) => e.textContent), r.id).toContain(`${(100 * l.benchmarkAccuracy).toFixed(2)}% on full OrderedMNIST`);
+        expect(await page.$eval('#summary', (e) => e.textContent), r.id).toContain(
+          `${(100 * l.benchmarkAccuracy).toFixed(2)}% on full OrderedMNIST`,
+        );
         expect(await page.$eval('#stream', (e) => (e as HTMLSelectElement).value), r.id).toBe(l.stream);
         const spec = await loadVsmlSpec(l.source);
-        expect(await page.evaluate(() => (window as unknown as AppWindow).replayApp.decodedParams()), r.id).toEqual(bitsOf(spec.metaParams));
+        expect(await page.evaluate(() => (window as unknown as AppWindow).replayApp.decodedParams()), r.id).toEqual(
+          bitsOf(spec.metaParams),
+        );
       }
       expect(log.errors).toEqual([]);
     } finally {
@@ -425,7 +510,9 @@ describe('replay page', () => {
       expect(viaLink.testPredictions).toHaveLength(50);
       // The browser decoded exactly what Node decodes.
       const dec = await decodeShare(shared.fragment);
-      expect(await page.evaluate(() => (window as unknown as AppWindow).replayApp.decodedParams())).toEqual(bitsOf(dec.params));
+      expect(await page.evaluate(() => (window as unknown as AppWindow).replayApp.decodedParams())).toEqual(
+        bitsOf(dec.params),
+      );
       // The same parameters given directly: the same predictions.
       const direct = await page.evaluate(
         (v, b, s) => (window as unknown as AppWindow).replayApp.playParams(v, b, s, 25, 25),
@@ -451,8 +538,15 @@ describe('replay page', () => {
     let ckptText: string;
     try {
       await tp.evaluate(
-        (c) => (window as unknown as AppWindow).vsmlApp.start({ config: c, probe: { every: 0, learnPerClass: 1, testPerClass: 1 } }),
-        tiny({ generations: 2, strategy: { kind: 'ga', popSize: 6, truncation: 3, elites: 1, sigma: 0.05 } }) as unknown as Record<string, unknown>,
+        (c) =>
+          (window as unknown as AppWindow).vsmlApp.start({
+            config: c,
+            probe: { every: 0, learnPerClass: 1, testPerClass: 1 },
+          }),
+        tiny({
+          generations: 2,
+          strategy: { kind: 'ga', popSize: 6, truncation: 3, elites: 1, sigma: 0.05 },
+        }) as unknown as Record<string, unknown>,
       );
       const s = await tp.evaluate(() => (window as unknown as AppWindow).vsmlApp.share(8));
       expect(s.exact).toBe(true);

@@ -21,7 +21,11 @@ let chromium: LaunchedBrowser | undefined;
 
 beforeAll(async () => {
   await withTimeout(
-    build({ configFile: join(REPO_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: out, emptyOutDir: true } }),
+    build({
+      configFile: join(REPO_ROOT, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: out, emptyOutDir: true },
+    }),
     WAIT_MS,
     'vite build',
   );
@@ -55,23 +59,36 @@ describe('the built site', () => {
   it('trains and replays when hosted under a sub-path', async () => {
     const { page, log } = await openPage(chromium!.browser, `${server!.url}index.html`);
     try {
-      const ready = await page.evaluate(() => (window as unknown as { vsmlApp: { ready: Promise<{ ok: boolean }> } }).vsmlApp.ready);
+      const ready = await page.evaluate(
+        () => (window as unknown as { vsmlApp: { ready: Promise<{ ok: boolean }> } }).vsmlApp.ready,
+      );
       expect(ready.ok).toBe(true);
       const config = { ...presetConfig('tiny'), generations: 1 };
       type App = { vsmlApp: { start(o: unknown): Promise<string>; share(b: number): Promise<{ url: string }> } };
-      const outcome = await page.evaluate((c) => (window as unknown as App).vsmlApp.start({ config: c, probe: { every: 1, learnPerClass: 5, testPerClass: 5 } }), config as unknown as Record<string, unknown>);
+      const outcome = await page.evaluate(
+        (c) =>
+          (window as unknown as App).vsmlApp.start({
+            config: c,
+            probe: { every: 1, learnPerClass: 5, testPerClass: 5 },
+          }),
+        config as unknown as Record<string, unknown>,
+      );
       expect(outcome).toBe('completed');
       const { url } = await page.evaluate(() => (window as unknown as App).vsmlApp.share(8));
       expect(url.startsWith(`${server!.url}replay.html#s=`)).toBe(true);
       await page.goto(url.replace('replay.html#', 'replay.html?learn=5&test=5#'), { waitUntil: 'load' });
-      await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
+      await page.waitForFunction(() => ['done', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), {
+        timeout: WAIT_MS,
+      });
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('done');
       // The demos page's links resolve under the sub-path too.
       await page.goto(`${server!.url}demos.html`, { waitUntil: 'load' });
       const href = await page.$eval('a.replay-link', (a) => (a as HTMLAnchorElement).href);
       expect(href.startsWith(`${server!.url}replay.html#s=`)).toBe(true);
       await page.goto(href.replace('replay.html#', 'replay.html?autoplay=0#'), { waitUntil: 'load' });
-      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
+      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), {
+        timeout: WAIT_MS,
+      });
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
       expect(log.errors).toEqual([]);
     } finally {

@@ -26,7 +26,11 @@ interface Ran {
 /** Run a CLI script with tsx, killed (and failed) after `timeoutMs` (a hang guard just under Vitest's 180 s test timeout, not a speed check). */
 function runCli(script: string, args: string[], timeoutMs = 170_000): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['--import', './src/node/register-raw.mjs', script, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      ['--import', './src/node/register-raw.mjs', script, ...args],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -55,7 +59,8 @@ describe('npm run train:browser', () => {
     expect(r.stderr).toMatch(/adapter: .+ \(headless Chromium\)/);
     expect(r.stderr).toMatch(/probe after generation 2: OrderedMNIST test accuracy/);
     expect(r.stdout).toMatch(/Finished 2 generations/);
-    for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.json', 'share.txt', 'probe.jsonl']) expect(existsSync(join(outB, f)), f).toBe(true);
+    for (const f of ['config.json', 'metrics.jsonl', 'checkpoint.json', 'share.txt', 'probe.jsonl'])
+      expect(existsSync(join(outB, f)), f).toBe(true);
     const metrics = readMetrics<{ generation: number }>(join(outB, 'metrics.jsonl'));
     expect(metrics.map((m) => m.generation)).toEqual([0, 1]);
     const ckpt = decodeCheckpoint(readFileSync(join(outB, 'checkpoint.json'), 'utf8'));
@@ -73,8 +78,14 @@ describe('npm run train:browser', () => {
     const server = await startDevServer();
     const chromium = await launchChromium();
     try {
-      const { page, log } = await openPage(chromium.browser, link.replace('http://localhost:5173/', server.url).replace('replay.html#', 'replay.html?autoplay=0#'));
-      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), { timeout: 150_000, polling: 50 });
+      const { page, log } = await openPage(
+        chromium.browser,
+        link.replace('http://localhost:5173/', server.url).replace('replay.html#', 'replay.html?autoplay=0#'),
+      );
+      await page.waitForFunction(() => ['ready', 'error', 'no-gpu'].includes(document.body.dataset.state ?? ''), {
+        timeout: 150_000,
+        polling: 50,
+      });
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
       expect(log.errors).toEqual([]);
     } finally {
@@ -89,7 +100,9 @@ describe('npm run train:browser', () => {
     const mb = readMetrics<Record<string, unknown>>(join(outB, 'metrics.jsonl'));
     const mn = readMetrics<Record<string, unknown>>(join(outN, 'metrics.jsonl'));
     expect(mb.map((m) => Object.keys(m).sort())).toEqual(mn.map((m) => Object.keys(m).sort()));
-    expect(JSON.parse(readFileSync(join(outB, 'config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(outN, 'config.json'), 'utf8')));
+    expect(JSON.parse(readFileSync(join(outB, 'config.json'), 'utf8'))).toEqual(
+      JSON.parse(readFileSync(join(outN, 'config.json'), 'utf8')),
+    );
     const cb = decodeCheckpoint(readFileSync(join(outB, 'checkpoint.json'), 'utf8'));
     const cn = decodeCheckpoint(readFileSync(join(outN, 'checkpoint.json'), 'utf8'));
     expect(Object.keys(cb).sort()).toEqual(Object.keys(cn).sort());
@@ -97,7 +110,9 @@ describe('npm run train:browser', () => {
     console.log(`[browser-cli] adapters: browser '${cb.adapter}', node '${cn.adapter}'`);
     if (software) {
       // Same kernels, same SwiftShader: the runs agree exactly.
-      expect(Array.from(new Uint32Array(cb.metaParams.buffer))).toEqual(Array.from(new Uint32Array(cn.metaParams.buffer)));
+      expect(Array.from(new Uint32Array(cb.metaParams.buffer))).toEqual(
+        Array.from(new Uint32Array(cn.metaParams.buffer)),
+      );
       expect(mb.map((m) => m.fitness)).toEqual(mn.map((m) => m.fitness));
       expect(mb.map((m) => m.queryCrossEntropy)).toEqual(mn.map((m) => m.queryCrossEntropy));
     }
@@ -107,7 +122,9 @@ describe('npm run train:browser', () => {
     const r = await runCli(BROWSER, ['--resume', join(outB, 'checkpoint.json'), '--generations', '3']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/resuming at generation 2/);
-    expect(readMetrics<{ generation: number }>(join(outB, 'metrics.jsonl')).map((m) => m.generation)).toEqual([0, 1, 2]);
+    expect(readMetrics<{ generation: number }>(join(outB, 'metrics.jsonl')).map((m) => m.generation)).toEqual([
+      0, 1, 2,
+    ]);
     expect(decodeCheckpoint(readFileSync(join(outB, 'checkpoint.json'), 'utf8')).generation).toBe(3);
   });
 
@@ -124,7 +141,17 @@ describe('npm run train:browser', () => {
       expect(errors.join('\n')).toMatch(/strategy\.pairs/);
       expect(await trainBrowserMain(['--resume', join(tmp, 'missing.json')])).toBe(1);
       errors.length = 0;
-      expect(await trainBrowserMain(['--preset', 'tiny', '--dataset', 'fashion-mnist', '--out', join(tmp, 'fail'), '--quiet'])).toBe(1);
+      expect(
+        await trainBrowserMain([
+          '--preset',
+          'tiny',
+          '--dataset',
+          'fashion-mnist',
+          '--out',
+          join(tmp, 'fail'),
+          '--quiet',
+        ]),
+      ).toBe(1);
       expect(errors.join('\n')).toMatch(/not available in the browser/);
     } finally {
       spy.mockRestore();

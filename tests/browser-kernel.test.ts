@@ -15,7 +15,13 @@ const f32bits = (x: number) => new Uint32Array(new Float32Array([x]).buffer)[0];
 
 type Kind = 'u32' | 'uniform' | 'normal';
 
-function expected(kind: Kind, key: [number, number], abc: [number, number, number], first: number, blocks: number): number[] {
+function expected(
+  kind: Kind,
+  key: [number, number],
+  abc: [number, number, number],
+  first: number,
+  blocks: number,
+): number[] {
   const out: number[] = [];
   for (let b = 0; b < blocks; b++) {
     const c0 = (first + b) >>> 0;
@@ -38,7 +44,9 @@ interface PlainResult {
 function firstMismatch(got: number[], want: number[]): string {
   if (got.length !== want.length) return `length ${got.length} != ${want.length}`;
   const i = got.findIndex((w, j) => w !== want[j]);
-  return i < 0 ? '' : `word ${i}: got 0x${got[i].toString(16)}, want 0x${want[i].toString(16)} (${got.filter((w, j) => w !== want[j]).length} differ)`;
+  return i < 0
+    ? ''
+    : `word ${i}: got 0x${got[i].toString(16)}, want 0x${want[i].toString(16)} (${got.filter((w, j) => w !== want[j]).length} differ)`;
 }
 
 describe(`WebGPU kernels in headless Chromium (seed ${seed})`, () => {
@@ -68,14 +76,17 @@ describe(`WebGPU kernels in headless Chromium (seed ${seed})`, () => {
       try {
         await page.waitForFunction(() => typeof window.kernelCheck === 'object', { timeout: WAIT_MS });
         for (const kind of ['u32', 'uniform', 'normal'] as const) {
-          const r = (await page.evaluate(
-            (s, args) => window.kernelCheck[s](args),
-            scope,
-            { kind, key, blocks, abc, firstBlock: first },
-          )) as PlainResult;
+          const r = (await page.evaluate((s, args) => window.kernelCheck[s](args), scope, {
+            kind,
+            key,
+            blocks,
+            abc,
+            firstBlock: first,
+          })) as PlainResult;
           expect(r.scope).toBe(scope === 'main' ? 'window' : 'worker');
           expect(r.adapter.runtime).toBe('browser');
-          if (kind === 'u32') console.log(`[browser-kernel] ${scope}: ${r.describe}; features ${r.adapter.features.join(',') || 'none'}`);
+          if (kind === 'u32')
+            console.log(`[browser-kernel] ${scope}: ${r.describe}; features ${r.adapter.features.join(',') || 'none'}`);
           const want = expected(kind, key, abc, first, blocks);
           expect(firstMismatch(r.words, want), `${kind} in ${scope}`).toBe('');
         }

@@ -14,7 +14,9 @@ describe('bench:speed page', () => {
     const url = `${env().url}speed.html?configs=small&learners=1&repeats=1&steps=4&generations=none&run`;
     const { page, log } = await openPage(env().chromium.browser, url);
     try {
-      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), { timeout: WAIT_MS });
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), {
+        timeout: WAIT_MS,
+      });
       const text = await page.$eval('#out', (e) => e.textContent ?? '');
       expect(await page.evaluate(() => document.body.dataset.state), text).toBe('done');
       console.log(`[browser-speed]\n${text.split('\n(log)')[0]}`);

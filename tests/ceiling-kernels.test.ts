@@ -13,7 +13,13 @@
 import { describe, expect, it } from 'vitest';
 import { acquireGpu } from '../src/gpu/acquire';
 import { CopyCeiling, copyCeilingBytes, copyCeilingReference } from '../src/kernels/ceiling-copy';
-import { FMA_CHAINS, FmaCeiling, fmaCeilingFlops, fmaCeilingInputs, fmaCeilingReference } from '../src/kernels/ceiling-fma';
+import {
+  FMA_CHAINS,
+  FmaCeiling,
+  fmaCeilingFlops,
+  fmaCeilingInputs,
+  fmaCeilingReference,
+} from '../src/kernels/ceiling-fma';
 import { PhiloxStream } from '../src/rng/philox';
 import { POISON_U32, maxRelError, poisoned, useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';

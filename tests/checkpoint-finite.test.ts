@@ -22,19 +22,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function checkpoint(metaParams: Float32Array): Checkpoint {
   const config = presetConfig('tiny');
   const strategy = initStrategy(config.strategy, new Float32Array(metaParams.length).fill(0.5), 1);
-  return { format: 'vsml-meta-checkpoint', version: 1, generation: 0, config, strategy, metaParams, learner: config.learner, deployLearner: config.learner, elapsedMs: 0, savedAt: 'now' };
+  return {
+    format: 'vsml-meta-checkpoint',
+    version: 1,
+    generation: 0,
+    config,
+    strategy,
+    metaParams,
+    learner: config.learner,
+    deployLearner: config.learner,
+    elapsedMs: 0,
+    savedAt: 'now',
+  };
 }
 
 const cli = (script: string, args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/node/register-raw.mjs', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/node/register-raw.mjs', script, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 describe('finite parameters', () => {
   it('finds the first non-finite value and literal', () => {
     expect(firstNonFinite([1, 2, 3])).toBe(-1);
     expect(firstNonFinite(Float32Array.of(0, Infinity, NaN))).toBe(1);
-    expect(nonFiniteInState({ a: { b: [1, Float64Array.of(0, 0, -Infinity)] }, c: Float32Array.of(NaN) })).toBe('a.b[1][2] is -Infinity (the first non-finite of 3 values)');
+    expect(nonFiniteInState({ a: { b: [1, Float64Array.of(0, 0, -Infinity)] }, c: Float32Array.of(NaN) })).toBe(
+      'a.b[1][2] is -Infinity (the first non-finite of 3 values)',
+    );
     expect(nonFiniteInState({ x: NaN, y: Float32Array.of(1) })).toBeNull(); // plain numbers are the validators' business
-    expect(nonFiniteLiteral('{"a": "NaN", "b": [1,\n  -Infinity]}')).toEqual({ token: '-Infinity', line: 2, column: 3 });
+    expect(nonFiniteLiteral('{"a": "NaN", "b": [1,\n  -Infinity]}')).toEqual({
+      token: '-Infinity',
+      line: 2,
+      column: 3,
+    });
     expect(nonFiniteLiteral('{"xNaN": 1, "s": "\\"NaN"}')).toBeNull();
   });
 
@@ -47,7 +67,9 @@ describe('finite parameters', () => {
       }
       throw new Error('parsed');
     };
-    expect(err('{"a": [1, NaN]}')).toBe('invalid JSON: non-finite literal NaN at line 1, column 11 (JSON has no NaN or Infinity)');
+    expect(err('{"a": [1, NaN]}')).toBe(
+      'invalid JSON: non-finite literal NaN at line 1, column 11 (JSON has no NaN or Infinity)',
+    );
     expect(err('{"a": [1, 2')).toMatch(/may be truncated/);
     expect(err('{"a": [1, 2]}}')).toMatch(/^invalid JSON \(/);
   });
@@ -57,14 +79,18 @@ describe('finite parameters', () => {
     expect(decodeCheckpoint(good).metaParams).toHaveLength(6);
     const p = new Float32Array(6).fill(0.25);
     p[4] = NaN;
-    expect(() => decodeCheckpoint(encodeCheckpoint(checkpoint(p)), 'nan.json')).toThrow(/nan\.json: metaParams\[4\] is NaN/);
+    expect(() => decodeCheckpoint(encodeCheckpoint(checkpoint(p)), 'nan.json')).toThrow(
+      /nan\.json: metaParams\[4\] is NaN/,
+    );
     // The strategy state too (it is what a resumed run continues from).
     const c = checkpoint(new Float32Array(6).fill(0.25));
     (c.strategy as { theta: Float32Array }).theta[2] = Infinity;
     expect(() => decodeCheckpoint(encodeCheckpoint(c))).toThrow(/strategy\.theta\[2\] is Infinity/);
     const literal = good.replace('"generation":0', '"generation":0,"x":NaN');
     expect(() => decodeCheckpoint(literal, 'lit.json')).toThrow(CheckpointError);
-    expect(() => decodeCheckpoint(literal, 'lit.json')).toThrow(/lit\.json: invalid JSON: non-finite literal NaN at line 1/);
+    expect(() => decodeCheckpoint(literal, 'lit.json')).toThrow(
+      /lit\.json: invalid JSON: non-finite literal NaN at line 1/,
+    );
     expect(() => decodeCheckpoint(good.slice(0, 100), 'cut.json')).toThrow(/may be truncated/);
   });
 
@@ -95,10 +121,24 @@ describe('finite parameters', () => {
   }, 60_000);
 
   it('rule files: an infinite value names its term, a NaN literal is invalid JSON', () => {
-    const rule = { k: 1, l: 1, m: 3, beta: 2, lambda: 600, ink: [{ a: 1, b: 1, w: 1, c: 1, gamma: 1 }, { a: 1, b: 1, w: 1, c: 1, gamma: 1 }] };
+    const rule = {
+      k: 1,
+      l: 1,
+      m: 3,
+      beta: 2,
+      lambda: 600,
+      ink: [
+        { a: 1, b: 1, w: 1, c: 1, gamma: 1 },
+        { a: 1, b: 1, w: 1, c: 1, gamma: 1 },
+      ],
+    };
     const text = JSON.stringify({ format: 'vsml-class-mean-rule', version: 1, rule });
     expect(parseRuleFile(text, 'r')).toEqual(rule);
-    expect(() => parseRuleFile(text.replace(/"gamma":1}]/, '"gamma":1e999}]'), 'r')).toThrow(/r: rule\.ink\[1\]\.gamma must be a finite number/);
-    expect(() => parseRuleFile(text.replace('"lambda":600', '"lambda":NaN'), 'r')).toThrow(/r: invalid JSON: non-finite literal NaN/);
+    expect(() => parseRuleFile(text.replace(/"gamma":1}]/, '"gamma":1e999}]'), 'r')).toThrow(
+      /r: rule\.ink\[1\]\.gamma must be a finite number/,
+    );
+    expect(() => parseRuleFile(text.replace('"lambda":600', '"lambda":NaN'), 'r')).toThrow(
+      /r: invalid JSON: non-finite literal NaN/,
+    );
   });
 });

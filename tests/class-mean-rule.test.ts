@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { classStream } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { VsmlReference } from '../src/inner/reference';
-import { CLASS_MEAN_RULE, ClassMeanDirect, classMeanRuleParams, classMeanUnits, counterRates } from '../src/inner/rules/class-mean';
+import {
+  CLASS_MEAN_RULE,
+  ClassMeanDirect,
+  classMeanRuleParams,
+  classMeanUnits,
+  counterRates,
+} from '../src/inner/rules/class-mean';
 import { validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
 import { INK_RULE } from './helpers/ink-rule';
@@ -43,9 +49,19 @@ describe('class-mean rule', () => {
   });
 
   it('refuses configs that cannot carry it, naming why', () => {
-    expect(() => classMeanRuleParams(validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2, ticks: 1, labelFeeding: true }))).toThrow(/hidden >= 8/);
-    expect(() => classMeanRuleParams(validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2, ticks: 2, labelFeeding: true }))).toThrow(/ticks = 1/);
-    expect(() => classMeanRuleParams(validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2, ticks: 1 }))).toThrow(/label feeding/);
+    expect(() =>
+      classMeanRuleParams(
+        validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2, ticks: 1, labelFeeding: true }),
+      ),
+    ).toThrow(/hidden >= 8/);
+    expect(() =>
+      classMeanRuleParams(
+        validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2, ticks: 2, labelFeeding: true }),
+      ),
+    ).toThrow(/ticks = 1/);
+    expect(() =>
+      classMeanRuleParams(validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2, ticks: 1 })),
+    ).toThrow(/label feeding/);
   });
 
   it.each([
@@ -83,7 +99,10 @@ describe('class-mean rule', () => {
     for (const b of classes) {
       for (let a = 0; a < 784; a++) {
         const want = direct.mean[b][a];
-        worstMean = Math.max(worstMean, Math.abs(c[(a * 10 + b) * cfg.hidden + u.plus] - want) / Math.max(1e-6, Math.abs(want)));
+        worstMean = Math.max(
+          worstMean,
+          Math.abs(c[(a * 10 + b) * cfg.hidden + u.plus] - want) / Math.max(1e-6, Math.abs(want)),
+        );
       }
     }
     expect(worstMean).toBeLessThan(1e-5);
@@ -92,73 +111,92 @@ describe('class-mean rule', () => {
   it.each([
     ['plain', CLASS_MEAN_RULE],
     ['with 2 ink terms and a logit offset', INK_RULE],
-  ])('the GPU learner answers as the rule computed from the data (300 class-sorted examples, 2 label maps; %s)', async (_, rule) => {
-    const g = gpu();
-    const params = classMeanRuleParams(cfg, rule);
-    const all = Array.from({ length: 10 }, (_, i) => i);
-    const learnOrder = classStream(mnist.train, all, 30);
-    const learnLength = learnOrder.length;
-    const queryLength = 100;
-    const L = 2;
-    const labelMaps = [all, [7, 2, 9, 0, 4, 1, 8, 3, 6, 5]];
-    // Each learner sees the classes sorted by the label it is shown (OrderedMNIST order).
-    const streams = labelMaps.map((map) => classStream(mnist.train, all.slice().sort((x, y) => map[x] - map[y]), 30));
-    const learnIndices = new Uint32Array(L * learnLength);
-    streams.forEach((s, l) => learnIndices.set(s, l * learnLength));
-    const queryIndices = new Uint32Array(L * queryLength);
-    for (let l = 0; l < L; l++) for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = q;
-    const pop = VsmlPopulation.create(g, cfg, { members: 1, tasksPerMember: L, learnLength, queryLength }, { poison: true });
-    const paramBuf = g.storage('class-mean rule', params);
-    const m = await pop.runEpisodes(
-      paramBuf,
-      {
-        learnSplit: mnist.gTrain,
-        querySplit: mnist.gTest,
-        learnLength,
-        queryLength,
-        learnIndices,
-        queryIndices,
-        labelMap: Uint32Array.from(labelMaps.flat()),
-        stateSeeds: Uint32Array.of(11, 12),
-      },
-      { wantPredictions: true },
-    );
-    pop.destroy();
-    paramBuf.destroy();
+  ])(
+    'the GPU learner answers as the rule computed from the data (300 class-sorted examples, 2 label maps; %s)',
+    async (_, rule) => {
+      const g = gpu();
+      const params = classMeanRuleParams(cfg, rule);
+      const all = Array.from({ length: 10 }, (_, i) => i);
+      const learnOrder = classStream(mnist.train, all, 30);
+      const learnLength = learnOrder.length;
+      const queryLength = 100;
+      const L = 2;
+      const labelMaps = [all, [7, 2, 9, 0, 4, 1, 8, 3, 6, 5]];
+      // Each learner sees the classes sorted by the label it is shown (OrderedMNIST order).
+      const streams = labelMaps.map((map) =>
+        classStream(
+          mnist.train,
+          all.slice().sort((x, y) => map[x] - map[y]),
+          30,
+        ),
+      );
+      const learnIndices = new Uint32Array(L * learnLength);
+      streams.forEach((s, l) => learnIndices.set(s, l * learnLength));
+      const queryIndices = new Uint32Array(L * queryLength);
+      for (let l = 0; l < L; l++) for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = q;
+      const pop = VsmlPopulation.create(
+        g,
+        cfg,
+        { members: 1, tasksPerMember: L, learnLength, queryLength },
+        { poison: true },
+      );
+      const paramBuf = g.storage('class-mean rule', params);
+      const m = await pop.runEpisodes(
+        paramBuf,
+        {
+          learnSplit: mnist.gTrain,
+          querySplit: mnist.gTest,
+          learnLength,
+          queryLength,
+          learnIndices,
+          queryIndices,
+          labelMap: Uint32Array.from(labelMaps.flat()),
+          stateSeeds: Uint32Array.of(11, 12),
+        },
+        { wantPredictions: true },
+      );
+      pop.destroy();
+      paramBuf.destroy();
 
-    for (let l = 0; l < L; l++) {
-      const map = labelMaps[l];
-      const direct = new ClassMeanDirect(cfg, rule);
-      let prev: number | null = null;
-      let online = 0;
-      let ambiguous = 0;
-      for (const i of streams[l]) {
-        const y = direct.learn(pixels(mnist.train.images, i), prev);
-        const { best, gap } = top2(y);
-        if (gap < 1e-2) ambiguous++;
-        else if (best === map[mnist.train.labels[i]]) online++;
-        prev = map[mnist.train.labels[i]];
-      }
-      expect(Math.abs(m.onlineCorrect[l] - online), `learner ${l} online correct (${ambiguous} ambiguous steps)`).toBeLessThanOrEqual(ambiguous);
-      let compared = 0;
-      let ce = 0;
-      let correct = 0;
-      for (let q = 0; q < queryLength; q++) {
-        const y = direct.query(pixels(mnist.test.images, q));
-        const shown = map[mnist.test.labels[q]];
-        ce += logSumExp(y) - y[shown];
-        const { best, gap } = top2(y);
-        if (best === shown) correct++;
-        if (gap >= 1e-2) {
-          compared++;
-          expect(m.queryPredictions![l * queryLength + q], `learner ${l} query ${q}`).toBe(best);
+      for (let l = 0; l < L; l++) {
+        const map = labelMaps[l];
+        const direct = new ClassMeanDirect(cfg, rule);
+        let prev: number | null = null;
+        let online = 0;
+        let ambiguous = 0;
+        for (const i of streams[l]) {
+          const y = direct.learn(pixels(mnist.train.images, i), prev);
+          const { best, gap } = top2(y);
+          if (gap < 1e-2) ambiguous++;
+          else if (best === map[mnist.train.labels[i]]) online++;
+          prev = map[mnist.train.labels[i]];
         }
+        expect(
+          Math.abs(m.onlineCorrect[l] - online),
+          `learner ${l} online correct (${ambiguous} ambiguous steps)`,
+        ).toBeLessThanOrEqual(ambiguous);
+        let compared = 0;
+        let ce = 0;
+        let correct = 0;
+        for (let q = 0; q < queryLength; q++) {
+          const y = direct.query(pixels(mnist.test.images, q));
+          const shown = map[mnist.test.labels[q]];
+          ce += logSumExp(y) - y[shown];
+          const { best, gap } = top2(y);
+          if (best === shown) correct++;
+          if (gap >= 1e-2) {
+            compared++;
+            expect(m.queryPredictions![l * queryLength + q], `learner ${l} query ${q}`).toBe(best);
+          }
+        }
+        expect(compared).toBeGreaterThan(0.95 * queryLength);
+        expect(Math.abs(m.queryCorrect[l] - correct)).toBeLessThanOrEqual(queryLength - compared);
+        // f32 sums of 784 terms against float64: 1e-4 relative on the summed cross-entropy.
+        console.log(
+          `learner ${l}: summed query cross-entropy GPU ${m.queryCrossEntropy[l]} direct ${ce} rel ${Math.abs(m.queryCrossEntropy[l] - ce) / ce}; compared ${compared}; online ${m.onlineCorrect[l]} vs ${online} (${ambiguous} ambiguous); query acc ${correct}`,
+        );
+        expect(Math.abs(m.queryCrossEntropy[l] - ce) / ce).toBeLessThan(1e-4);
       }
-      expect(compared).toBeGreaterThan(0.95 * queryLength);
-      expect(Math.abs(m.queryCorrect[l] - correct)).toBeLessThanOrEqual(queryLength - compared);
-      // f32 sums of 784 terms against float64: 1e-4 relative on the summed cross-entropy.
-      console.log(`learner ${l}: summed query cross-entropy GPU ${m.queryCrossEntropy[l]} direct ${ce} rel ${Math.abs(m.queryCrossEntropy[l] - ce) / ce}; compared ${compared}; online ${m.onlineCorrect[l]} vs ${online} (${ambiguous} ambiguous); query acc ${correct}`);
-      expect(Math.abs(m.queryCrossEntropy[l] - ce) / ce).toBeLessThan(1e-4);
-    }
-  });
+    },
+  );
 });

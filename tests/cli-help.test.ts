@@ -35,10 +35,14 @@ interface Run {
 /** The script's command run directly (npm adds nothing but its own process) with `args`. */
 function runScript(name: string, args: string[]): Promise<Run> {
   const m = ENTRY.exec(pkg.scripts[name]);
-  if (!m) throw new Error(`script ${name} (${pkg.scripts[name]}) is neither an entry script nor listed in NOT_ENTRY_SCRIPTS`);
+  if (!m)
+    throw new Error(`script ${name} (${pkg.scripts[name]}) is neither an entry script nor listed in NOT_ENTRY_SCRIPTS`);
   const argv = ['--import', 'tsx', ...pkg.scripts[name].split(' ').slice(1, -1), m[2], ...args];
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const p = spawn(process.execPath, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
@@ -50,12 +54,14 @@ function runScript(name: string, args: string[]): Promise<Run> {
 async function pool<T, R>(xs: T[], n: number, f: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(xs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, xs.length) }, async () => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await f(xs[i]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, xs.length) }, async () => {
+      while (next < xs.length) {
+        const i = next++;
+        out[i] = await f(xs[i]);
+      }
+    }),
+  );
   return out;
 }
 
@@ -75,7 +81,11 @@ describe('entry scripts', () => {
   it('--help: exit 0, a usage line naming the script, no side effects', async () => {
     const before = repoState();
     // -h after other options too: help is handled before anything else.
-    const cases: [string, string[]][] = [...entryScripts.map((s): [string, string[]] => [s, ['--help']]), ['device:bundle', ['out-dir', '-h']], ['bench:speed', ['--configs', 'small', '-h']]];
+    const cases: [string, string[]][] = [
+      ...entryScripts.map((s): [string, string[]] => [s, ['--help']]),
+      ['device:bundle', ['out-dir', '-h']],
+      ['bench:speed', ['--configs', 'small', '-h']],
+    ];
     const runs = await pool(cases, 3, async ([s, args]) => ({ s, r: await runScript(s, args) }));
     for (const { s, r } of runs) {
       expect(r.code, `${s} --help:\n${r.out}`).toBe(0);

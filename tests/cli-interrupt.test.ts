@@ -21,7 +21,14 @@ describe('Ctrl-C handler', () => {
     const exits: number[] = [];
     const logs: string[] = [];
     let stops = 0;
-    const i = onInterrupt({ message: 'stopping', target: target as unknown as NodeJS.Process, now: () => t, exit: (c) => exits.push(c), log: (s) => logs.push(s), onStop: () => stops++ });
+    const i = onInterrupt({
+      message: 'stopping',
+      target: target as unknown as NodeJS.Process,
+      now: () => t,
+      exit: (c) => exits.push(c),
+      log: (s) => logs.push(s),
+      onStop: () => stops++,
+    });
     expect(i.stopRequested).toBe(false);
     target.emit('SIGINT');
     t = 40; // the same Ctrl-C relayed by tsx's parent
@@ -42,7 +49,14 @@ describe('Ctrl-C handler', () => {
       const target = new EventEmitter();
       let t = 0;
       const exits: number[] = [];
-      const i = onInterrupt({ message: 'stopping', target: target as unknown as NodeJS.Process, now: () => t, exit: (c) => exits.push(c), log: () => {}, graceMs: 1000 });
+      const i = onInterrupt({
+        message: 'stopping',
+        target: target as unknown as NodeJS.Process,
+        now: () => t,
+        exit: (c) => exits.push(c),
+        log: () => {},
+        graceMs: 1000,
+      });
       target.emit('SIGINT');
       t = 20;
       i.dispose(); // the job checkpointed and returned 20 ms after the Ctrl-C
@@ -69,8 +83,16 @@ interface Outcome {
  * first generation). `slow` lengthens each generation (~0.25 s on SwiftShader) so that copies a few
  * tens of ms apart reach the process while the generation still runs, as in a real run.
  */
-function interruptedRun(command: string, args: string[], out: string, delays: number[], slow = false): Promise<Outcome> {
-  const longer = slow ? ['--set', 'tasks.learnLength=300', '--set', 'tasks.maxLearnLength=300', '--set', 'tasks.queryLength=100'] : [];
+function interruptedRun(
+  command: string,
+  args: string[],
+  out: string,
+  delays: number[],
+  slow = false,
+): Promise<Outcome> {
+  const longer = slow
+    ? ['--set', 'tasks.learnLength=300', '--set', 'tasks.maxLearnLength=300', '--set', 'tasks.queryLength=100']
+    : [];
   const train = ['--preset', 'tiny', '--generations', '500', '--checkpoint-every', '0', ...longer, '--out', out];
   const p = spawn(command, [...args, ...train], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
@@ -104,7 +126,13 @@ describe('npm run train under Ctrl-C', () => {
     // tsx's parent relays a SIGINT its busy child has not acknowledged within 30 ms: the copy lands
     // mid-generation. The hand-written handler took it for a second Ctrl-C (exit 130, no checkpoint).
     const out = join(dir, 'node');
-    const r = await interruptedRun(process.execPath, ['--import', 'tsx', '--import', './src/node/register-raw.mjs', 'src/cli/train.ts'], out, [1000, 1030], true);
+    const r = await interruptedRun(
+      process.execPath,
+      ['--import', 'tsx', '--import', './src/node/register-raw.mjs', 'src/cli/train.ts'],
+      out,
+      [1000, 1030],
+      true,
+    );
     expect(r.code, r.out).toBe(0);
     expectCheckpointed(r, out);
   }, 120_000);

@@ -37,6 +37,8 @@ describe('OrderedMNIST order', () => {
   });
 
   it('gives a clear error for a missing dataset directory', async () => {
-    await expect(loadDataset('/nonexistent/idx-dir')).rejects.toThrow(/dataset file not found: \/nonexistent\/idx-dir\/train-images-idx3-ubyte/);
+    await expect(loadDataset('/nonexistent/idx-dir')).rejects.toThrow(
+      /dataset file not found: \/nonexistent\/idx-dir\/train-images-idx3-ubyte/,
+    );
   });
 });

@@ -54,9 +54,21 @@ describe('messages round-trip', () => {
     const f = Float64Array.from([0.1, Number.NaN, -0, -1e300]);
     const r = decodeResult(
       encodeResult({
-        runId, generation: 1, genId: 'a'.repeat(32), slice: 2, lo: 4, hi: 8, worker: 'w-1', adapter: 'swiftshader', learnerSteps: 160,
+        runId,
+        generation: 1,
+        genId: 'a'.repeat(32),
+        slice: 2,
+        lo: 4,
+        hi: 8,
+        worker: 'w-1',
+        adapter: 'swiftshader',
+        learnerSteps: 160,
         timeMs: { tasks: 1, build: 2, episodes: 3 },
-        fitness: f, queryAccuracy: f, queryCrossEntropy: f, onlineCrossEntropy: f, onlineAccuracy: f,
+        fitness: f,
+        queryAccuracy: f,
+        queryCrossEntropy: f,
+        onlineCrossEntropy: f,
+        onlineAccuracy: f,
       }),
     );
     expect(new Uint32Array(r.fitness.buffer)).toEqual(new Uint32Array(f.buffer));
@@ -66,12 +78,28 @@ describe('messages round-trip', () => {
   it('job and worker status', () => {
     const j = { runId, generation: 0, genId: 'b'.repeat(32), slice: 1, lo: 2, hi: 4 };
     expect(decodeJob(encodeJob(j))).toMatchObject(j);
-    const s = { id: 'w1', host: 'h', pid: 1, adapter: 'a', startedAt: 't', slicesDone: 3, learnerSteps: 10, stepsPerSecond: 1.5, busy: '' };
+    const s = {
+      id: 'w1',
+      host: 'h',
+      pid: 1,
+      adapter: 'a',
+      startedAt: 't',
+      slicesDone: 3,
+      learnerSteps: 10,
+      stepsPerSecond: 1.5,
+      busy: '',
+    };
     expect(decodeWorkerStatus(encodeWorkerStatus(s))).toMatchObject(s);
   });
 
   it('slices cover the population; a slice keeps every member its recipe', () => {
-    expect(planSlices(9, 2)).toEqual([{ lo: 0, hi: 2 }, { lo: 2, hi: 4 }, { lo: 4, hi: 6 }, { lo: 6, hi: 8 }, { lo: 8, hi: 9 }]);
+    expect(planSlices(9, 2)).toEqual([
+      { lo: 0, hi: 2 },
+      { lo: 2, hi: 4 },
+      { lo: 4, hi: 6 },
+      { lo: 6, hi: 8 },
+      { lo: 8, hi: 9 },
+    ]);
     expect(sliceSpec(spec, 1, 3).members).toEqual(spec.members.slice(1, 3));
     expect(() => sliceSpec(spec, 3, 99)).toThrow(/outside the population/);
     expect(() => planSlices(9, 0)).toThrow(/slice size/);
@@ -119,17 +147,41 @@ describe('malformed messages are refused with a reason', () => {
 
   it('run: the config goes through the trainer validator; the id must match', () => {
     const o = JSON.parse(encodeRun(config));
-    expect(() => decodeRun(JSON.stringify({ ...o, config: { ...o.config, strategy: { kind: 'eval("x")' } } }))).toThrow(/run\.config: .*strategy\.kind/);
-    expect(() => decodeRun(JSON.stringify({ ...o, config: { ...o.config, extra: 1 } }))).toThrow(/run\.config: .*unknown field/);
+    expect(() => decodeRun(JSON.stringify({ ...o, config: { ...o.config, strategy: { kind: 'eval("x")' } } }))).toThrow(
+      /run\.config: .*strategy\.kind/,
+    );
+    expect(() => decodeRun(JSON.stringify({ ...o, config: { ...o.config, extra: 1 } }))).toThrow(
+      /run\.config: .*unknown field/,
+    );
     expect(() => decodeRun(JSON.stringify({ ...o, config: { ...o.config, seed: 5 } }))).toThrow(/runId does not match/);
   });
 
   it('result: lengths, ranges, worker ids', () => {
     const f = new Float64Array(2);
-    const base = { runId, generation: 1, genId: 'a'.repeat(32), slice: 0, lo: 0, hi: 2, worker: 'w', adapter: 'a', learnerSteps: 1, timeMs: { tasks: 0, build: 0, episodes: 0 }, fitness: f, queryAccuracy: f, queryCrossEntropy: f, onlineCrossEntropy: f, onlineAccuracy: f };
-    expect(() => decodeResult(encodeResult({ ...base, fitness: new Float64Array(3) }))).toThrow(/result\.fitness: expected 2 values/);
+    const base = {
+      runId,
+      generation: 1,
+      genId: 'a'.repeat(32),
+      slice: 0,
+      lo: 0,
+      hi: 2,
+      worker: 'w',
+      adapter: 'a',
+      learnerSteps: 1,
+      timeMs: { tasks: 0, build: 0, episodes: 0 },
+      fitness: f,
+      queryAccuracy: f,
+      queryCrossEntropy: f,
+      onlineCrossEntropy: f,
+      onlineAccuracy: f,
+    };
+    expect(() => decodeResult(encodeResult({ ...base, fitness: new Float64Array(3) }))).toThrow(
+      /result\.fitness: expected 2 values/,
+    );
     expect(() => decodeResult(encodeResult({ ...base, worker: 'a b' }))).toThrow(/result\.worker: malformed/);
-    expect(() => decodeResult(encodeResult({ ...base, timeMs: { tasks: -1, build: 0, episodes: 0 } }))).toThrow(/timeMs\.tasks/);
+    expect(() => decodeResult(encodeResult({ ...base, timeMs: { tasks: -1, build: 0, episodes: 0 } }))).toThrow(
+      /timeMs\.tasks/,
+    );
     expect(() => decodeResult('x'.repeat(MAX_BYTES.result + 1))).toThrow(/over the 8388608-byte limit/);
   });
 });
@@ -145,11 +197,26 @@ describe('configuration', () => {
   });
 
   it('CLI roles', () => {
-    expect(parseDistributedArgs(['--redis', 'redis://h:1', '--role', 'worker', '--worker-id', 'w1'])).toMatchObject({ role: 'worker', workerId: 'w1', rest: [] });
-    const c = parseDistributedArgs(['--redis=redis://h:1', '--role', 'coordinator', '--preset', 'tiny', '--slice-size', '4', '--quiet']);
+    expect(parseDistributedArgs(['--redis', 'redis://h:1', '--role', 'worker', '--worker-id', 'w1'])).toMatchObject({
+      role: 'worker',
+      workerId: 'w1',
+      rest: [],
+    });
+    const c = parseDistributedArgs([
+      '--redis=redis://h:1',
+      '--role',
+      'coordinator',
+      '--preset',
+      'tiny',
+      '--slice-size',
+      '4',
+      '--quiet',
+    ]);
     expect(c).toMatchObject({ role: 'coordinator', sliceSize: 4, rest: ['--preset', 'tiny', '--quiet'] });
     expect(() => parseDistributedArgs(['--role', 'worker'])).toThrow(/--redis: is required/);
     expect(() => parseDistributedArgs(['--redis', 'redis://h:1', '--role', 'boss'])).toThrow(/coordinator or worker/);
-    expect(() => parseDistributedArgs(['--redis', 'redis://h:1', '--role', 'worker', '--preset', 'tiny'])).toThrow(/takes its config from the coordinator/);
+    expect(() => parseDistributedArgs(['--redis', 'redis://h:1', '--role', 'worker', '--preset', 'tiny'])).toThrow(
+      /takes its config from the coordinator/,
+    );
   });
 });

@@ -26,7 +26,12 @@ describe('slices of a population', () => {
     const config = validateTrainConfig({ ...tiny, strategy });
     const ds = await loadDataset(config.dataset);
     const train = subsetSplit(ds.train, config.trainSubset);
-    const state = initStrategy(config.strategy, initMetaParams(config.learner, config.initSeed), config.seed, config.initSeed);
+    const state = initStrategy(
+      config.strategy,
+      initMetaParams(config.learner, config.initSeed),
+      config.seed,
+      config.initSeed,
+    );
     const spec = strategyFor(state).ask(state);
     const generation = 3;
     const whole = new VsmlEvaluator(gpu(), config, train);
@@ -34,7 +39,11 @@ describe('slices of a population', () => {
     try {
       const all: GenerationEval = await whole.evaluate(spec, generation);
       const P = spec.members.length;
-      const got = { fitness: new Float64Array(P), queryAccuracy: new Float64Array(P), onlineCrossEntropy: new Float64Array(P) };
+      const got = {
+        fitness: new Float64Array(P),
+        queryAccuracy: new Float64Array(P),
+        onlineCrossEntropy: new Float64Array(P),
+      };
       // Uneven slices: 2, 2, 2, ... and a last short one.
       for (const { lo, hi } of planSlices(P, 2)) {
         const ev = await parts.evaluate(sliceSpec(spec, lo, hi), generation);

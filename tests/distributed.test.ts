@@ -41,13 +41,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for: ${what}\n${procs.map((p) => p.output().slice(-3000)).join('\n---\n')}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out waiting for: ${what}\n${procs.map((p) => p.output().slice(-3000)).join('\n---\n')}`);
     await sleep(50);
   }
 }
 
 /** The deterministic part of a metrics line (timings and throughput vary). */
-const stable = (m: GenerationMetrics) => ({ generation: m.generation, fitness: m.fitness, centre: m.centre, strategy: m.strategy, acc: m.queryAccuracy, oce: m.onlineCrossEntropy });
+const stable = (m: GenerationMetrics) => ({
+  generation: m.generation,
+  fitness: m.fitness,
+  centre: m.centre,
+  strategy: m.strategy,
+  acc: m.queryAccuracy,
+  oce: m.onlineCrossEntropy,
+});
 
 function result(out: string) {
   const c = loadCheckpointFile(join(out, 'checkpoint.json'));
@@ -92,9 +100,36 @@ describe('coordinator and workers over Redis', () => {
     const plainUrl = `redis://127.0.0.1:${redis.port}`;
     const env = { VSML_REDIS_PASSWORD: redis.password };
     const common = ['--prefix', prefix];
-    const coordArgs = ['--redis', redis.url, '--role', 'coordinator', ...common, '--slice-size', '2', '--slice-timeout', '60', '--no-held-out'];
+    const coordArgs = [
+      '--redis',
+      redis.url,
+      '--role',
+      'coordinator',
+      ...common,
+      '--slice-size',
+      '2',
+      '--slice-timeout',
+      '60',
+      '--no-held-out',
+    ];
     const worker = (id: string, extra: string[] = []) =>
-      spawnTrain(ROOT, ['--redis', plainUrl, '--role', 'worker', ...common, '--worker-id', id, '--heartbeat-ms', '300', '--exit-when-done', ...extra], env);
+      spawnTrain(
+        ROOT,
+        [
+          '--redis',
+          plainUrl,
+          '--role',
+          'worker',
+          ...common,
+          '--worker-id',
+          id,
+          '--heartbeat-ms',
+          '300',
+          '--exit-when-done',
+          ...extra,
+        ],
+        env,
+      );
     try {
       const c1 = spawnTrain(ROOT, [...coordArgs, ...TRAIN_ARGS, '--out', out]);
       // A little slowness keeps generations long enough to kill the coordinator in the middle of the run.
@@ -110,7 +145,11 @@ describe('coordinator and workers over Redis', () => {
       await w3.exited;
       expect(JSON.parse(held[0])).toMatchObject({ type: 'job', v: 1 });
 
-      await until('the first checkpoint (generation 2)', () => existsSync(join(out, 'checkpoint.json')) && loadCheckpointFile(join(out, 'checkpoint.json')).generation >= 2);
+      await until(
+        'the first checkpoint (generation 2)',
+        () =>
+          existsSync(join(out, 'checkpoint.json')) && loadCheckpointFile(join(out, 'checkpoint.json')).generation >= 2,
+      );
       c1.proc.kill('SIGKILL');
       await c1.exited;
       const killedAt = loadCheckpointFile(join(out, 'checkpoint.json')).generation;
@@ -152,7 +191,10 @@ describe('coordinator and workers over Redis', () => {
       'not json',
       '[1,2,3]',
       JSON.stringify({ v: 2, type: 'job' }),
-      encodeJob({ runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 0, hi: 2 }).replace('"v":1', '"v":1,"pad":"' + 'x'.repeat(2000) + '"'),
+      encodeJob({ runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 0, hi: 2 }).replace(
+        '"v":1',
+        '"v":1,"pad":"' + 'x'.repeat(2000) + '"',
+      ),
       encodeJob({ runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 5, hi: 2 }),
       encodeJob({ runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 0, hi: 2 }), // another run
       '{"v":1,"type":"job","runId":"__proto__","constructor":{"prototype":{"polluted":1}}}',
@@ -163,14 +205,38 @@ describe('coordinator and workers over Redis', () => {
       'x'.repeat(9 * 1024 * 1024), // over the result limit
       JSON.stringify({ v: 1, type: 'result', runId: HEX }),
       encodeResult({
-        runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 0, hi: 2, worker: 'evil', adapter: 'x', learnerSteps: 1,
+        runId: HEX,
+        generation: 0,
+        genId: HEX,
+        slice: 0,
+        lo: 0,
+        hi: 2,
+        worker: 'evil',
+        adapter: 'x',
+        learnerSteps: 1,
         timeMs: { tasks: 0, build: 0, episodes: 0 },
-        fitness: fake, queryAccuracy: fake, queryCrossEntropy: fake, onlineCrossEntropy: fake, onlineAccuracy: new Float64Array(3), // wrong length
+        fitness: fake,
+        queryAccuracy: fake,
+        queryCrossEntropy: fake,
+        onlineCrossEntropy: fake,
+        onlineAccuracy: new Float64Array(3), // wrong length
       }),
       encodeResult({
-        runId: HEX, generation: 0, genId: HEX, slice: 0, lo: 0, hi: 2, worker: 'evil', adapter: 'x', learnerSteps: 1,
+        runId: HEX,
+        generation: 0,
+        genId: HEX,
+        slice: 0,
+        lo: 0,
+        hi: 2,
+        worker: 'evil',
+        adapter: 'x',
+        learnerSteps: 1,
         timeMs: { tasks: 0, build: 0, episodes: 0 },
-        fitness: fake, queryAccuracy: fake, queryCrossEntropy: fake, onlineCrossEntropy: fake, onlineAccuracy: fake, // well-formed, another run
+        fitness: fake,
+        queryAccuracy: fake,
+        queryCrossEntropy: fake,
+        onlineCrossEntropy: fake,
+        onlineAccuracy: fake, // well-formed, another run
       }),
     ];
     const inject = async () => {
@@ -188,21 +254,44 @@ describe('coordinator and workers over Redis', () => {
     let stop = false;
     let injectedDuring = false;
     let secondCoordinator = '';
-    const workerDone = runWorker({ redis: redis.url, prefix, id: 'solo', gpu: gpu(), heartbeatMs: 300, shouldStop: () => stop, log });
+    const workerDone = runWorker({
+      redis: redis.url,
+      prefix,
+      id: 'solo',
+      gpu: gpu(),
+      heartbeatMs: 300,
+      shouldStop: () => stop,
+      log,
+    });
     // ...and while it runs (after its first generation).
     const metricsPath = join(dir, 'mal', 'metrics.jsonl');
     const during = (async () => {
-      await until('generation 1', () => existsSync(metricsPath) && readFileSync(metricsPath, 'utf8').split('\n').length > 2);
+      await until(
+        'generation 1',
+        () => existsSync(metricsPath) && readFileSync(metricsPath, 'utf8').split('\n').length > 2,
+      );
       await inject();
       // One coordinator per prefix: a second one is refused while this one runs.
-      secondCoordinator = await DistributedEvaluator.connect(config, { redis: redis.url, prefix, lockWaitMs: 300, log }).then(
+      secondCoordinator = await DistributedEvaluator.connect(config, {
+        redis: redis.url,
+        prefix,
+        lockWaitMs: 300,
+        log,
+      }).then(
         () => 'accepted',
         (e: Error) => e.message,
       );
       injectedDuring = true;
     })();
     try {
-      const r = await runTraining({ config, out: join(dir, 'mal'), gpu: gpu(), quiet: true, evaluator: () => ev, heldOut: false });
+      const r = await runTraining({
+        config,
+        out: join(dir, 'mal'),
+        gpu: gpu(),
+        quiet: true,
+        evaluator: () => ev,
+        heldOut: false,
+      });
       expect(r.outcome).toBe('completed');
       await during;
       expect(injectedDuring).toBe(true);
@@ -230,7 +319,9 @@ describe('coordinator and workers over Redis', () => {
     expect(text).toMatch(/worker solo: dropped a job: job message: protocol version 2, this build speaks version 1/);
     expect(text).toMatch(/worker solo: dropped a job: job message: \d+ bytes, over the 1024-byte limit/);
     expect(text).toMatch(/worker solo: dropped a job: job\.hi: expected an integer/);
-    expect(text).toMatch(/worker solo: dropped a job: job of run abababab, the published run is [0-9a-f]{8} \(stale job\)/);
+    expect(text).toMatch(
+      /worker solo: dropped a job: job of run abababab, the published run is [0-9a-f]{8} \(stale job\)/,
+    );
     expect(text).toMatch(/worker solo: dropped a job: job\.lo: expected an integer in \[0, \d+\], got undefined/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Well-formed results of another run are ignored without noise; nothing executed, nothing lost.

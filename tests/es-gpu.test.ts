@@ -41,7 +41,8 @@ async function checkBitExact(spec: PopulationSpec, offset: number, count: number
     const want = u32(buildMember(spec, offset + m));
     for (let i = 0; i < spec.dim; i++) {
       if (got[m * spec.dim + i] !== want[i]) {
-        if (!bad) first = `member ${offset + m} element ${i}: gpu 0x${got[m * spec.dim + i].toString(16)} ts 0x${want[i].toString(16)}`;
+        if (!bad)
+          first = `member ${offset + m} element ${i}: gpu 0x${got[m * spec.dim + i].toString(16)} ts 0x${want[i].toString(16)}`;
         bad++;
       }
     }
@@ -73,7 +74,11 @@ describe(`noise-population is bit-identical to buildMember (seed ${seed})`, () =
   it('GA population: elites copied, children mutated from several parents (D = 61)', async () => {
     const theta0 = new Float32Array(61);
     noiseStream(theta0, seed, RNG_DOMAIN.test, 10, 11, 12);
-    const { state } = await runObjective(initStrategy({ ...GA_DEFAULTS, popSize: 12, truncation: 4, elites: 2, sigma: 0.1 }, theta0, seed), negSphere, 3);
+    const { state } = await runObjective(
+      initStrategy({ ...GA_DEFAULTS, popSize: 12, truncation: 4, elites: 2, sigma: 0.1 }, theta0, seed),
+      negSphere,
+      3,
+    );
     const spec = strategyFor(state).ask(state);
     expect(spec.centres).toHaveLength(4);
     await checkBitExact(spec, 0, spec.members.length);
@@ -96,7 +101,8 @@ describe('chunking under lowered limits', () => {
         const out = small.storage('chunk', poisoned(count * dim));
         pop.build(first, count, out);
         const got = await small.readU32(out, 0, count * dim);
-        for (let m = 0; m < count; m++) expect(got.subarray(m * dim, (m + 1) * dim)).toEqual(u32(buildMember(spec, first + m)));
+        for (let m = 0; m < count; m++)
+          expect(got.subarray(m * dim, (m + 1) * dim)).toEqual(u32(buildMember(spec, first + m)));
         out.destroy();
       }
       pop.destroy();
@@ -116,7 +122,15 @@ describe('chunking under lowered limits', () => {
 function makeTerms(n: number, salt: number): NoiseTerm[] {
   const coefs = new Float32Array(2 * n);
   noiseStream(coefs, seed, RNG_DOMAIN.test, salt, 0, 0);
-  return Array.from({ length: n }, (_, t) => ({ k0: seed, k1: RNG_DOMAIN.esNoise, a: t, b: salt, c: 0, coef: coefs[2 * t], coefSq: coefs[2 * t + 1] }));
+  return Array.from({ length: n }, (_, t) => ({
+    k0: seed,
+    k1: RNG_DOMAIN.esNoise,
+    a: t,
+    b: salt,
+    c: 0,
+    coef: coefs[2 * t],
+    coefSq: coefs[2 * t + 1],
+  }));
 }
 
 /**
@@ -172,13 +186,19 @@ describe(`GPU gradient estimate equals the TypeScript one (seed ${seed})`, () =>
 
   it('the OpenAI ES gradient of one generation: GPU vs TS (tail elements of D = 2385 included)', async () => {
     const dim = 2385;
-    const s0 = initStrategy({ ...OPENAI_ES_DEFAULTS, pairs: 128, sigma: 0.05, lr: 0.025, evalCentre: false }, new Float32Array(dim), seed) as OpenAiEsState;
+    const s0 = initStrategy(
+      { ...OPENAI_ES_DEFAULTS, pairs: 128, sigma: 0.05, lr: 0.025, evalCentre: false },
+      new Float32Array(dim),
+      seed,
+    ) as OpenAiEsState;
     const impl = strategyFor(s0);
     const n = impl.ask(s0).members.length;
     const fitness = Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed));
     // Record the terms both backends are asked for.
     const seen: { terms: NoiseTerm[] }[] = [];
-    const spy = (b: typeof cpuNoiseBackend) => ({ weightedSums: (d: number, t: NoiseTerm[], sq: boolean) => (seen.push({ terms: t }), b.weightedSums(d, t, sq)) });
+    const spy = (b: typeof cpuNoiseBackend) => ({
+      weightedSums: (d: number, t: NoiseTerm[], sq: boolean) => (seen.push({ terms: t }), b.weightedSums(d, t, sq)),
+    });
     const a = await impl.tell(s0, fitness, spy(gpuNoiseBackend(gpu(), { poisonOutputs: true })));
     const b = await impl.tell(s0, fitness, spy(cpuNoiseBackend));
     expect(seen[0].terms).toEqual(seen[1].terms);
@@ -195,6 +215,7 @@ describe(`GPU gradient estimate equals the TypeScript one (seed ${seed})`, () =>
     const viaTs = await runObjective(start, negSphere, 10, cpuNoiseBackend);
     // Same noise, same ranks; only the gradient rounding differs (bounded above), and Adam
     // normalises steps, so the paths agree to float32 rounding accumulated over 10 steps.
-    for (let g = 0; g < 10; g++) expect(Math.abs(viaGpu.curve[g] - viaTs.curve[g])).toBeLessThan(1e-4 * Math.abs(viaTs.curve[g]));
+    for (let g = 0; g < 10; g++)
+      expect(Math.abs(viaGpu.curve[g] - viaTs.curve[g])).toBeLessThan(1e-4 * Math.abs(viaTs.curve[g]));
   });
 });

@@ -66,7 +66,9 @@ describe('GpuContext', () => {
 
   it('surfaces a shader compilation error as a thrown GpuValidationError', async () => {
     const g = gpu();
-    await expect(g.validate(() => g.pipeline({ code: 'fn main( {', label: 'broken' }))).rejects.toThrow(GpuValidationError);
+    await expect(g.validate(() => g.pipeline({ code: 'fn main( {', label: 'broken' }))).rejects.toThrow(
+      GpuValidationError,
+    );
   });
 
   it('reports uncaptured errors on the next check()', async () => {
@@ -114,7 +116,9 @@ describe('GpuContext', () => {
   it('refuses buffers above (possibly lowered) limits with a clear error', async () => {
     const g2 = await acquireGpu({ limits: { maxBufferSize: 1 << 20 } });
     try {
-      expect(() => g2.storage('huge', 2 << 20)).toThrow(/buffer 'huge' needs 2097152 bytes, above maxBufferSize 1048576/);
+      expect(() => g2.storage('huge', 2 << 20)).toThrow(
+        /buffer 'huge' needs 2097152 bytes, above maxBufferSize 1048576/,
+      );
     } finally {
       g2.destroy();
     }

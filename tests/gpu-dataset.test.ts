@@ -29,7 +29,8 @@ async function readBack(split: ImageSplit, maxPieceBytes?: number) {
     expect(p.first).toBe(next);
     expect(p.images.size).toBeLessThanOrEqual(Math.max(16, maxBindingBytes(g)));
     const words = new Uint8Array(await g.read(p.images, 0, p.count * gs.wordsPerImage * 4));
-    for (let i = 0; i < p.count; i++) images.set(words.subarray(i * gs.wordsPerImage * 4, i * gs.wordsPerImage * 4 + px), (p.first + i) * px);
+    for (let i = 0; i < p.count; i++)
+      images.set(words.subarray(i * gs.wordsPerImage * 4, i * gs.wordsPerImage * 4 + px), (p.first + i) * px);
     const l = await g.readU32(p.labels, 0, p.count);
     for (let i = 0; i < p.count; i++) labels[p.first + i] = l[i];
     next += p.count;
@@ -60,13 +61,17 @@ describe(`uploadImageSplit (seed ${seed})`, () => {
   it("lists every image's nonzero words (count, then two 16-bit indices per u32), in every piece", async () => {
     // 7 x 7 images (13 words, the last holding one pixel), about 60% of the words zero.
     const s = randomSplit(23, 7, 7);
-    for (let i = 0; i < s.images.length; i++) if (rng.int(10) < 6) s.images[i - (i % 4)] = s.images[i - (i % 4) + 1] = s.images[i - (i % 4) + 2] = s.images[i - (i % 4) + 3] = 0;
+    for (let i = 0; i < s.images.length; i++)
+      if (rng.int(10) < 6)
+        s.images[i - (i % 4)] = s.images[i - (i % 4) + 1] = s.images[i - (i % 4) + 2] = s.images[i - (i % 4) + 3] = 0;
     const g = gpu();
     const gs = uploadImageSplit(g, s, { maxPieceBytes: 10 * 52 + 51 });
     const px = 49;
     const W = 13;
     const want = Array.from({ length: s.count }, (_, i) =>
-      Array.from({ length: W }, (_, w) => w).filter((w) => [0, 1, 2, 3].some((k) => 4 * w + k < px && s.images[i * px + 4 * w + k] !== 0)),
+      Array.from({ length: W }, (_, w) => w).filter((w) =>
+        [0, 1, 2, 3].some((k) => 4 * w + k < px && s.images[i * px + 4 * w + k] !== 0),
+      ),
     );
     const most = Math.max(...want.map((l) => l.length));
     expect(gs.nonzeroStride).toBe(2 + (most >> 1));
@@ -79,7 +84,8 @@ describe(`uploadImageSplit (seed ${seed})`, () => {
         const got = Array.from({ length: row[0] }, (_, k) => (row[1 + (k >> 1)] >>> (16 * (k & 1))) & 0xffff);
         expect(got, `image ${p.first + i} (seed ${seed})`).toEqual(want[p.first + i]);
         // Unused halves and slots are 0 (the kernel reads the pair after an odd count's last one).
-        for (let k = row[0]; k < 2 * (gs.nonzeroStride - 1); k++) expect((row[1 + (k >> 1)] >>> (16 * (k & 1))) & 0xffff).toBe(0);
+        for (let k = row[0]; k < 2 * (gs.nonzeroStride - 1); k++)
+          expect((row[1 + (k >> 1)] >>> (16 * (k & 1))) & 0xffff).toBe(0);
       }
     }
     gs.destroy();

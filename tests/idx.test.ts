@@ -53,8 +53,10 @@ describe('IDX reader', () => {
   });
 
   it('rejects corrupt and truncated gzip streams', async () => {
-    const gz = new Uint8Array(gzipSync(encodeIdx(...Object.values(sampleImages()) as [number[], Uint8Array])));
-    await expect(decodeIdx(gz.subarray(0, gz.length - 10), 'cut.gz')).rejects.toThrow(/cut\.gz: corrupt or truncated gzip/);
+    const gz = new Uint8Array(gzipSync(encodeIdx(...(Object.values(sampleImages()) as [number[], Uint8Array]))));
+    await expect(decodeIdx(gz.subarray(0, gz.length - 10), 'cut.gz')).rejects.toThrow(
+      /cut\.gz: corrupt or truncated gzip/,
+    );
     const flipped = gz.slice();
     flipped[20] ^= 0xff;
     await expect(decodeIdx(flipped, 'flip.gz')).rejects.toThrow(/flip\.gz/);

@@ -20,13 +20,24 @@ describe('kernel runner uniforms', () => {
     expect([...uniformWords({ program, bindings: [], uniforms: { count: 7 } }, [5, 2])]).toEqual([7, 5, 5 * 64, 0, 0]);
   });
   it('keeps values that are given, even for implicit fields', () => {
-    expect([...uniformWords({ program, bindings: [], uniforms: { count: 1, gridX: 9, rowStride: 3, pad0: 4, p1: 2 } }, [5, 2])]).toEqual([1, 9, 3, 4, 2]);
+    expect([
+      ...uniformWords(
+        { program, bindings: [], uniforms: { count: 1, gridX: 9, rowStride: 3, pad0: 4, p1: 2 } },
+        [5, 2],
+      ),
+    ]).toEqual([1, 9, 3, 4, 2]);
   });
   it('names a missing field', () => {
-    expect(() => uniformWords({ program, bindings: [], uniforms: {} }, [1, 1])).toThrow("test-kernel: uniform 'count' missing");
+    expect(() => uniformWords({ program, bindings: [], uniforms: {} }, [1, 1])).toThrow(
+      "test-kernel: uniform 'count' missing",
+    );
   });
   it('takes finished words only at the right length', () => {
-    expect([...uniformWords({ program, bindings: [], uniforms: Uint32Array.of(1, 2, 3, 4, 5) }, [1, 1])]).toEqual([1, 2, 3, 4, 5]);
-    expect(() => uniformWords({ program, bindings: [], uniforms: Uint32Array.of(1, 2) }, [1, 1])).toThrow('2 uniform words given, 5 expected');
+    expect([...uniformWords({ program, bindings: [], uniforms: Uint32Array.of(1, 2, 3, 4, 5) }, [1, 1])]).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
+    expect(() => uniformWords({ program, bindings: [], uniforms: Uint32Array.of(1, 2) }, [1, 1])).toThrow(
+      '2 uniform words given, 5 expected',
+    );
   });
 });

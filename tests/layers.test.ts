@@ -20,12 +20,17 @@ function tree(name: string, files: Record<string, string>): string {
     mkdirSync(dirname(join(dir, f)), { recursive: true });
     writeFileSync(join(dir, f), text);
   }
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler' } }));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler' } }),
+  );
   return dir;
 }
 
 async function violations(dir: string): Promise<string[]> {
-  const run = promisify(execFile)(BIN, ['src', 'demos', '--config', CONFIG, '--output-type', 'json'], { cwd: dir }).catch((e) => e);
+  const run = promisify(execFile)(BIN, ['src', 'demos', '--config', CONFIG, '--output-type', 'json'], {
+    cwd: dir,
+  }).catch((e) => e);
   const { stdout } = await run;
   const out = JSON.parse(stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } };
   return out.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();

@@ -13,7 +13,11 @@ describe('library example', () => {
     const readme = readFileSync('README.md', 'utf8');
     const body = script.split('\n').filter((l) => l.trim() && !l.startsWith('//'));
     for (const line of body) expect(readme, `README lacks the example line: ${line}`).toContain(line);
-    const { stdout } = await promisify(execFile)('npx', ['tsx', '--import', 'vsml-webgpu/register', 'examples/library.ts'], { timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', '--import', 'vsml-webgpu/register', 'examples/library.ts'],
+      { timeout: 120_000 },
+    );
     const gens = stdout.match(/^generation \d+: query accuracy \d\.\d{3}$/gm) ?? [];
     expect(gens, stdout).toHaveLength(3);
     expect(stdout).toMatch(/^OrderedMNIST \(1,000 \+ 500\): \d+\.\d%, [\d.]+e\+\d+ FLOPs, \d+ B of state$/m);

@@ -29,7 +29,13 @@ describe('VSML meta-training', () => {
   it('resume: 3 generations + checkpoint + 3 more == 6 uninterrupted (tiny preset, real learners)', async () => {
     const config = { ...presetConfig('tiny'), generations: 6, checkpointEvery: 2 };
     const a = await runTraining({ config, out: join(root, 'a'), gpu: gpu(), quiet: true });
-    const b1 = await runTraining({ config, out: join(root, 'b'), gpu: gpu(), quiet: true, maxGenerationsThisSession: 3 });
+    const b1 = await runTraining({
+      config,
+      out: join(root, 'b'),
+      gpu: gpu(),
+      quiet: true,
+      maxGenerationsThisSession: 3,
+    });
     expect(b1).toMatchObject({ outcome: 'stopped', generation: 3 });
     const b2 = await runTraining({ resume: b1.checkpointPath, gpu: gpu(), quiet: true });
     const ca = loadCheckpointFile(a.checkpointPath);
@@ -50,13 +56,37 @@ describe('VSML meta-training', () => {
       checkpointEvery: 2,
       trainSubset: 6000,
       init: 'rule:class-mean',
-      learner: { inputSize: 16, layers: [16, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true, projection: false },
-      tasks: { tasksPerMember: 1, minClasses: 2, maxClasses: 3, learnLength: 6, maxLearnLength: 12, growGenerations: 3, queryLength: 6, pixelSubset: 16 },
+      learner: {
+        inputSize: 16,
+        layers: [16, 10],
+        hidden: 8,
+        message: 2,
+        ticks: 1,
+        labelFeeding: true,
+        projection: false,
+      },
+      tasks: {
+        tasksPerMember: 1,
+        minClasses: 2,
+        maxClasses: 3,
+        learnLength: 6,
+        maxLearnLength: 12,
+        growGenerations: 3,
+        queryLength: 6,
+        pixelSubset: 16,
+      },
       strategy: { kind: 'openai-es', pairs: 2, sigma: 0.01, lr: 0.003 },
       validation: { every: 2, perClass: [5], classes: 3, queryLength: 30 },
     });
     const a = await runTraining({ config, out: join(root, 'oa'), gpu: gpu(), quiet: true, heldOut: false });
-    const b1 = await runTraining({ config, out: join(root, 'ob'), gpu: gpu(), quiet: true, heldOut: false, maxGenerationsThisSession: 2 });
+    const b1 = await runTraining({
+      config,
+      out: join(root, 'ob'),
+      gpu: gpu(),
+      quiet: true,
+      heldOut: false,
+      maxGenerationsThisSession: 2,
+    });
     const b2 = await runTraining({ resume: b1.checkpointPath, gpu: gpu(), quiet: true, heldOut: false });
     const ca = loadCheckpointFile(a.checkpointPath);
     const cb = loadCheckpointFile(b2.checkpointPath);
@@ -76,7 +106,11 @@ describe('VSML meta-training', () => {
     const again = await validateParams(gpu(), config, train, classMeanRuleParams(config.learner), 0);
     expect(again).toEqual(checks[0]);
     // The curriculum's lengths are what the trainer ran (learner steps = members x tasks x (learn + query)).
-    expect(metrics.map((m) => m.learnerSteps)).toEqual(metrics.map((m) => m.members * (new TaskSampler(train, config.tasks, 10, config.seed).learnLength(m.generation) + 6)));
+    expect(metrics.map((m) => m.learnerSteps)).toEqual(
+      metrics.map(
+        (m) => m.members * (new TaskSampler(train, config.tasks, 10, config.seed).learnLength(m.generation) + 6),
+      ),
+    );
   });
 
   it('default config: held-out query accuracy rises from chance (0.5) within 60 generations (seed 1)', async () => {

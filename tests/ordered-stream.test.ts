@@ -31,7 +31,9 @@ describe(`ordered stream (seed ${SEED})`, () => {
   });
   it('a class too short is an error naming it, unless strict is off', () => {
     const short = classIndices(split, 1).length;
-    expect(() => orderedIndices(split, { classes: [1], perClass: short + 1 })).toThrow(`class 1 has ${short} examples, need ${short + 1}`);
+    expect(() => orderedIndices(split, { classes: [1], perClass: short + 1 })).toThrow(
+      `class 1 has ${short} examples, need ${short + 1}`,
+    );
     expect(orderedIndices(split, { classes: [1], perClass: short + 1, strict: false }).length).toBe(short);
     expect(() => orderedIndices(split, { classes: [9] })).toThrow('class 9 is not a class of random');
   });

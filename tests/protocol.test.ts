@@ -62,7 +62,9 @@ describe('OrderedMNIST protocol harness', () => {
     const expected: number[] = [];
     for (let c = 0; c < 3; c++) for (let i = 0; i < train.count; i++) if (train.labels[i] === c) expected.push(i);
     expect(spy.learned.map((e) => e.label)).toEqual(expected.map((i) => train.labels[i]));
-    spy.learned.forEach((e, k) => expect(Array.from(e.image)).toEqual(Array.from(train.images.subarray(expected[k] * d, (expected[k] + 1) * d))));
+    spy.learned.forEach((e, k) =>
+      expect(Array.from(e.image)).toEqual(Array.from(train.images.subarray(expected[k] * d, (expected[k] + 1) * d))),
+    );
     // The file order is interleaved, so sorting really moved examples.
     expect(expected).not.toEqual([...expected].sort((a, b) => a - b));
   });
@@ -79,7 +81,7 @@ describe('OrderedMNIST protocol harness', () => {
     expect(train.images).toEqual(before); // ...does not touch the dataset
   });
 
-  it('predict chunks: 1000 images by default, the learner\'s own size when it declares one (Infinity = one call)', async () => {
+  it("predict chunks: 1000 images by default, the learner's own size when it declares one (Infinity = one call)", async () => {
     const big = clusterSplit('syn/big', 400, 3); // 1,200 test images
     const counts = async (spy: SpyLearner, opts: { predictChunk?: number } = {}) => {
       await runProtocol(spy, train, big, { curvePerClass: 0, ...opts });
@@ -92,7 +94,9 @@ describe('OrderedMNIST protocol harness', () => {
     const small = Object.assign(new SpyLearner(d), { predictChunk: 500 });
     expect(await counts(small)).toEqual([500, 500, 200]);
     // The caller may still cap it.
-    expect(await counts(Object.assign(new SpyLearner(d), { predictChunk: Infinity }), { predictChunk: 700 })).toEqual([700, 500]);
+    expect(await counts(Object.assign(new SpyLearner(d), { predictChunk: Infinity }), { predictChunk: 700 })).toEqual([
+      700, 500,
+    ]);
   });
 
   it('predict receives images only: no labels, no extra arguments, buffers holding exactly the images', async () => {
@@ -105,7 +109,9 @@ describe('OrderedMNIST protocol harness', () => {
       for (let k = 0; k < call.count; k++) {
         const img = call.images.subarray(k * d, (k + 1) * d);
         // Identify the test image by content: it must be a test image.
-        const idx = [...Array(test.count).keys()].find((i) => test.images.subarray(i * d, (i + 1) * d).every((v, p) => v === img[p]));
+        const idx = [...Array(test.count).keys()].find((i) =>
+          test.images.subarray(i * d, (i + 1) * d).every((v, p) => v === img[p]),
+        );
         expect(idx).toBeDefined();
         seen.push(idx!);
       }
@@ -193,7 +199,10 @@ describe('OrderedMNIST protocol harness', () => {
     await expect(runProtocol(new SpyLearner(d), train, other)).rejects.toThrow(/shapes differ/);
     const bad: Learner = {
       learn: () => {},
-      freeze: () => ({ flops: 0, predictor: { flopsPerImage: 0, predict: (_i: Uint8Array, n: number) => new Uint8Array(n).fill(9) } }),
+      freeze: () => ({
+        flops: 0,
+        predictor: { flopsPerImage: 0, predict: (_i: Uint8Array, n: number) => new Uint8Array(n).fill(9) },
+      }),
       learnFlops: () => 0,
       stateBytes: () => [],
       algorithmBytes: () => [],

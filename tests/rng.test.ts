@@ -68,9 +68,16 @@ describe('GPU normals are standard normal (statistical checks)', () => {
     const words = await rngFill(gpu(), 'normal', [seed, 1], blocks);
     const z = new Float32Array(words.buffer);
     const n = z.length;
-    let s = 0, s2 = 0, s4 = 0, over2 = 0, over3 = 0, maxAbs = 0;
+    let s = 0,
+      s2 = 0,
+      s4 = 0,
+      over2 = 0,
+      over3 = 0,
+      maxAbs = 0;
     for (const v of z) {
-      s += v; s2 += v * v; s4 += v ** 4;
+      s += v;
+      s2 += v * v;
+      s4 += v ** 4;
       const a = Math.abs(v);
       if (a > 2) over2++;
       if (a > 3) over3++;

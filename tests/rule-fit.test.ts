@@ -13,7 +13,14 @@ import { type ImageSplit, indicesByClass, subsetSplit } from '../src/data/datase
 import { loadDataset } from '../src/data/load-node';
 import { CLASS_MEAN_RULE, ClassMeanDirect, classMeanRuleParams } from '../src/inner/rules/class-mean';
 import { validateVsmlConfig } from '../src/spec/vsml-config';
-import { evolvedRule, inkFromTheta, initRuleEs, parseRuleFile, RULE_ES_DEFAULTS, ruleEsGeneration } from '../src/meta/rule-es';
+import {
+  evolvedRule,
+  inkFromTheta,
+  initRuleEs,
+  parseRuleFile,
+  RULE_ES_DEFAULTS,
+  ruleEsGeneration,
+} from '../src/meta/rule-es';
 import { buildRuleValidation, readoutScore, ruleLogits } from '../src/meta/rule-fit';
 import { parseState, stringifyState } from '../src/meta/serialize';
 import { INK, INK_RULE } from './helpers/ink-rule';
@@ -104,9 +111,12 @@ describe('ink-term ES', () => {
     expect(parseRuleFile(JSON.stringify(good), 'f')).toEqual(INK_RULE);
     expect(() => parseRuleFile('{"format": "vsml-class', 'f')).toThrow(/f: not valid JSON/);
     expect(() => parseRuleFile(JSON.stringify({ ...good, version: 2 }), 'f')).toThrow(/version 1/);
-    expect(() => parseRuleFile(JSON.stringify({ ...good, rule: { ...INK_RULE, lambda: 'x' as unknown as number } }), 'f')).toThrow(/rule.lambda/);
-    expect(() => parseRuleFile(JSON.stringify({ ...good, rule: { ...INK_RULE, ink: [{ ...INK[0], w: null }] } }), 'f')).toThrow(/rule.ink\[0\].w/);
+    expect(() =>
+      parseRuleFile(JSON.stringify({ ...good, rule: { ...INK_RULE, lambda: 'x' as unknown as number } }), 'f'),
+    ).toThrow(/rule.lambda/);
+    expect(() =>
+      parseRuleFile(JSON.stringify({ ...good, rule: { ...INK_RULE, ink: [{ ...INK[0], w: null }] } }), 'f'),
+    ).toThrow(/rule.ink\[0\].w/);
     expect(() => classMeanRuleParams(cfg, { ...INK_RULE, ink: [...INK, ...INK] })).toThrow(/room for 3/);
   });
 });
-

@@ -14,7 +14,9 @@ import { decodeShare, sameCell } from '../src/share';
 const headline = JSON.parse(readFileSync('demos/src/headline.json', 'utf8')) as {
   links: { id: string; source: string; row: string; benchmarkAccuracy: number; stream: string; fragment: string }[];
 };
-const board = JSON.parse(readFileSync('results/ordered-mnist/scoreboard.json', 'utf8')) as { rows: { id: string; accuracy: number }[] };
+const board = JSON.parse(readFileSync('results/ordered-mnist/scoreboard.json', 'utf8')) as {
+  rows: { id: string; accuracy: number }[];
+};
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 describe('headline share links', () => {

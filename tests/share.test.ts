@@ -64,7 +64,11 @@ async function expectShareError(p: Promise<unknown>, codes: ShareErrorCode | Sha
   return se;
 }
 
-const TRAIN = validateTrainConfig({ learner: VSML, tasks: { maxClasses: 3 }, strategy: { kind: 'openai-es', pairs: 8 } });
+const TRAIN = validateTrainConfig({
+  learner: VSML,
+  tasks: { maxClasses: 3 },
+  strategy: { kind: 'openai-es', pairs: 8 },
+});
 
 const paramsPayload = (bits: 8 | 16 = 16, params = randomParams(DIM)): SharePayload => ({
   config: { vsml: VSML, train: TRAIN, note: { title: 'test', generation: 12, fitness: 0.5 } },
@@ -148,7 +152,9 @@ describe('building blocks', () => {
       const d = dequantise(q);
       for (let i = 0; i < p.length; i++) {
         // Half a step, plus f32 rounding of the scale and of the product (a few ulps of |x|).
-        expect(Math.abs(d[i] - p[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 64)] * 0.5 + Math.abs(p[i]) * 2 ** -21);
+        expect(Math.abs(d[i] - p[i])).toBeLessThanOrEqual(
+          q.scales[Math.floor(i / 64)] * 0.5 + Math.abs(p[i]) * 2 ** -21,
+        );
       }
       expect(Array.from(d.subarray(128, 192)).every((v) => v === 0)).toBe(true);
     }
@@ -202,7 +208,11 @@ describe(`share links round-trip (seed ${seed})`, () => {
   it('low-rank cell configs round-trip too', async () => {
     const vsml: VsmlConfig = { ...VSML, cell: { kind: 'lstm-lowrank', rank: 4 }, layers: [784, 32, 10] };
     const dim = metaParamLayout(vsml).size;
-    const enc = await encodeShare({ config: { vsml }, stateSeed: 0, learner: { kind: 'params', params: randomParams(dim) } });
+    const enc = await encodeShare({
+      config: { vsml },
+      stateSeed: 0,
+      learner: { kind: 'params', params: randomParams(dim) },
+    });
     const dec = await decodeShare(enc.fragment);
     expect(dec.config.vsml).toEqual(vsml);
     expect(Array.from(bitsOf(dec.params))).toEqual(Array.from(bitsOf(enc.params)));
@@ -219,7 +229,11 @@ describe(`share links round-trip (seed ${seed})`, () => {
     await expectShareError(encodeShare(paramsPayload(16, bad)), 'encode');
     await expectShareError(encodeShare({ ...paramsPayload(), config: { vsml: { ...VSML, hidden: 5 } } }), 'bad-config');
     await expectShareError(
-      encodeShare({ config: { vsml: VSML }, stateSeed: 1, learner: { kind: 'ga', initSeed: 1, sigma: NaN, chain: [] } }),
+      encodeShare({
+        config: { vsml: VSML },
+        stateSeed: 1,
+        learner: { kind: 'ga', initSeed: 1, sigma: NaN, chain: [] },
+      }),
       'encode',
     );
   });
@@ -232,7 +246,10 @@ describe('malformed links fail with specific errors', () => {
     await expectShareError(decodeShare('#x=abc'), 'bad-prefix');
     await expectShareError(decodeShare('#s=ab$d'), 'bad-encoding');
     await expectShareError(decodeShare('#s='), 'truncated');
-    await expectShareError(decodeShare('#s=' + encodeBase64url(new TextEncoder().encode('GIF89a, definitely not a link'))), 'bad-magic');
+    await expectShareError(
+      decodeShare('#s=' + encodeBase64url(new TextEncoder().encode('GIF89a, definitely not a link'))),
+      'bad-magic',
+    );
   });
 
   it('every truncation is reported as a cut link', async () => {
@@ -288,7 +305,10 @@ describe('malformed links fail with specific errors', () => {
     const huge = 'x=' + '!'.repeat(SHARE_LIMITS.maxFragmentChars + 4);
     await expectShareError(decodeShare(huge), 'too-long');
     await expectShareError(decodeShare('s=' + 'A'.repeat(SHARE_LIMITS.maxFragmentChars + 4)), 'too-long');
-    await expectShareError(decodeShare(await frame(body({ vsml: VSML }, quantSection()), { declared: SHARE_LIMITS.maxBodyBytes + 1 })), 'too-large');
+    await expectShareError(
+      decodeShare(await frame(body({ vsml: VSML }, quantSection()), { declared: SHARE_LIMITS.maxBodyBytes + 1 })),
+      'too-large',
+    );
   });
 
   it('decompression bombs stop at the declared size', async () => {
@@ -304,7 +324,10 @@ describe('malformed links fail with specific errors', () => {
   it('corrupt deflate data with a valid checksum is reported as corrupt', async () => {
     const junk = new Uint8Array(200).map(() => rng.int(256));
     junk[0] = 0xff; // BTYPE=11 (reserved): invalid deflate
-    await expectShareError(decodeShare(await frame(junk, { deflate: false, flags: 1, declared: 500 })), ['corrupt', 'truncated']);
+    await expectShareError(decodeShare(await frame(junk, { deflate: false, flags: 1, declared: 500 })), [
+      'corrupt',
+      'truncated',
+    ]);
     // A lying length without compression.
     await expectShareError(decodeShare(await frame(junk, { deflate: false, declared: 500 })), 'truncated');
   });
@@ -327,27 +350,63 @@ describe('hostile payloads with valid checksums', () => {
     ['GA chain longer than its bytes', () => body(cfg, (w) => w.u8(1).u32(1).f32(0.02).u32(100).u32(5)), 'truncated'],
     ['GA sigma NaN', () => body(cfg, (w) => w.u8(1).u32(1).f32(NaN).u32(0)), 'bad-learner'],
     ['GA sigma negative', () => body(cfg, (w) => w.u8(1).u32(1).f32(-0.1).u32(0)), 'bad-learner'],
-    ['trailing bytes after the learner', () => body(cfg, (w) => w.u8(1).u32(1).f32(0.02).u32(0).u8(0)), 'trailing-bytes'],
+    [
+      'trailing bytes after the learner',
+      () => body(cfg, (w) => w.u8(1).u32(1).f32(0.02).u32(0).u8(0)),
+      'trailing-bytes',
+    ],
     ['missing learner', () => body(cfg, () => undefined), 'truncated'],
     ['config length 2^32-1', () => new ByteWriter().u32(0xffffffff).finish(), 'too-large'],
     ['config length past the end', () => new ByteWriter().u32(500).bytes(new Uint8Array(10)).finish(), 'truncated'],
-    ['__proto__ key', () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"__proto__":{"polluted":true}}`), 'bad-json'],
+    [
+      '__proto__ key',
+      () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"__proto__":{"polluted":true}}`),
+      'bad-json',
+    ],
     ['nested __proto__ key', () => body(null, quantSection(), `{"vsml":{"__proto__":{"hidden":4}}}`), 'bad-json'],
-    ['constructor key', () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"train":{"constructor":{"prototype":1}}}`), 'bad-json'],
+    [
+      'constructor key',
+      () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"train":{"constructor":{"prototype":1}}}`),
+      'bad-json',
+    ],
     ['number 1e999', () => body(null, quantSection(), `{"vsml":{"hidden":1e999}}`), 'bad-json'],
-    ['deep nesting', () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"train":${'['.repeat(50)}${']'.repeat(50)}}`), 'bad-json'],
+    [
+      'deep nesting',
+      () => body(null, quantSection(), `{"vsml":${JSON.stringify(VSML)},"train":${'['.repeat(50)}${']'.repeat(50)}}`),
+      'bad-json',
+    ],
     ['not JSON', () => body(null, quantSection(), '{vsml:'), 'bad-json'],
     ['invalid UTF-8', () => body(null, quantSection(), '\u0000'), 'bad-json'],
     ['config is an array', () => body([1, 2], quantSection()), 'bad-config'],
     ['unknown top-level field', () => body({ vsml: VSML, evil: 1 }, quantSection()), 'bad-config'],
     ['unknown vsml field', () => body({ vsml: { ...VSML, typo: 1 } }, quantSection()), 'bad-config'],
     ['hidden = 1e9', () => body({ vsml: { ...VSML, hidden: 1e9 } }, quantSection()), 'bad-config'],
-    ['layers of 2^24 units', () => body({ vsml: { ...VSML, layers: [784, 16777216, 10] } }, quantSection()), 'bad-config'],
-    ['note with a script title', () => body({ vsml: VSML, note: { title: 'x'.repeat(300) } }, quantSection()), 'bad-config'],
-    ['note with an unknown field', () => body({ vsml: VSML, note: { onload: 'alert(1)' } }, quantSection()), 'bad-config'],
+    [
+      'layers of 2^24 units',
+      () => body({ vsml: { ...VSML, layers: [784, 16777216, 10] } }, quantSection()),
+      'bad-config',
+    ],
+    [
+      'note with a script title',
+      () => body({ vsml: VSML, note: { title: 'x'.repeat(300) } }, quantSection()),
+      'bad-config',
+    ],
+    [
+      'note with an unknown field',
+      () => body({ vsml: VSML, note: { onload: 'alert(1)' } }, quantSection()),
+      'bad-config',
+    ],
     ['train that is a string', () => body({ vsml: VSML, train: 'rm -rf' }, quantSection()), 'bad-config'],
-    ['train with an invalid field', () => body({ vsml: VSML, train: { ...TRAIN, generations: -1 } }, quantSection()), 'bad-config'],
-    ['train for another learner', () => body({ vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } }, quantSection()), 'bad-config'],
+    [
+      'train with an invalid field',
+      () => body({ vsml: VSML, train: { ...TRAIN, generations: -1 } }, quantSection()),
+      'bad-config',
+    ],
+    [
+      'train for another learner',
+      () => body({ vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } }, quantSection()),
+      'bad-config',
+    ],
   ];
   for (const [name, make, code] of cases) {
     it(`${name} -> ${code}`, async () => {
@@ -386,7 +445,12 @@ describe('hostile payloads with valid checksums', () => {
         const pos = rng.int(f.length);
         const ch = alphabet[rng.int(alphabet.length)];
         const op = rng.int(3);
-        f = op === 0 ? f.slice(0, pos) + ch + f.slice(pos + 1) : op === 1 ? f.slice(0, pos) + ch + f.slice(pos) : f.slice(0, pos) + f.slice(pos + 1);
+        f =
+          op === 0
+            ? f.slice(0, pos) + ch + f.slice(pos + 1)
+            : op === 1
+              ? f.slice(0, pos) + ch + f.slice(pos)
+              : f.slice(0, pos) + f.slice(pos + 1);
       }
       try {
         await decodeShare(f);
@@ -431,7 +495,10 @@ describe(`exact f32 learners, field-naming errors, checkpoints of every preset (
     p[41] = NaN;
     p[99] = Infinity;
     for (const bits of [8, 16, 32] as const) {
-      const e = await expectShareError(encodeShare({ ...paramsPayload(), learner: { kind: 'params', params: p, bits } }), 'encode');
+      const e = await expectShareError(
+        encodeShare({ ...paramsPayload(), learner: { kind: 'params', params: p, bits } }),
+        'encode',
+      );
       expect(e.message).toMatch(/learner\.params\[41\]: is NaN/);
     }
   });
@@ -445,7 +512,10 @@ describe(`exact f32 learners, field-naming errors, checkpoints of every preset (
       [{ vsml: VSML, evil: 1 }, /config\.evil: unknown field/],
       [{}, /config\.vsml: the vsml learner config is missing/],
       [{ vsml: { ...VSML, hidden: 1e9 } }, /config\.vsml: .*hidden/],
-      [{ vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } }, /config\.train\.learner: differs from the shared vsml config/],
+      [
+        { vsml: VSML, train: { ...TRAIN, learner: { ...VSML, ticks: 3 } } },
+        /config\.train\.learner: differs from the shared vsml config/,
+      ],
     ];
     for (const [config, want] of cases) {
       const e = await expectShareError(decodeShare(await frame(body(config, quantSection()))), 'bad-config');
@@ -457,9 +527,16 @@ describe(`exact f32 learners, field-naming errors, checkpoints of every preset (
 
   it('a learner deployed with other layer sizes than it trained with is accepted (same cell)', async () => {
     const deployed = { ...VSML, layers: [784, 10] };
-    const trained = validateTrainConfig({ learner: { ...VSML, inputSize: 64, layers: [64, 10], projection: false }, tasks: { pixelSubset: 64 } });
+    const trained = validateTrainConfig({
+      learner: { ...VSML, inputSize: 64, layers: [64, 10], projection: false },
+      tasks: { pixelSubset: 64 },
+    });
     const vsml = { ...trained.learner, inputSize: 784, layers: [784, 10] };
-    const enc = await encodeShare({ config: { vsml, train: trained }, stateSeed: 1, learner: { kind: 'params', params: randomParams(metaParamLayout(vsml).size), bits: 32 } });
+    const enc = await encodeShare({
+      config: { vsml, train: trained },
+      stateSeed: 1,
+      learner: { kind: 'params', params: randomParams(metaParamLayout(vsml).size), bits: 32 },
+    });
     expect((await decodeShare(enc.fragment)).config.vsml).toEqual(vsml);
     expect(deployed.layers).toEqual([784, 10]);
   });
@@ -492,7 +569,9 @@ describe(`exact f32 learners, field-naming errors, checkpoints of every preset (
     const hand = await decodeShare((await encodeShare(ruleSharePayload(undefined, 'rule:class-mean'))).fragment);
     expect(Array.from(bitsOf(hand.params))).toEqual(Array.from(bitsOf(classMeanRuleParams(vsml))));
     const rule = parseRuleFile(readFileSync('results/rule-es-mnist/rule.json', 'utf8'), 'rule.json');
-    const ink = await decodeShare((await encodeShare(ruleSharePayload(rule, 'rule:results/rule-es-mnist/rule.json'))).fragment);
+    const ink = await decodeShare(
+      (await encodeShare(ruleSharePayload(rule, 'rule:results/rule-es-mnist/rule.json'))).fragment,
+    );
     expect(Array.from(bitsOf(ink.params))).toEqual(Array.from(bitsOf(classMeanRuleParams(vsml, rule))));
     expect(ink.config.note?.stream).toBe('benchmark');
     expect(ink.stateSeed).toBe(BENCHMARK_STATE_SEED);

@@ -70,7 +70,11 @@ describe('OpenAI ES update', () => {
   it('g = sum_i w_i eps_i / (n sigma) with centred ranks; first Adam step is lr * sign(g)', async () => {
     const sigma = 0.5;
     const seed = 1234;
-    const s0 = initStrategy({ ...OPENAI_ES_DEFAULTS, pairs: 2, sigma, lr: 0.01, evalCentre: true }, new Float32Array(8).fill(0.25), seed) as OpenAiEsState;
+    const s0 = initStrategy(
+      { ...OPENAI_ES_DEFAULTS, pairs: 2, sigma, lr: 0.01, evalCentre: true },
+      new Float32Array(8).fill(0.25),
+      seed,
+    ) as OpenAiEsState;
     const impl = strategyFor(s0);
     const spec = impl.ask(s0);
     expect(spec.members.map((m) => m.sign)).toEqual([1, -1, 1, -1, 0]);
@@ -91,7 +95,11 @@ describe('OpenAI ES update', () => {
   });
 
   it('sigma and lr schedules decay to their floors', async () => {
-    const s = initStrategy({ ...OPENAI_ES_DEFAULTS, pairs: 1, sigma: 1, sigmaDecay: 0.5, sigmaMin: 0.3, evalCentre: false }, new Float32Array(4), 1);
+    const s = initStrategy(
+      { ...OPENAI_ES_DEFAULTS, pairs: 1, sigma: 1, sigmaDecay: 0.5, sigmaMin: 0.3, evalCentre: false },
+      new Float32Array(4),
+      1,
+    );
     const impl = strategyFor(s);
     expect(impl.ask(s).dimScale[0]).toBe(1);
     expect(impl.ask({ ...s, generation: 1 }).dimScale[0]).toBe(0.5);
@@ -100,11 +108,26 @@ describe('OpenAI ES update', () => {
 });
 
 /** Each strategy's test setting; thresholds were measured with these seeds and hold with a margin. */
-const CASES: { name: string; config: StrategyConfig; sphereConfig?: StrategyConfig; sphere: [number, number]; rastrigin: [number, number] }[] = [
+const CASES: {
+  name: string;
+  config: StrategyConfig;
+  sphereConfig?: StrategyConfig;
+  sphere: [number, number];
+  rastrigin: [number, number];
+}[] = [
   {
     name: 'openai-es',
     // Rastrigin: a large, decaying sigma smooths the ripples away first (cos term damped by exp(-2 pi^2 sigma^2)).
-    config: { ...OPENAI_ES_DEFAULTS, pairs: 50, sigma: 1, sigmaDecay: 0.99, sigmaMin: 0.02, lr: 0.1, lrDecay: 0.995, evalCentre: false },
+    config: {
+      ...OPENAI_ES_DEFAULTS,
+      pairs: 50,
+      sigma: 1,
+      sigmaDecay: 0.99,
+      sigmaMin: 0.02,
+      lr: 0.1,
+      lrDecay: 0.995,
+      evalCentre: false,
+    },
     sphereConfig: { ...OPENAI_ES_DEFAULTS, pairs: 50, sigma: 0.1, lr: 0.05, evalCentre: false },
     // [generations, value to beat]: sphere starts at -100 (x = 1), Rastrigin at -2625 (x = 2.5).
     sphere: [100, -0.1],
@@ -128,14 +151,26 @@ const CASES: { name: string; config: StrategyConfig; sphereConfig?: StrategyConf
 
 describe.each(CASES)('$name on D = 100 objectives (seed 42)', ({ config, sphereConfig, sphere, rastrigin }) => {
   it(`sphere: from -100 above the threshold within the generation budget`, async () => {
-    const { curve } = await runObjective(initStrategy(sphereConfig ?? config, new Float32Array(D).fill(1), 42), negSphere, sphere[0]);
-    console.log(`${config.kind} sphere: ${[9, 49, sphere[0] - 1].map((g) => `gen ${g + 1}: ${curve[g].toFixed(3)}`).join(', ')}`);
+    const { curve } = await runObjective(
+      initStrategy(sphereConfig ?? config, new Float32Array(D).fill(1), 42),
+      negSphere,
+      sphere[0],
+    );
+    console.log(
+      `${config.kind} sphere: ${[9, 49, sphere[0] - 1].map((g) => `gen ${g + 1}: ${curve[g].toFixed(3)}`).join(', ')}`,
+    );
     expect(curve[sphere[0] - 1]).toBeGreaterThan(sphere[1]);
   });
 
   it(`Rastrigin: from -2625 above the threshold within the generation budget`, async () => {
-    const { curve } = await runObjective(initStrategy(config, new Float32Array(D).fill(2.5), 42), negRastrigin, rastrigin[0]);
-    console.log(`${config.kind} rastrigin: ${[9, 49, rastrigin[0] - 1].map((g) => `gen ${g + 1}: ${curve[g].toFixed(1)}`).join(', ')}`);
+    const { curve } = await runObjective(
+      initStrategy(config, new Float32Array(D).fill(2.5), 42),
+      negRastrigin,
+      rastrigin[0],
+    );
+    console.log(
+      `${config.kind} rastrigin: ${[9, 49, rastrigin[0] - 1].map((g) => `gen ${g + 1}: ${curve[g].toFixed(1)}`).join(', ')}`,
+    );
     expect(curve[rastrigin[0] - 1]).toBeGreaterThan(rastrigin[1]);
   });
 });
@@ -154,7 +189,12 @@ describe('state is data: serialise, resume, determinism', () => {
   });
 
   it('serialisation keeps -0, NaN payloads and float64 moments exactly', () => {
-    const v = { a: new Float32Array([-0, NaN, 1.5e-42]), b: new Float64Array([Math.PI, -Infinity]), n: -Infinity, u: new Uint32Array([0xffffffff]) };
+    const v = {
+      a: new Float32Array([-0, NaN, 1.5e-42]),
+      b: new Float64Array([Math.PI, -Infinity]),
+      n: -Infinity,
+      u: new Uint32Array([0xffffffff]),
+    };
     const back = parseState<typeof v>(stringifyState(v));
     expect(Object.is(back.a[0], -0)).toBe(true);
     expect(back.a[1]).toBeNaN();
@@ -168,7 +208,11 @@ describe('state is data: serialise, resume, determinism', () => {
 describe('GA genomes and elitism', () => {
   it('rebuilding every parent from its seed chain gives its live parameters bit for bit', async () => {
     const theta0 = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i));
-    const { state } = await runObjective(initStrategy({ ...GA_DEFAULTS, popSize: 16, truncation: 4, sigma: 0.1 }, theta0, 3), negSphere, 12);
+    const { state } = await runObjective(
+      initStrategy({ ...GA_DEFAULTS, popSize: 16, truncation: 4, sigma: 0.1 }, theta0, 3),
+      negSphere,
+      12,
+    );
     const ga = state as GaState;
     expect(ga.parents).toHaveLength(4);
     for (const p of ga.parents) {
@@ -179,7 +223,11 @@ describe('GA genomes and elitism', () => {
   });
 
   it('the elite is re-evaluated unchanged; failed (NaN) members never become parents', async () => {
-    const s0 = initStrategy({ ...GA_DEFAULTS, popSize: 8, truncation: 3, elites: 1, sigma: 0.1 }, new Float32Array(5).fill(1), 9) as GaState;
+    const s0 = initStrategy(
+      { ...GA_DEFAULTS, popSize: 8, truncation: 3, elites: 1, sigma: 0.1 },
+      new Float32Array(5).fill(1),
+      9,
+    ) as GaState;
     const impl = strategyFor(s0);
     const spec0 = impl.ask(s0);
     expect(spec0.members[0].role).toBe('elite');
@@ -187,7 +235,9 @@ describe('GA genomes and elitism', () => {
     const { state: s1 } = await impl.tell(s0, f0, cpuNoiseBackend);
     const g1 = s1 as GaState;
     // Best three finite: member 2 (5), member 4 (3), member 6 (1).
-    expect(g1.parents.map((p) => Array.from(p.params))).toEqual([2, 4, 6].map((m) => Array.from(buildMember(spec0, m))));
+    expect(g1.parents.map((p) => Array.from(p.params))).toEqual(
+      [2, 4, 6].map((m) => Array.from(buildMember(spec0, m))),
+    );
     const spec1 = impl.ask(g1);
     expect(spec1.members[0]).toMatchObject({ role: 'elite', sign: 0, parent: 0 });
     expect(Array.from(buildMember(spec1, 0))).toEqual(Array.from(g1.parents[0].params));

@@ -42,12 +42,29 @@ beforeAll(async () => {
 const cases: { name: string; config: VsmlConfig; pooled: boolean }[] = [
   {
     name: 'full cell, projection 784 -> 8 -> 10, H 8, M 4, 2 ticks, label feeding',
-    config: validateVsmlConfig({ inputSize: 784, projection: true, projectionSeed: 77, layers: [8, 10], hidden: 8, message: 4, ticks: 2, labelFeeding: true }),
+    config: validateVsmlConfig({
+      inputSize: 784,
+      projection: true,
+      projectionSeed: 77,
+      layers: [8, 10],
+      hidden: 8,
+      message: 4,
+      ticks: 2,
+      labelFeeding: true,
+    }),
     pooled: false,
   },
   {
     name: 'low-rank cell (r 3), 49 -> 6 -> 10, H 4, M 3, 1 tick',
-    config: validateVsmlConfig({ inputSize: 49, layers: [49, 6, 10], hidden: 4, message: 3, ticks: 1, cell: { kind: 'lstm-lowrank', rank: 3 }, readout: { component: 2, bound: 3 } }),
+    config: validateVsmlConfig({
+      inputSize: 49,
+      layers: [49, 6, 10],
+      hidden: 4,
+      message: 3,
+      ticks: 1,
+      cell: { kind: 'lstm-lowrank', rank: 3 },
+      readout: { component: 2, bound: 3 },
+    }),
     pooled: true,
   },
 ];
@@ -70,7 +87,8 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
       for (let l = 0; l < L; l++) {
         const classes = sampleClasses(rng, 10, 3);
         learnIndices.set(classStream(split, classes, 4, rng.int(20)), l * learnLength);
-        for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = classStream(split, [classes[q % 3]], 1, 30 + rng.int(40))[0];
+        for (let q = 0; q < queryLength; q++)
+          queryIndices[l * queryLength + q] = classStream(split, [classes[q % 3]], 1, 30 + rng.int(40))[0];
       }
       const { stateSeeds } = learnerSeeds(seed + ci, L);
       const D = metaParamLayout(c.config).size;
@@ -88,7 +106,15 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
       const gSplit = uploadImageSplit(g, split);
       const paramBuf = g.storage('params', params);
       const pop = VsmlPopulation.create(g, c.config, { members: P, tasksPerMember: T, learnLength, queryLength });
-      const ours = await pop.runEpisodes(paramBuf, { learnSplit: gSplit, querySplit: gSplit, learnLength, queryLength, learnIndices, queryIndices, stateSeeds });
+      const ours = await pop.runEpisodes(paramBuf, {
+        learnSplit: gSplit,
+        querySplit: gSplit,
+        learnLength,
+        queryLength,
+        learnIndices,
+        queryIndices,
+        stateSeeds,
+      });
       const oursState = [];
       const oursBwd = [];
       for (let k = 0; k < K; k++) {
@@ -100,8 +126,16 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
       gSplit.destroy();
 
       // TensorFlow.js.
-      const peer = new TfVsmlPopulation(c.config, P, T, params, { images: split.images, labels: split.labels, pixels: c.config.inputSize }, stateSeeds);
-      const at = (idx: Uint32Array, len: number, s: number) => Int32Array.from({ length: L }, (_, l) => idx[l * len + s]);
+      const peer = new TfVsmlPopulation(
+        c.config,
+        P,
+        T,
+        params,
+        { images: split.images, labels: split.labels, pixels: c.config.inputSize },
+        stateSeeds,
+      );
+      const at = (idx: Uint32Array, len: number, s: number) =>
+        Int32Array.from({ length: L }, (_, l) => idx[l * len + s]);
       for (let s = 0; s < learnLength; s++) peer.learn(at(learnIndices, learnLength, s));
       for (let s = 0; s < queryLength; s++) peer.query(at(queryIndices, queryLength, s));
       const tm = await peer.readMetrics();
@@ -121,7 +155,12 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
         const r = referenceEpisode(
           c.config,
           params.subarray(member * D, (member + 1) * D),
-          { learnImages: split.images, learnLabels: split.labels, queryImages: split.images, queryLabels: split.labels },
+          {
+            learnImages: split.images,
+            learnLabels: split.labels,
+            queryImages: split.images,
+            queryLabels: split.labels,
+          },
           learnIndices.subarray(l * learnLength, (l + 1) * learnLength),
           queryIndices.subarray(l * queryLength, (l + 1) * queryLength),
           { stateSeed: stateSeeds[l] },
@@ -150,13 +189,22 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
           ['online CE', tm.onlineCrossEntropy[l], ours.onlineCrossEntropy[l], r.onlineCrossEntropy],
           ['query CE', tm.queryCrossEntropy[l], ours.queryCrossEntropy[l], r.queryCrossEntropy],
         ] as const) {
-          expect(scaledError([tfv], [ref]), `learner ${l} ${what}: TensorFlow.js ${tfv} vs reference ${ref}`).toBeLessThan(TOL);
-          expect(scaledError([ov], [tfv]), `learner ${l} ${what}: ours ${ov} vs TensorFlow.js ${tfv}`).toBeLessThan(TOL);
+          expect(
+            scaledError([tfv], [ref]),
+            `learner ${l} ${what}: TensorFlow.js ${tfv} vs reference ${ref}`,
+          ).toBeLessThan(TOL);
+          expect(scaledError([ov], [tfv]), `learner ${l} ${what}: ours ${ov} vs TensorFlow.js ${tfv}`).toBeLessThan(
+            TOL,
+          );
         }
         // Correct counts agree up to near-ties of the logits.
-        expect(Math.abs(tm.onlineCorrect[l] - r.onlineCorrect), `learner ${l} online correct`).toBeLessThanOrEqual(r.nearTies);
+        expect(Math.abs(tm.onlineCorrect[l] - r.onlineCorrect), `learner ${l} online correct`).toBeLessThanOrEqual(
+          r.nearTies,
+        );
       }
-      console.log(`${c.name}: worst scaled error TF.js/ref ${worst.tfRef.toExponential(2)}, ours/ref ${worst.oursRef.toExponential(2)}, ours/TF.js ${worst.oursTf.toExponential(2)} (tolerance ${TOL})`);
+      console.log(
+        `${c.name}: worst scaled error TF.js/ref ${worst.tfRef.toExponential(2)}, ours/ref ${worst.oursRef.toExponential(2)}, ours/TF.js ${worst.oursTf.toExponential(2)} (tolerance ${TOL})`,
+      );
     });
   }
 });

@@ -5,7 +5,13 @@ import { parseTrainArgs } from '../src/cli/train';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/meta/checkpoint';
 import { initStrategy } from '../src/meta/strategies';
 import { TaskSampler, episodeArrays, episodeSplit, evenSplit, type TaskConfig } from '../src/meta/tasks';
-import { DEFAULT_TRAIN_CONFIG, PRESETS, TrainConfigError, presetConfig, validateTrainConfig } from '../src/meta/train-config';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  PRESETS,
+  TrainConfigError,
+  presetConfig,
+  validateTrainConfig,
+} from '../src/meta/train-config';
 
 describe('training config', () => {
   it('every preset validates; vsml is close to the paper', () => {
@@ -42,8 +48,16 @@ describe('training config', () => {
     expect((err as TrainConfigError).field).toBe(field);
   });
 
-  it('CLI layers preset < file < flags; a strategy kind switch takes that kind\'s defaults', () => {
-    const a = parseTrainArgs(['--preset', 'tiny', '--generations=7', '--set', 'strategy.pairs=3', '--set', 'tasks.labelPermutation=false']);
+  it("CLI layers preset < file < flags; a strategy kind switch takes that kind's defaults", () => {
+    const a = parseTrainArgs([
+      '--preset',
+      'tiny',
+      '--generations=7',
+      '--set',
+      'strategy.pairs=3',
+      '--set',
+      'tasks.labelPermutation=false',
+    ]);
     expect(a.config!.generations).toBe(7);
     expect(a.config!.strategy).toMatchObject({ kind: 'openai-es', pairs: 3 });
     expect(a.config!.tasks.labelPermutation).toBe(false);
@@ -51,7 +65,10 @@ describe('training config', () => {
     const g = parseTrainArgs(['--strategy', 'ga', '--set', 'strategy.popSize=16']);
     expect(g.config!.strategy).toEqual({ kind: 'ga', popSize: 16, truncation: 8, elites: 1, sigma: 0.02 });
     expect(() => parseTrainArgs(['--resume', 'x.json', '--seed', '3'])).toThrow(/only --generations/);
-    expect(parseTrainArgs(['--resume', 'x.json', '--generations', '9'])).toMatchObject({ resume: 'x.json', generations: 9 });
+    expect(parseTrainArgs(['--resume', 'x.json', '--generations', '9'])).toMatchObject({
+      resume: 'x.json',
+      generations: 9,
+    });
     expect(() => parseTrainArgs(['--generations'])).toThrow(/needs a value/);
     expect(() => parseTrainArgs(['--set', 'strategy.sigma=-1'])).toThrow(/strategy.sigma/);
   });
@@ -59,7 +76,18 @@ describe('training config', () => {
   it('checkpoints round-trip and refuse inconsistent or truncated files', () => {
     const config = DEFAULT_TRAIN_CONFIG;
     const strategy = initStrategy(config.strategy, new Float32Array(4).fill(0.5), 1);
-    const c: Checkpoint = { format: 'vsml-meta-checkpoint', version: 1, generation: 0, config, strategy, metaParams: new Float32Array(4).fill(0.5), learner: config.learner, deployLearner: config.learner, elapsedMs: 0, savedAt: 'now' };
+    const c: Checkpoint = {
+      format: 'vsml-meta-checkpoint',
+      version: 1,
+      generation: 0,
+      config,
+      strategy,
+      metaParams: new Float32Array(4).fill(0.5),
+      learner: config.learner,
+      deployLearner: config.learner,
+      elapsedMs: 0,
+      savedAt: 'now',
+    };
     const text = encodeCheckpoint(c);
     expect(encodeCheckpoint(decodeCheckpoint(text))).toBe(text);
     expect(() => decodeCheckpoint(text.slice(0, text.length / 2), 'cut.json')).toThrow(CheckpointError);
@@ -81,7 +109,19 @@ function synthetic(): ImageSplit {
   return { name: 'synthetic/train', count: n, rows: 2, cols: 2, images, labels, numClasses: 10 };
 }
 
-const TASKS: TaskConfig = { tasksPerMember: 3, minClasses: 2, maxClasses: 4, learnLength: 40, queryLength: 12, queryFraction: 0.25, labelPermutation: true, projectionPerTask: true, pixelSubset: 0, maxLearnLength: 0, growGenerations: 0 };
+const TASKS: TaskConfig = {
+  tasksPerMember: 3,
+  minClasses: 2,
+  maxClasses: 4,
+  learnLength: 40,
+  queryLength: 12,
+  queryFraction: 0.25,
+  labelPermutation: true,
+  projectionPerTask: true,
+  pixelSubset: 0,
+  maxLearnLength: 0,
+  growGenerations: 0,
+};
 
 describe('task sampler', () => {
   const split = synthetic();

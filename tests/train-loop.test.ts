@@ -45,12 +45,30 @@ describe('interrupt and resume (objective evaluator)', () => {
     { kind: 'ga', popSize: 10, truncation: 3 },
   ])('$kind: stop at 5, resume to 8 == 8 straight (checkpoint and metrics)', async (strategy) => {
     const c = config(strategy);
-    const straight = await runTraining({ config: c, out: join(root, `${strategy.kind}-a`), gpu: gpu(), quiet: true, evaluator: sphere(gpu) });
+    const straight = await runTraining({
+      config: c,
+      out: join(root, `${strategy.kind}-a`),
+      gpu: gpu(),
+      quiet: true,
+      evaluator: sphere(gpu),
+    });
     expect(straight.outcome).toBe('completed');
-    const first = await runTraining({ config: c, out: join(root, `${strategy.kind}-b`), gpu: gpu(), quiet: true, evaluator: sphere(gpu), maxGenerationsThisSession: 5 });
+    const first = await runTraining({
+      config: c,
+      out: join(root, `${strategy.kind}-b`),
+      gpu: gpu(),
+      quiet: true,
+      evaluator: sphere(gpu),
+      maxGenerationsThisSession: 5,
+    });
     expect(first).toMatchObject({ outcome: 'stopped', generation: 5 });
     expect(loadCheckpointFile(first.checkpointPath).generation).toBe(5);
-    const resumed = await runTraining({ resume: first.checkpointPath, gpu: gpu(), quiet: true, evaluator: sphere(gpu) });
+    const resumed = await runTraining({
+      resume: first.checkpointPath,
+      gpu: gpu(),
+      quiet: true,
+      evaluator: sphere(gpu),
+    });
     expect(resumed).toMatchObject({ outcome: 'completed', generation: 8 });
 
     const a = loadCheckpointFile(straight.checkpointPath);
@@ -69,7 +87,13 @@ describe('interrupt and resume (objective evaluator)', () => {
 describe('failures', () => {
   it('a lost device stops with a clear error; its checkpoint resumes to the same bits', async () => {
     const c = config({ kind: 'openai-es', pairs: 4 }, 7);
-    const straight = await runTraining({ config: c, out: join(root, 'lost-a'), gpu: gpu(), quiet: true, evaluator: sphere(gpu) });
+    const straight = await runTraining({
+      config: c,
+      out: join(root, 'lost-a'),
+      gpu: gpu(),
+      quiet: true,
+      evaluator: sphere(gpu),
+    });
     const doomed = await acquireGpu();
     const out = join(root, 'lost-b');
     let err: unknown;
@@ -79,7 +103,12 @@ describe('failures', () => {
         out,
         gpu: doomed,
         quiet: true,
-        evaluator: (g) => new ObjectiveEvaluator(g, (x) => negSphere(x) + 1, (gen) => gen === 4 && g.destroy()),
+        evaluator: (g) =>
+          new ObjectiveEvaluator(
+            g,
+            (x) => negSphere(x) + 1,
+            (gen) => gen === 4 && g.destroy(),
+          ),
       });
     } catch (e) {
       err = e;
@@ -88,8 +117,15 @@ describe('failures', () => {
     expect((err as Error).message).toMatch(/stopped at generation 4.*--resume/s);
     const ckpt = loadCheckpointFile(join(out, 'checkpoint.json'));
     expect(ckpt.generation).toBe(4);
-    const resumed = await runTraining({ resume: join(out, 'checkpoint.json'), gpu: gpu(), quiet: true, evaluator: sphere(gpu) });
-    expect(stringifyState(loadCheckpointFile(resumed.checkpointPath).strategy)).toBe(stringifyState(loadCheckpointFile(straight.checkpointPath).strategy));
+    const resumed = await runTraining({
+      resume: join(out, 'checkpoint.json'),
+      gpu: gpu(),
+      quiet: true,
+      evaluator: sphere(gpu),
+    });
+    expect(stringifyState(loadCheckpointFile(resumed.checkpointPath).strategy)).toBe(
+      stringifyState(loadCheckpointFile(straight.checkpointPath).strategy),
+    );
   });
 
   it('NaN / inf fitness is ranked worst and counted; training continues', async () => {
@@ -100,7 +136,8 @@ describe('failures', () => {
       out: join(root, 'nan'),
       gpu: gpu(),
       quiet: true,
-      evaluator: (g) => new ObjectiveEvaluator(g, (x) => (calls++ % 4 === 0 ? NaN : calls % 7 === 0 ? Infinity : negSphere(x))),
+      evaluator: (g) =>
+        new ObjectiveEvaluator(g, (x) => (calls++ % 4 === 0 ? NaN : calls % 7 === 0 ? Infinity : negSphere(x))),
     });
     expect(r.outcome).toBe('completed');
     const m = readMetrics<GenerationMetrics>(r.metricsPath);
@@ -112,7 +149,9 @@ describe('failures', () => {
   it('a fresh run refuses to overwrite an existing run directory', async () => {
     const c = config({ kind: 'openai-es', pairs: 2 }, 1);
     await runTraining({ config: c, out: join(root, 'twice'), gpu: gpu(), quiet: true, evaluator: sphere(gpu) });
-    await expect(runTraining({ config: c, out: join(root, 'twice'), gpu: gpu(), quiet: true, evaluator: sphere(gpu) })).rejects.toThrow(/already holds a run.*--resume/);
+    await expect(
+      runTraining({ config: c, out: join(root, 'twice'), gpu: gpu(), quiet: true, evaluator: sphere(gpu) }),
+    ).rejects.toThrow(/already holds a run.*--resume/);
   });
 
   it('atomic writes leave no temporary files and replace whole files', () => {

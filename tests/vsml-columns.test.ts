@@ -38,7 +38,12 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boo
   for (let m = 0; m < members; m++) params.set(initMetaParams(cfg, seed + m), m * D);
   for (let i = 0; i < params.length; i++) params[i] = Math.fround(params[i] * 3 + (((i * 7919) % 101) / 500 - 0.1));
   const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
-  const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength }, { poison: true, queryBatch: 4, stepsPerSubmit: 3, columns });
+  const pop = VsmlPopulation.create(
+    g,
+    cfg,
+    { members, tasksPerMember: tasks, learnLength, queryLength },
+    { poison: true, queryBatch: 4, stepsPerSubmit: 3, columns },
+  );
   const paramBuf = g.storage('params', params);
   const batch: EpisodeBatch = {
     learnSplit: split,
@@ -53,7 +58,13 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boo
   try {
     const m = await pop.runEpisodes(paramBuf, batch, { wantPredictions: true });
     const K = cfg.layers.length - 1;
-    const arrays: ArrayLike<number>[] = [m.onlineCorrect, m.onlineCrossEntropy, m.queryCorrect, m.queryCrossEntropy, m.queryPredictions!];
+    const arrays: ArrayLike<number>[] = [
+      m.onlineCorrect,
+      m.onlineCrossEntropy,
+      m.queryCorrect,
+      m.queryCrossEntropy,
+      m.queryPredictions!,
+    ];
     for (let k = 0; k < K; k++) {
       const s = await pop.readState(k);
       arrays.push(s.h, s.c, await pop.readBackward(k));
@@ -67,14 +78,47 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boo
 
 describe(`private path: column and row mappings give identical bits (seed ${seed})`, () => {
   const cases: [string, Record<string, unknown>, number, number][] = [
-    ['64 -> 10 H8 M2, 1 tick, labels (ordered preset)', { inputSize: 784, projection: true, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true }, 3, 2],
+    [
+      '64 -> 10 H8 M2, 1 tick, labels (ordered preset)',
+      { inputSize: 784, projection: true, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true },
+      3,
+      2,
+    ],
     ['20 -> 10 H4 M3, 3 ticks', { projection: true, layers: [20, 10], hidden: 4, message: 3, ticks: 3 }, 2, 1],
-    ['low-rank 16 -> 10 H8 r3, 2 ticks, labels', { projection: true, layers: [16, 10], hidden: 8, message: 4, ticks: 2, labelFeeding: true, cell: { kind: 'lstm-lowrank', rank: 3 } }, 2, 2],
-    ['two layers 12 -> 7 -> 10 H4 (column input layer, row second layer)', { projection: true, layers: [12, 7, 10], hidden: 4, message: 2, ticks: 2 }, 2, 1],
+    [
+      'low-rank 16 -> 10 H8 r3, 2 ticks, labels',
+      {
+        projection: true,
+        layers: [16, 10],
+        hidden: 8,
+        message: 4,
+        ticks: 2,
+        labelFeeding: true,
+        cell: { kind: 'lstm-lowrank', rank: 3 },
+      },
+      2,
+      2,
+    ],
+    [
+      'two layers 12 -> 7 -> 10 H4 (column input layer, row second layer)',
+      { projection: true, layers: [12, 7, 10], hidden: 4, message: 2, ticks: 2 },
+      2,
+      1,
+    ],
     ['784 -> 20 H4 (two output tiles)', { layers: [784, 20], hidden: 4, message: 2, ticks: 1 }, 1, 1],
     // Raw pixels: query batches skip zero inputs (vsml-cell.ts, skipZeros).
-    ['raw 784 -> 10 H8 M2, 2 ticks, labels (zero skipping)', { layers: [784, 10], hidden: 8, message: 2, ticks: 2, labelFeeding: true }, 2, 2],
-    ['raw low-rank 784 -> 10 H8 r4, 2 ticks (zero skipping)', { layers: [784, 10], hidden: 8, message: 2, ticks: 2, cell: { kind: 'lstm-lowrank', rank: 4 } }, 1, 2],
+    [
+      'raw 784 -> 10 H8 M2, 2 ticks, labels (zero skipping)',
+      { layers: [784, 10], hidden: 8, message: 2, ticks: 2, labelFeeding: true },
+      2,
+      2,
+    ],
+    [
+      'raw low-rank 784 -> 10 H8 r4, 2 ticks (zero skipping)',
+      { layers: [784, 10], hidden: 8, message: 2, ticks: 2, cell: { kind: 'lstm-lowrank', rank: 4 } },
+      1,
+      2,
+    ],
   ];
   for (const [name, raw, members, tasks] of cases) {
     it(name, async () => {

@@ -19,7 +19,12 @@ describe('validateVsmlConfig', () => {
   });
 
   it('accepts deeper stacks, the low-rank cell and a projection', () => {
-    const c = validateVsmlConfig({ layers: [64, 32, 10], projection: true, cell: { kind: 'lstm-lowrank', rank: 4 }, labelFeeding: true });
+    const c = validateVsmlConfig({
+      layers: [64, 32, 10],
+      projection: true,
+      cell: { kind: 'lstm-lowrank', rank: 4 },
+      labelFeeding: true,
+    });
     expect(c.inputSize).toBe(784);
     expect(c.cell).toEqual({ kind: 'lstm-lowrank', rank: 4 });
   });
@@ -58,7 +63,9 @@ describe('meta-parameter layout', () => {
     const l = metaParamLayout(validateVsmlConfig({}));
     expect(l.size).toBe(2384);
     expect(l.get('lstm.W').size + l.get('lstm.b').size).toBe(2112);
-    expect(l.get('head.fwd.W').size + l.get('head.fwd.b').size + l.get('head.bwd.W').size + l.get('head.bwd.b').size).toBe(272);
+    expect(
+      l.get('head.fwd.W').size + l.get('head.fwd.b').size + l.get('head.bwd.W').size + l.get('head.bwd.b').size,
+    ).toBe(272);
   });
 
   it('segments are contiguous and cover D; the low-rank cell has U and V instead of W', () => {
@@ -103,9 +110,13 @@ describe('packed weights (TypeScript twin of the pack kernel)', () => {
     const W = metaParamLayout(c).get('lstm.W').offset;
     const Z = 2 * 3 + 8;
     // rec: row 5, quad 1 = W[5][2M + 4..8]
-    expect([...out.subarray((pk.rec + 5 * 2 + 1) * 4, (pk.rec + 5 * 2 + 2) * 4)]).toEqual([0, 1, 2, 3].map((k) => W + 5 * Z + 6 + 4 + k));
+    expect([...out.subarray((pk.rec + 5 * 2 + 1) * 4, (pk.rec + 5 * 2 + 2) * 4)]).toEqual(
+      [0, 1, 2, 3].map((k) => W + 5 * Z + 6 + 4 + k),
+    );
     // wb: quad 2 (rows 8..11), column 1 = W[8..11][M + 1]
-    expect([...out.subarray((pk.wb + 2 * 3 + 1) * 4, (pk.wb + 2 * 3 + 2) * 4)]).toEqual([0, 1, 2, 3].map((k) => W + (8 + k) * Z + 3 + 1));
+    expect([...out.subarray((pk.wb + 2 * 3 + 1) * 4, (pk.wb + 2 * 3 + 2) * 4)]).toEqual(
+      [0, 1, 2, 3].map((k) => W + (8 + k) * Z + 3 + 1),
+    );
     // cq: rows 0..3 are input gates (-5), rows 8..11 forget gates (+5)
     const bias = metaParamLayout(c).get('lstm.b').offset;
     expect(out[(pk.cq + 0) * 4]).toBe(bias - 5);
@@ -122,7 +133,8 @@ describe('planning', () => {
     for (const weights of ['workgroup', 'private'] as const) {
       for (const lp of planLayers(c, limits, { weights })) {
         const seen = new Set<number>();
-        for (let a = 0; a < lp.A; a++) for (let b = 0; b < lp.B; b++) for (let q = 0; q < 4; q++) seen.add(stateVec4Index(lp, a, b, q));
+        for (let a = 0; a < lp.A; a++)
+          for (let b = 0; b < lp.B; b++) for (let q = 0; q < 4; q++) seen.add(stateVec4Index(lp, a, b, q));
         expect(seen.size).toBe(lp.A * lp.B * 4);
         expect(Math.max(...seen)).toBeLessThan(lp.unitsPerLearner * lp.unitVec4s);
         expect(lp.TB * lp.bTiles).toBeGreaterThanOrEqual(lp.B);
@@ -141,7 +153,12 @@ describe('planning', () => {
     const c = validateVsmlConfig({ layers: [784, 10] });
     // 256 learners: the private path's input layer (one column per thread) keeps only one partial-sum
     // row per output, so a 1 MiB binding holds about a hundred learners' per-learner buffers.
-    const p = planPopulation(c, 256, { ...limits, maxBinding: 1 << 20 }, { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } });
+    const p = planPopulation(
+      c,
+      256,
+      { ...limits, maxBinding: 1 << 20 },
+      { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } },
+    );
     expect(p.groups.length).toBeGreaterThan(1);
     expect(p.groups.reduce((s, g) => s + g.count, 0)).toBe(256);
     for (const g of p.groups) {
@@ -156,7 +173,12 @@ describe('column layers: workgroup size from the learner count', () => {
   const limits = { maxBinding: 1 << 27, maxSharedBytes: 16384, maxWorkgroupsPerDimension: 65535 };
   const c = validateVsmlConfig({ layers: [784, 10] });
   const plan = (learners: number, maxWorkgroupsPerDimension = 65535, cfg = c) =>
-    planPopulation(cfg, learners, { ...limits, maxWorkgroupsPerDimension }, { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } }).layers[0];
+    planPopulation(
+      cfg,
+      learners,
+      { ...limits, maxWorkgroupsPerDimension },
+      { queryBatch: 16, stepsPerSubmit: 8, queryLength: 100, cell: { weights: 'private' } },
+    ).layers[0];
   it('shrinks to at least 8 workgroups of no fewer than 4 threads, and never past the dispatch grid', () => {
     expect(plan(1).threads).toBe(4); // 10 threads: 3 workgroups of 4 (4 is the floor)
     expect(plan(4).threads).toBe(4); // 40 threads: 10 workgroups

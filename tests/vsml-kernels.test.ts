@@ -33,7 +33,13 @@ beforeAll(async () => {
   split = uploadImageSplit(gpu(), s);
 });
 
-async function run(cfg: VsmlConfig, members: number, tasks: number, learnLength: number, weights: 'auto' | 'workgroup' = 'auto') {
+async function run(
+  cfg: VsmlConfig,
+  members: number,
+  tasks: number,
+  learnLength: number,
+  weights: 'auto' | 'workgroup' = 'auto',
+) {
   const g = gpu();
   const L = members * tasks;
   const D = metaParamLayout(cfg).size;
@@ -43,7 +49,12 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, learnLength:
   for (let i = 0; i < params.length; i++) if (params[i] === 0) params[i] = Math.fround(((i * 7919) % 101) / 50 - 1);
   const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
   const learnIndices = Uint32Array.from({ length: L * learnLength }, (_, i) => (seed + i * 7) % 500);
-  const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength: 0 }, { poison: true, weights });
+  const pop = VsmlPopulation.create(
+    g,
+    cfg,
+    { members, tasksPerMember: tasks, learnLength, queryLength: 0 },
+    { poison: true, weights },
+  );
   const paramBuf = g.storage('params', params);
   const batch: EpisodeBatch = {
     learnSplit: split,
@@ -61,7 +72,10 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, learnLength:
 
 describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed})`, () => {
   it('pack: every member of every group, both cells', async () => {
-    for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 3 }), validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 5, cell: { kind: 'lstm-lowrank', rank: 3 } })]) {
+    for (const cfg of [
+      validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 3 }),
+      validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 5, cell: { kind: 'lstm-lowrank', rank: 3 } }),
+    ]) {
       const { pop, params, D, paramBuf } = await run(cfg, 3, 2, 0);
       const { firstMember, data } = await pop.readPacked(0);
       const per = data.length / 3;
@@ -77,7 +91,12 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
   // H 8: each thread's quad is one Philox block; H 12 and 4: H/2 = 2 mod 4, so quads of odd cells
   // straddle two blocks (vsml-init.wgsl).
   it('initial state: h = 0, half of c from each learner seed, for every cell of every layer (H 8, 12, 4)', async () => {
-    for (const [hidden, weights] of [[8, 'auto'], [8, 'workgroup'], [12, 'auto'], [4, 'auto']] as const) {
+    for (const [hidden, weights] of [
+      [8, 'auto'],
+      [8, 'workgroup'],
+      [12, 'auto'],
+      [4, 'auto'],
+    ] as const) {
       const cfg = validateVsmlConfig({ projection: true, layers: [21, 13, 10], hidden, message: 2 });
       const { pop, stateSeeds, paramBuf } = await run(cfg, 2, 2, 0, weights);
       for (let k = 0; k < 2; k++) {
@@ -109,7 +128,11 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
   // every 128 words, 3 and 5 times. Image 0 is all 255 (the largest sum of all bytes) and image 1
   // is 255 exactly where learner 1's unit 0 has sign -1 (the largest sum of one unit's masked
   // bytes): a missing or late fold overflows a lane. 9 input units: groups of 8 and 1.
-  for (const [rows, cols] of [[5, 7], [33, 35], [48, 48]]) {
+  for (const [rows, cols] of [
+    [5, 7],
+    [33, 35],
+    [48, 48],
+  ]) {
     for (const form of ['every word', 'nonzero words'] as const) {
       it(`input: the projection of ${rows} x ${cols} images, ${form}`, async () => {
         const g = gpu();
@@ -130,19 +153,48 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
           const w = philox4x32(projectionSeeds[1], RNG_DOMAIN.projection, p >> 7, 0, 0, 0);
           imgs[n + p] = (w[(p >> 5) & 3] >>> (p & 31)) & 1 ? 255 : 0;
         }
-        const gsplit = uploadImageSplit(g, { name: `synthetic ${rows}x${cols}`, count, rows, cols, images: imgs, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), numClasses: 10 });
-        expect(gsplit.nonzeroFraction <= SPARSE_PROJECTION_MAX, `nonzero fraction ${gsplit.nonzeroFraction} of ${W}-word images`).toBe(form === 'nonzero words');
-        const pop = VsmlPopulation.create(g, cfg, { members: L, tasksPerMember: 1, learnLength: 1, queryLength: 0 }, { poison: true });
+        const gsplit = uploadImageSplit(g, {
+          name: `synthetic ${rows}x${cols}`,
+          count,
+          rows,
+          cols,
+          images: imgs,
+          labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+          numClasses: 10,
+        });
+        expect(
+          gsplit.nonzeroFraction <= SPARSE_PROJECTION_MAX,
+          `nonzero fraction ${gsplit.nonzeroFraction} of ${W}-word images`,
+        ).toBe(form === 'nonzero words');
+        const pop = VsmlPopulation.create(
+          g,
+          cfg,
+          { members: L, tasksPerMember: 1, learnLength: 1, queryLength: 0 },
+          { poison: true },
+        );
         const D = metaParamLayout(cfg).size;
         const params = new Float32Array(L * D);
         for (let m = 0; m < L; m++) params.set(initMetaParams(cfg, seed + m), m * D);
         const paramBuf = g.storage('params', params);
-        const learnIndices = Uint32Array.from({ length: L }, (_, i) => (i < 2 ? i : 2 + ((seed + 5 * i) % (count - 2))));
-        await pop.runEpisodes(paramBuf, { learnSplit: gsplit, querySplit: gsplit, learnLength: 1, queryLength: 0, learnIndices, queryIndices: new Uint32Array(0), stateSeeds, projectionSeeds });
+        const learnIndices = Uint32Array.from({ length: L }, (_, i) =>
+          i < 2 ? i : 2 + ((seed + 5 * i) % (count - 2)),
+        );
+        await pop.runEpisodes(paramBuf, {
+          learnSplit: gsplit,
+          querySplit: gsplit,
+          learnLength: 1,
+          queryLength: 0,
+          learnIndices,
+          queryIndices: new Uint32Array(0),
+          stateSeeds,
+          projectionSeeds,
+        });
         const x = await pop.readInputs(1);
         for (let l = 0; l < L; l++) {
           const want = projectInput(imgs, learnIndices[l] * n, n, A0, projectionSeeds[l], new Float32Array(A0));
-          expect(x.subarray(l * A0, (l + 1) * A0), `learner ${l} (image ${learnIndices[l]}), seed ${seed}`).toEqual(want);
+          expect(x.subarray(l * A0, (l + 1) * A0), `learner ${l} (image ${learnIndices[l]}), seed ${seed}`).toEqual(
+            want,
+          );
         }
         pop.destroy();
         paramBuf.destroy();
@@ -152,7 +204,10 @@ describe(`VSML kernels are bit-exact against their TypeScript twins (seed ${seed
   }
 
   it('input: pixels * f32(1/255) and the +-1 projection, per learner seed', async () => {
-    for (const cfg of [validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2 }), validateVsmlConfig({ projection: true, layers: [37, 10], hidden: 4, message: 2 })]) {
+    for (const cfg of [
+      validateVsmlConfig({ layers: [784, 10], hidden: 4, message: 2 }),
+      validateVsmlConfig({ projection: true, layers: [37, 10], hidden: 4, message: 2 }),
+    ]) {
       const { pop, projectionSeeds, learnIndices, paramBuf } = await run(cfg, 2, 3, 1);
       const x = await pop.readInputs(1);
       const A0 = cfg.layers[0];

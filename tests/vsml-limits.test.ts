@@ -16,7 +16,9 @@ import { useGpu, useMnistSubset } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
 
 const LIMIT = 8192;
-const gpu = useGpu({ limits: { maxStorageBufferBindingSize: LIMIT, maxBufferSize: LIMIT, maxComputeWorkgroupsPerDimension: 2 } });
+const gpu = useGpu({
+  limits: { maxStorageBufferBindingSize: LIMIT, maxBufferSize: LIMIT, maxComputeWorkgroupsPerDimension: 2 },
+});
 const seed = testSeed(0x5eed0008); // fixed (VSML_TEST_SEED overrides); printed in the describe name
 const TOL = 2e-3; // see vsml-parity.test.ts
 
@@ -42,22 +44,44 @@ const queryLength = 5;
 function setup(cfg: VsmlConfig) {
   const D = metaParamLayout(cfg).size;
   const params = new Float32Array(members * D);
-  for (let m = 0; m < members; m++) params.set(initMetaParams(cfg, seed + m).map((v) => v * 2), m * D);
+  for (let m = 0; m < members; m++)
+    params.set(
+      initMetaParams(cfg, seed + m).map((v) => v * 2),
+      m * D,
+    );
   const order = classSortedOrder(mnist.train.labels);
   const learnIndices = new Uint32Array(L * learnLength);
-  for (let l = 0; l < L; l++) for (let t = 0; t < learnLength; t++) learnIndices[l * learnLength + t] = order[(l * 7 + t * 3) % 60];
+  for (let l = 0; l < L; l++)
+    for (let t = 0; t < learnLength; t++) learnIndices[l * learnLength + t] = order[(l * 7 + t * 3) % 60];
   const queryIndices = Uint32Array.from({ length: L * queryLength }, (_, i) => (i * 11 + seed) % 30);
   const { stateSeeds, projectionSeeds } = learnerSeeds(seed, L);
-  const batch: EpisodeBatch = { learnSplit: mnist.gTrain, querySplit: mnist.gTest, learnLength, queryLength, learnIndices, queryIndices, stateSeeds, projectionSeeds };
+  const batch: EpisodeBatch = {
+    learnSplit: mnist.gTrain,
+    querySplit: mnist.gTest,
+    learnLength,
+    queryLength,
+    learnIndices,
+    queryIndices,
+    stateSeeds,
+    projectionSeeds,
+  };
   return { D, params, batch };
 }
 
 async function runOnce(cfg: VsmlConfig, params: Float32Array, batch: EpisodeBatch, progress?: [number, number][]) {
   const g = gpu();
-  const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength }, { poison: true, stepsPerSubmit: 3 });
+  const pop = VsmlPopulation.create(
+    g,
+    cfg,
+    { members, tasksPerMember: tasks, learnLength, queryLength },
+    { poison: true, stepsPerSubmit: 3 },
+  );
   const paramBuf = g.storage('params', params);
   try {
-    const m = await pop.runEpisodes(paramBuf, batch, { wantPredictions: true, onProgress: (d, t) => progress?.push([d, t]) });
+    const m = await pop.runEpisodes(paramBuf, batch, {
+      wantPredictions: true,
+      onProgress: (d, t) => progress?.push([d, t]),
+    });
     const states = [];
     for (let k = 0; k < cfg.layers.length - 1; k++) states.push(await pop.readState(k));
     return { m, states, groups: pop.groupCount, plan: pop.plan, queryBatch: pop.plan.queryBatch };
@@ -67,21 +91,39 @@ async function runOnce(cfg: VsmlConfig, params: Float32Array, batch: EpisodeBatc
   }
 }
 
-function checkReference(cfg: VsmlConfig, params: Float32Array, D: number, batch: EpisodeBatch, m: EpisodeMetrics, states: { h: Float32Array; c: Float32Array }[]) {
+function checkReference(
+  cfg: VsmlConfig,
+  params: Float32Array,
+  D: number,
+  batch: EpisodeBatch,
+  m: EpisodeMetrics,
+  states: { h: Float32Array; c: Float32Array }[],
+) {
   for (let l = 0; l < L; l++) {
     const member = Math.floor(l / tasks);
     const r = referenceEpisode(
       cfg,
       params.subarray(member * D, (member + 1) * D),
-      { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels },
+      {
+        learnImages: mnist.train.images,
+        learnLabels: mnist.train.labels,
+        queryImages: mnist.test.images,
+        queryLabels: mnist.test.labels,
+      },
       batch.learnIndices.subarray(l * learnLength, (l + 1) * learnLength),
       batch.queryIndices.subarray(l * queryLength, (l + 1) * queryLength),
       { stateSeed: batch.stateSeeds[l], projectionSeed: batch.projectionSeeds![l] },
     );
     states.forEach((s, k) => {
       const per = r.learner.h[k].length;
-      expect(scaledError(s.h.subarray(l * per, (l + 1) * per), r.learner.h[k]), `learner ${l} layer ${k} h`).toBeLessThan(TOL);
-      expect(scaledError(s.c.subarray(l * per, (l + 1) * per), r.learner.c[k]), `learner ${l} layer ${k} c`).toBeLessThan(TOL);
+      expect(
+        scaledError(s.h.subarray(l * per, (l + 1) * per), r.learner.h[k]),
+        `learner ${l} layer ${k} h`,
+      ).toBeLessThan(TOL);
+      expect(
+        scaledError(s.c.subarray(l * per, (l + 1) * per), r.learner.c[k]),
+        `learner ${l} layer ${k} c`,
+      ).toBeLessThan(TOL);
     });
     expect(Math.abs(m.onlineCrossEntropy[l] - r.onlineCrossEntropy) / r.onlineCrossEntropy).toBeLessThan(TOL);
     expect(Math.abs(m.queryCrossEntropy[l] - r.queryCrossEntropy) / r.queryCrossEntropy).toBeLessThan(TOL);
@@ -95,7 +137,13 @@ describe(`VSML under lowered limits (${LIMIT} B bindings, 2 workgroups per dimen
     expect(mnist.gTrain.pieces.length).toBeGreaterThan(1);
     for (const cfg of [
       validateVsmlConfig({ projection: true, layers: [40, 10], hidden: 4, message: 2, labelFeeding: true }),
-      validateVsmlConfig({ projection: true, layers: [40, 12, 10], hidden: 4, message: 2, cell: { kind: 'lstm-lowrank', rank: 3 } }),
+      validateVsmlConfig({
+        projection: true,
+        layers: [40, 12, 10],
+        hidden: 4,
+        message: 2,
+        cell: { kind: 'lstm-lowrank', rank: 3 },
+      }),
     ]) {
       const { D, params, batch } = setup(cfg);
       const progress: [number, number][] = [];
@@ -122,11 +170,22 @@ describe(`VSML under lowered limits (${LIMIT} B bindings, 2 workgroups per dimen
     const cfg = validateVsmlConfig({ projection: true, layers: [24, 10], hidden: 4, message: 2 });
     const params = initMetaParams(cfg, seed).map((v) => v * 2);
     const progress: number[] = [];
-    const r = await evaluateOrdered(gpu(), cfg, params, { train: mnist.train, test: mnist.test }, { stateSeed: 7, projectionSeed: 9, onProgress: (d) => progress.push(d), population: { stepsPerSubmit: 16 } });
+    const r = await evaluateOrdered(
+      gpu(),
+      cfg,
+      params,
+      { train: mnist.train, test: mnist.test },
+      { stateSeed: 7, projectionSeed: 9, onProgress: (d) => progress.push(d), population: { stepsPerSubmit: 16 } },
+    );
     const ref = referenceEpisode(
       cfg,
       params,
-      { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels },
+      {
+        learnImages: mnist.train.images,
+        learnLabels: mnist.train.labels,
+        queryImages: mnist.test.images,
+        queryLabels: mnist.test.labels,
+      },
       classSortedOrder(mnist.train.labels),
       Uint32Array.from({ length: 30 }, (_, i) => i),
       { stateSeed: 7, projectionSeed: 9 },

@@ -58,7 +58,12 @@ beforeAll(async () => {
   const ptest = poolSplit(test, 4);
   data = {
     full: { train, test, gTrain: uploadImageSplit(gpu(), train), gTest: uploadImageSplit(gpu(), test) },
-    pooled: { train: ptrain, test: ptest, gTrain: uploadImageSplit(gpu(), ptrain), gTest: uploadImageSplit(gpu(), ptest) },
+    pooled: {
+      train: ptrain,
+      test: ptest,
+      gTrain: uploadImageSplit(gpu(), ptrain),
+      gTest: uploadImageSplit(gpu(), ptest),
+    },
   };
 });
 
@@ -129,7 +134,8 @@ async function runCase(c: Case, caseSeed: number): Promise<void> {
   for (let l = 0; l < L; l++) {
     const classes = sampleClasses(rng, 10, 3);
     learnIndices.set(classStream(d.train, classes, perClass, rng.int(20)), l * learnLength);
-    for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = classStream(d.test, [classes[q % 3]], 1, rng.int(40))[0];
+    for (let q = 0; q < queryLength; q++)
+      queryIndices[l * queryLength + q] = classStream(d.test, [classes[q % 3]], 1, rng.int(40))[0];
     const perm = rng.shuffle(Array.from({ length: 10 }, (_, i) => i)) as number[];
     labelMap.set(perm, l * 10);
   }
@@ -138,7 +144,12 @@ async function runCase(c: Case, caseSeed: number): Promise<void> {
   const params = new Float32Array(c.members * D);
   for (let m = 0; m < c.members; m++) params.set(randomParams(c.config, caseSeed + m), m * D);
   const paramBuf = g.storage('params', params);
-  const pop = VsmlPopulation.create(g, c.config, { members: c.members, tasksPerMember: c.tasks, learnLength, queryLength }, { poison: true, queryBatch: 4, stepsPerSubmit: 10, weights: c.weights });
+  const pop = VsmlPopulation.create(
+    g,
+    c.config,
+    { members: c.members, tasksPerMember: c.tasks, learnLength, queryLength },
+    { poison: true, queryBatch: 4, stepsPerSubmit: 10, weights: c.weights },
+  );
   const batch: EpisodeBatch = {
     learnSplit: d.gTrain,
     querySplit: d.gTest,
@@ -164,10 +175,19 @@ async function runCase(c: Case, caseSeed: number): Promise<void> {
       const r = referenceEpisode(
         c.config,
         params.subarray(member * D, (member + 1) * D),
-        { learnImages: d.train.images, learnLabels: d.train.labels, queryImages: d.test.images, queryLabels: d.test.labels },
+        {
+          learnImages: d.train.images,
+          learnLabels: d.train.labels,
+          queryImages: d.test.images,
+          queryLabels: d.test.labels,
+        },
         learnIndices.subarray(l * learnLength, (l + 1) * learnLength),
         queryIndices.subarray(l * queryLength, (l + 1) * queryLength),
-        { stateSeed: stateSeeds[l], projectionSeed: projectionSeeds[l], labelMap: labelMap.subarray(l * 10, (l + 1) * 10) },
+        {
+          stateSeed: stateSeeds[l],
+          projectionSeed: projectionSeeds[l],
+          labelMap: labelMap.subarray(l * 10, (l + 1) * 10),
+        },
       );
       for (let k = 0; k < K; k++) {
         const per = r.learner.h[k].length;
@@ -191,13 +211,20 @@ async function runCase(c: Case, caseSeed: number): Promise<void> {
         const want = r.queryPredictions[q];
         if (got !== want) {
           const ys = [...r.queryLogits[q]].sort((a, b) => b - a);
-          expect(ys[0] - ys[1], `${c.name} learner ${l} query ${q}: prediction ${got} vs ${want}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(ys[0])));
+          expect(ys[0] - ys[1], `${c.name} learner ${l} query ${q}: prediction ${got} vs ${want}`).toBeLessThan(
+            1e-4 * Math.max(1, Math.abs(ys[0])),
+          );
           ties++;
         }
       }
       const onlineDiff = Math.abs(m.onlineCorrect[l] - r.onlineCorrect);
-      expect(onlineDiff, `${c.name} learner ${l} online correct ${m.onlineCorrect[l]} vs ${r.onlineCorrect}`).toBeLessThanOrEqual(r.nearTies);
-      expect(Math.abs(m.queryCorrect[l] - r.queryCorrect), `${c.name} learner ${l} query correct`).toBeLessThanOrEqual(ties);
+      expect(
+        onlineDiff,
+        `${c.name} learner ${l} online correct ${m.onlineCorrect[l]} vs ${r.onlineCorrect}`,
+      ).toBeLessThanOrEqual(r.nearTies);
+      expect(Math.abs(m.queryCorrect[l] - r.queryCorrect), `${c.name} learner ${l} query correct`).toBeLessThanOrEqual(
+        ties,
+      );
     }
     console.log(`${c.name}: worst scaled error ${worst.toExponential(2)}`);
   } finally {

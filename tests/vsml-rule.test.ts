@@ -57,14 +57,23 @@ const MU = 0.5;
 const GAIN = 100;
 const A = 32;
 
-const cfg = validateVsmlConfig({ projection: true, layers: [A, 10], hidden: 4, message: 2, ticks: 1, labelFeeding: true, readout: { component: 1, bound: 100 } });
+const cfg = validateVsmlConfig({
+  projection: true,
+  layers: [A, 10],
+  hidden: 4,
+  message: 2,
+  ticks: 1,
+  labelFeeding: true,
+  readout: { component: 1, bound: 100 },
+});
 
 function ruleParams(): Float32Array {
   const L = metaParamLayout(cfg);
   const p = new Float32Array(L.size);
   const H = 4;
   const Z = 8;
-  const W = (gate: number, unit: number, col: number, v: number) => (p[L.get('lstm.W').offset + (gate * H + unit) * Z + col] = v);
+  const W = (gate: number, unit: number, col: number, v: number) =>
+    (p[L.get('lstm.W').offset + (gate * H + unit) * Z + col] = v);
   const b = (gate: number, unit: number, v: number) => (p[L.get('lstm.b').offset + gate * H + unit] = v);
   const [I, F, G, O] = [0, 1, 2, 3];
   const X = 0;
@@ -107,7 +116,7 @@ function scores(x: Float32Array, seen: { x: Float32Array; label: number }[]): { 
   const exact = S.map((Sb) => {
     let f = 0;
     for (let a = 0; a < A; a++) f += Math.tanh((MU * x[a]) / 2) * Math.tanh(Sb[a]);
-    return 100 * Math.tanh((GAIN / A) * f / 100);
+    return 100 * Math.tanh(((GAIN / A) * f) / 100);
   });
   const linear = lin.map((Lb) => Lb.reduce((s, v, a) => s + v * x[a], 0));
   return { exact, linear };
@@ -145,17 +154,33 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
       const classes = sampleClasses(rng, 10, nClasses);
       classesOf.push(classes);
       learnIndices.set(classStream(mnist.train, classes, perClass, rng.int(50)), l * learnLength);
-      for (let q = 0; q < queryLength; q++) queryIndices[l * queryLength + q] = classStream(mnist.test, [classes[q % nClasses]], 1, rng.int(40))[0];
+      for (let q = 0; q < queryLength; q++)
+        queryIndices[l * queryLength + q] = classStream(mnist.test, [classes[q % nClasses]], 1, rng.int(40))[0];
       labelMap.set(rng.shuffle(Array.from({ length: 10 }, (_, i) => i)) as number[], l * 10);
       projectionSeeds[l] = rng.nextU32();
       stateSeeds[l] = rng.nextU32();
     }
     const params = ruleParams();
-    const pop = VsmlPopulation.create(g, cfg, { members, tasksPerMember: tasks, learnLength, queryLength }, { poison: true });
+    const pop = VsmlPopulation.create(
+      g,
+      cfg,
+      { members, tasksPerMember: tasks, learnLength, queryLength },
+      { poison: true },
+    );
     const paramBuf = g.storage('rule params', params);
     const m = await pop.runEpisodes(
       paramBuf,
-      { learnSplit: mnist.gTrain, querySplit: mnist.gTest, learnLength, queryLength, learnIndices, queryIndices, labelMap, stateSeeds, projectionSeeds },
+      {
+        learnSplit: mnist.gTrain,
+        querySplit: mnist.gTest,
+        learnLength,
+        queryLength,
+        learnIndices,
+        queryIndices,
+        labelMap,
+        stateSeeds,
+        projectionSeeds,
+      },
       { wantPredictions: true },
     );
     pop.destroy();
@@ -167,7 +192,8 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     let totalCorrect = 0;
     let ruleCorrect = 0;
     for (let l = 0; l < L; l++) {
-      const input = (split: ImageSplit, i: number) => projectInput(split.images, i * 784, 784, A, projectionSeeds[l], new Float32Array(A));
+      const input = (split: ImageSplit, i: number) =>
+        projectInput(split.images, i * 784, 784, A, projectionSeeds[l], new Float32Array(A));
       const shown = (y: number) => labelMap[l * 10 + y];
       const seen: { x: Float32Array; label: number }[] = [];
       let ruleOnline = 0;
@@ -181,7 +207,9 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
         seen.push({ x, label: shown(mnist.train.labels[i]) });
       }
       // Online: equal up to the steps where the rule itself has no clear winner (e.g. step 0).
-      expect(Math.abs(m.onlineCorrect[l] - ruleOnline), `learner ${l} online correct`).toBeLessThanOrEqual(ambiguousOnline);
+      expect(Math.abs(m.onlineCorrect[l] - ruleOnline), `learner ${l} online correct`).toBeLessThanOrEqual(
+        ambiguousOnline,
+      );
       const frozen = seen.slice(0, learnLength - 1);
       let learnerCorrect = 0;
       let learnerRuleCorrect = 0;
@@ -206,7 +234,9 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
         }
       }
       // Guaranteed: the learner's query score is the rule's, up to the queries without a clear winner.
-      expect(Math.abs(learnerCorrect - learnerRuleCorrect), `learner ${l} query correct`).toBeLessThanOrEqual(ambiguousQueries);
+      expect(Math.abs(learnerCorrect - learnerRuleCorrect), `learner ${l} query correct`).toBeLessThanOrEqual(
+        ambiguousQueries,
+      );
       totalCorrect += learnerCorrect;
       ruleCorrect += learnerRuleCorrect;
     }
@@ -230,13 +260,32 @@ describe(`hand-set VSML learner = Hebbian class-sum rule (seed ${seed})`, () => 
     const classes = sampleClasses(rng, 10, 4);
     const learn = classStream(mnist.train, classes, 5);
     const queries = Uint32Array.from({ length: 12 }, (_, q) => classStream(mnist.test, [classes[q % 4]], 1, q)[0]);
-    const r = referenceEpisode(cfg, params, { learnImages: mnist.train.images, learnLabels: mnist.train.labels, queryImages: mnist.test.images, queryLabels: mnist.test.labels }, learn, queries, {
-      stateSeed: 1,
-      projectionSeed: 2,
-    });
-    const seen = [...learn.slice(0, learn.length - 1)].map((i) => ({ x: projectInput(mnist.train.images, i * 784, 784, A, 2, new Float32Array(A)), label: mnist.train.labels[i] }));
+    const r = referenceEpisode(
+      cfg,
+      params,
+      {
+        learnImages: mnist.train.images,
+        learnLabels: mnist.train.labels,
+        queryImages: mnist.test.images,
+        queryLabels: mnist.test.labels,
+      },
+      learn,
+      queries,
+      {
+        stateSeed: 1,
+        projectionSeed: 2,
+      },
+    );
+    const seen = [...learn.slice(0, learn.length - 1)].map((i) => ({
+      x: projectInput(mnist.train.images, i * 784, 784, A, 2, new Float32Array(A)),
+      label: mnist.train.labels[i],
+    }));
     queries.forEach((i, q) => {
-      const want = clearWinner(scores(projectInput(mnist.test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact, 1e-3, EXACT_MARGIN);
+      const want = clearWinner(
+        scores(projectInput(mnist.test.images, i * 784, 784, A, 2, new Float32Array(A)), seen).exact,
+        1e-3,
+        EXACT_MARGIN,
+      );
       if (want >= 0) expect(r.queryPredictions[q]).toBe(want);
     });
   });

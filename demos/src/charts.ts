@@ -19,7 +19,11 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function el<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const e = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   if (text !== undefined) e.textContent = text;
@@ -52,7 +56,14 @@ class ChartBase {
   ) {
     this.W = this.hostWidth(host);
     const id = `${host.id || 'chart'}-caption`;
-    this.svg = el('svg', { viewBox: `0 0 ${this.W} ${H}`, width: '100%', role: 'img', 'aria-label': title, 'aria-describedby': id, class: 'chart' });
+    this.svg = el('svg', {
+      viewBox: `0 0 ${this.W} ${H}`,
+      width: '100%',
+      role: 'img',
+      'aria-label': title,
+      'aria-describedby': id,
+      class: 'chart',
+    });
     this.caption = Object.assign(document.createElement('p'), { id, className: 'chart-text' });
     this.caption.setAttribute('aria-live', 'polite');
     host.append(this.svg, this.caption);
@@ -85,7 +96,15 @@ export class LineChart extends ChartBase {
 
   constructor(
     host: HTMLElement,
-    private readonly opts: { title: string; xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number },
+    private readonly opts: {
+      title: string;
+      xLabel: string;
+      yLabel: string;
+      width?: number;
+      height?: number;
+      yMin?: number;
+      yMax?: number;
+    },
   ) {
     super(host, opts.title, opts.width ?? 560, opts.height ?? 260, () => this.draw());
     this.draw();
@@ -138,18 +157,43 @@ export class LineChart extends ChartBase {
     const ys = niceStep(y1 - y0, 5);
     for (let v = Math.ceil(y0 / ys) * ys; v <= y1 + 1e-12; v += ys) {
       svg.appendChild(el('line', { x1: m.l, x2: m.l + pw, y1: Y(v), y2: Y(v), stroke: '#eee' }));
-      svg.appendChild(el('text', { x: m.l - 5, y: Y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, formatTick(v, ys)));
+      svg.appendChild(
+        el('text', { x: m.l - 5, y: Y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, formatTick(v, ys)),
+      );
     }
     const xs = Math.max(1, niceStep(x1 - x0, 6));
     for (let v = Math.ceil(x0 / xs) * xs; v <= x1 + 1e-12; v += xs) {
-      svg.appendChild(el('text', { x: X(v), y: m.t + ph + 15, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' }, formatTick(v, xs)));
+      svg.appendChild(
+        el(
+          'text',
+          { x: X(v), y: m.t + ph + 15, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' },
+          formatTick(v, xs),
+        ),
+      );
     }
     svg.appendChild(el('rect', { x: m.l, y: m.t, width: pw, height: ph, fill: 'none', stroke: '#999' }));
-    svg.appendChild(el('text', { x: m.l + pw / 2, y: H - 5, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.xLabel));
-    svg.appendChild(el('text', { transform: `translate(12 ${m.t + ph / 2}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.yLabel));
+    svg.appendChild(
+      el('text', { x: m.l + pw / 2, y: H - 5, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, opts.xLabel),
+    );
+    svg.appendChild(
+      el(
+        'text',
+        {
+          transform: `translate(12 ${m.t + ph / 2}) rotate(-90)`,
+          'text-anchor': 'middle',
+          'font-size': 11,
+          fill: '#333',
+        },
+        opts.yLabel,
+      ),
+    );
     let legendX = W - m.r;
     for (const s of [...this.series].reverse()) {
-      const t = el('text', { x: legendX, y: legendBelow ? 34 : 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color }, `● ${s.name}`);
+      const t = el(
+        'text',
+        { x: legendX, y: legendBelow ? 34 : 17, 'text-anchor': 'end', 'font-size': 12, fill: s.color },
+        `● ${s.name}`,
+      );
       svg.appendChild(t);
       legendX -= 26 + 7 * s.name.length;
     }
@@ -158,7 +202,8 @@ export class LineChart extends ChartBase {
       if (good.length === 0) continue;
       const d = good.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join('');
       svg.appendChild(el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
-      if (good.length < 60) for (const p of good) svg.appendChild(el('circle', { cx: X(p.x), cy: Y(p.y), r: 2.5, fill: s.color }));
+      if (good.length < 60)
+        for (const p of good) svg.appendChild(el('circle', { cx: X(p.x), cy: Y(p.y), r: 2.5, fill: s.color }));
     }
   }
 }
@@ -170,7 +215,9 @@ export class BarChart extends ChartBase {
     host: HTMLElement,
     private readonly opts: { title: string; labels: string[]; width?: number; height?: number; color?: string },
   ) {
-    super(host, opts.title, opts.width ?? 560, opts.height ?? 220, () => this.set(this.last.values, this.last.note, this.last.labels));
+    super(host, opts.title, opts.width ?? 560, opts.height ?? 220, () =>
+      this.set(this.last.values, this.last.note, this.last.labels),
+    );
     this.last = { values: opts.labels.map(() => NaN), note: '', labels: opts.labels };
     this.set(this.last.values);
   }
@@ -181,7 +228,9 @@ export class BarChart extends ChartBase {
     const { svg, opts } = this;
     const W = this.W;
     const H = this.H;
-    const shown = values.map((v, i) => (Number.isFinite(v) ? `${labels[i] ?? i}: ${Math.round(v * 100)}%` : null)).filter((x) => x !== null);
+    const shown = values
+      .map((v, i) => (Number.isFinite(v) ? `${labels[i] ?? i}: ${Math.round(v * 100)}%` : null))
+      .filter((x) => x !== null);
     this.caption.textContent = `${opts.title}${note ? ` (${note})` : ''}: ${shown.length ? shown.join(', ') : 'no data yet'}.`;
     const m = { l: 40, r: 10, t: note ? 44 : 30, b: 24 };
     const pw = W - m.l - m.r;
@@ -194,7 +243,9 @@ export class BarChart extends ChartBase {
     for (let a = 0; a <= 4; a++) {
       const y = m.t + (1 - a / 4) * ph;
       svg.appendChild(el('line', { x1: m.l, x2: m.l + pw, y1: y, y2: y, stroke: '#eee' }));
-      svg.appendChild(el('text', { x: m.l - 4, y: y + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, `${a * 25}%`));
+      svg.appendChild(
+        el('text', { x: m.l - 4, y: y + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' }, `${a * 25}%`),
+      );
     }
     const n = Math.max(1, values.length);
     const bw = pw / n;
@@ -202,12 +253,26 @@ export class BarChart extends ChartBase {
       const x = m.l + i * bw;
       if (Number.isFinite(v)) {
         const h = Math.max(0, Math.min(1, v)) * ph;
-        svg.appendChild(el('rect', { x: x + bw * 0.15, y: m.t + ph - h, width: bw * 0.7, height: h, fill: opts.color ?? '#3b7dd8' }));
+        svg.appendChild(
+          el('rect', { x: x + bw * 0.15, y: m.t + ph - h, width: bw * 0.7, height: h, fill: opts.color ?? '#3b7dd8' }),
+        );
         // Inside the bar when it is tall, above it otherwise.
         const ty = h > 16 ? m.t + ph - h + 13 : m.t + ph - h - 3;
-        svg.appendChild(el('text', { x: x + bw / 2, y: ty, 'text-anchor': 'middle', 'font-size': 11, fill: h > 16 ? '#fff' : '#333' }, `${Math.round(v * 100)}%`));
+        svg.appendChild(
+          el(
+            'text',
+            { x: x + bw / 2, y: ty, 'text-anchor': 'middle', 'font-size': 11, fill: h > 16 ? '#fff' : '#333' },
+            `${Math.round(v * 100)}%`,
+          ),
+        );
       }
-      svg.appendChild(el('text', { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }, labels[i] ?? String(i)));
+      svg.appendChild(
+        el(
+          'text',
+          { x: x + bw / 2, y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#333' },
+          labels[i] ?? String(i),
+        ),
+      );
     });
     svg.appendChild(el('rect', { x: m.l, y: m.t, width: pw, height: ph, fill: 'none', stroke: '#999' }));
   }

@@ -8,7 +8,6 @@ import headline from './headline.json';
 import { $, hasWebGpu } from './page-util';
 import './style.css';
 
-
 const links = (headline as { links: HeadlineLink[] }).links;
 const body = ($('demos') as HTMLTableElement).tBodies[0];
 
@@ -18,7 +17,11 @@ function cell(tr: HTMLTableRowElement, ...nodes: (Node | string)[]): HTMLTableCe
   return td;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]>, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]>,
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
   return e;
@@ -28,7 +31,12 @@ for (const l of links) {
   const tr = body.insertRow();
   tr.dataset.id = l.id;
   cell(tr, el('b', {}, l.title), el('br', {}), el('span', { className: 'stat' }, `${l.what}. Source: ${l.source}`));
-  cell(tr, el('b', {}, `${(100 * l.benchmarkAccuracy).toFixed(2)}%`), el('br', {}), el('span', { className: 'stat' }, `row ${l.row}`)).className = 'num';
+  cell(
+    tr,
+    el('b', {}, `${(100 * l.benchmarkAccuracy).toFixed(2)}%`),
+    el('br', {}),
+    el('span', { className: 'stat' }, `row ${l.row}`),
+  ).className = 'num';
   const href = `./replay.html#${l.fragment}`;
   const plays = l.stream === 'benchmark' ? 'plays OrderedMNIST' : 'plays its training episodes';
   cell(
@@ -39,5 +47,7 @@ for (const l of links) {
   );
 }
 document.body.dataset.links = String(links.length);
-$('adapter').textContent = hasWebGpu() ? 'WebGPU available' : 'no WebGPU in this browser: the links open, but cannot play here';
+$('adapter').textContent = hasWebGpu()
+  ? 'WebGPU available'
+  : 'no WebGPU in this browser: the links open, but cannot play here';
 document.body.dataset.state = 'ready';

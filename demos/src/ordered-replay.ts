@@ -43,9 +43,15 @@ function take(split: ImageSplit, indices: Uint32Array, out: Uint8Array, outLabel
  * The stream: per class c < classes, the first `learnPerClass` train images (0: all), sorted by
  * class; then, per class, the first `testPerClass` test images (0: all), grouped by class.
  */
-export function orderedStream(ds: Dataset, classes: number, learnPerClass: number, testPerClass: number): OrderedStream {
+export function orderedStream(
+  ds: Dataset,
+  classes: number,
+  learnPerClass: number,
+  testPerClass: number,
+): OrderedStream {
   const firstClasses = Array.from({ length: classes }, (_, c) => c);
-  const pick = (split: ImageSplit, per: number) => orderedIndices(split, { classes: firstClasses, perClass: per > 0 ? per : undefined, strict: false });
+  const pick = (split: ImageSplit, per: number) =>
+    orderedIndices(split, { classes: firstClasses, perClass: per > 0 ? per : undefined, strict: false });
   const learn = pick(ds.train, learnPerClass);
   const test = pick(ds.test, testPerClass);
   const px = pixelsPerImage(ds.train);
@@ -57,7 +63,15 @@ export function orderedStream(ds: Dataset, classes: number, learnPerClass: numbe
   return {
     classes,
     // numClasses = classes played: the learner checks its outputs cover every label of the split.
-    split: { name: `ordered-${classes}`, count, rows: ds.train.rows, cols: ds.train.cols, images, labels, numClasses: classes },
+    split: {
+      name: `ordered-${classes}`,
+      count,
+      rows: ds.train.rows,
+      cols: ds.train.cols,
+      images,
+      labels,
+      numClasses: classes,
+    },
     learnCount: learn.length,
     testCount: test.length,
     labels,
@@ -74,7 +88,10 @@ export interface OrderedRunResult {
 }
 
 /** Per-class accuracy of test predictions (NaN for a class without test examples). */
-export function perClassAccuracy(stream: OrderedStream, predictions: ArrayLike<number>): { perClass: number[]; correct: number } {
+export function perClassAccuracy(
+  stream: OrderedStream,
+  predictions: ArrayLike<number>,
+): { perClass: number[]; correct: number } {
   const hit = new Array(stream.classes).fill(0);
   const n = new Array(stream.classes).fill(0);
   let correct = 0;
@@ -106,18 +123,27 @@ export class OrderedRunner {
     private readonly opts: { stepsPerSubmit?: number } = {},
   ) {}
 
-  async run(params: Float32Array, stateSeed: number, onProgress?: (done: number, total: number) => void): Promise<OrderedRunResult> {
+  async run(
+    params: Float32Array,
+    stateSeed: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<OrderedRunResult> {
     const { gpu, stream, learner } = this;
     const dim = metaParamLayout(learner).size;
     if (params.length !== dim) throw new Error(`learner needs ${dim} meta-parameters, got ${params.length}`);
     this.gpuSplit ??= uploadImageSplit(gpu, stream.split);
     this.params ??= gpu.storage('ordered-replay params', dim * 4);
-    this.population ??= VsmlPopulation.create(gpu, learner, {
-      members: 1,
-      tasksPerMember: 1,
-      learnLength: stream.learnCount,
-      queryLength: stream.testCount,
-    }, this.opts.stepsPerSubmit ? { stepsPerSubmit: this.opts.stepsPerSubmit } : {});
+    this.population ??= VsmlPopulation.create(
+      gpu,
+      learner,
+      {
+        members: 1,
+        tasksPerMember: 1,
+        learnLength: stream.learnCount,
+        queryLength: stream.testCount,
+      },
+      this.opts.stepsPerSubmit ? { stepsPerSubmit: this.opts.stepsPerSubmit } : {},
+    );
     gpu.upload(this.params, params);
     const learnIndices = Uint32Array.from({ length: stream.learnCount }, (_, i) => i);
     const queryIndices = Uint32Array.from({ length: stream.testCount }, (_, i) => stream.learnCount + i);
@@ -174,7 +200,10 @@ export async function runProbe(
   const key = JSON.stringify([learner, classes, opts.learnPerClass, opts.testPerClass]);
   if (probeRunner?.key !== key) {
     probeRunner?.runner.destroy();
-    probeRunner = { key, runner: new OrderedRunner(gpu, learner, orderedStream(ds, classes, opts.learnPerClass, opts.testPerClass)) };
+    probeRunner = {
+      key,
+      runner: new OrderedRunner(gpu, learner, orderedStream(ds, classes, opts.learnPerClass, opts.testPerClass)),
+    };
   }
   const r = await probeRunner.runner.run(params, stateSeed);
   const s = probeRunner.runner.stream;

@@ -26,7 +26,9 @@ export function hasWebGpu(): boolean {
 
 /** For people in a browser: what to change in the browser (never system packages or CLIs). */
 export function noWebGpuMessage(): string {
-  const insecure = !window.isSecureContext ? ' This page is not a secure context: WebGPU needs https:// (or localhost).' : '';
+  const insecure = !window.isSecureContext
+    ? ' This page is not a secure context: WebGPU needs https:// (or localhost).'
+    : '';
   return (
     'This browser does not expose WebGPU, so nothing can run here.' +
     insecure +

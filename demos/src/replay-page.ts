@@ -11,7 +11,13 @@
 import * as Comlink from 'comlink';
 import { BarChart, LineChart } from './charts';
 import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage } from './page-util';
-import type { PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi, ShareSummary } from '../../src/pages/replay-messages';
+import type {
+  PlayOptions,
+  ReplayEvent,
+  ReplayResult,
+  ReplayWorkerApi,
+  ShareSummary,
+} from '../../src/pages/replay-messages';
 import type { VsmlConfig } from '../../src/spec/vsml-config';
 import './style.css';
 
@@ -34,7 +40,11 @@ const ui = {
   now: $('now'),
   score: $('score'),
 };
-const classChart = new BarChart($('chart-classes'), { title: 'Per class', labels: Array.from({ length: 10 }, (_, i) => String(i)), height: 240 });
+const classChart = new BarChart($('chart-classes'), {
+  title: 'Per class',
+  labels: Array.from({ length: 10 }, (_, i) => String(i)),
+  height: 240,
+});
 const progressChart = new LineChart($('chart-progress'), {
   title: 'Running test accuracy',
   xLabel: 'test images answered',
@@ -85,16 +95,33 @@ let softwareAdapter = false;
 function showSummary(s: ShareSummary): void {
   ui.summary.replaceChildren();
   row('learner', s.describe);
-  const enc = s.learner.kind === 'ga' ? `GA seed chain of ${s.learner.chain.length} seeds, sigma ${fmt(s.learner.sigma, 4)}` : s.learner.kind === 'f32' ? 'exact f32 values' : `int${s.learner.bits} quantised, blocks of ${s.learner.blockSize}`;
+  const enc =
+    s.learner.kind === 'ga'
+      ? `GA seed chain of ${s.learner.chain.length} seeds, sigma ${fmt(s.learner.sigma, 4)}`
+      : s.learner.kind === 'f32'
+        ? 'exact f32 values'
+        : `int${s.learner.bits} quantised, blocks of ${s.learner.blockSize}`;
   row('meta-parameters', `${s.dim} (${enc})`);
   row('learned state', `${(s.stateBytes / 1024).toFixed(1)} KiB`);
   if (s.note.title) row('title', s.note.title);
   if (s.note.source) row('source', s.note.source);
-  if (s.note.strategy || s.note.generation !== undefined) row('made by', `${s.note.strategy ?? '?'}${s.note.generation !== undefined ? `, generation ${s.note.generation}` : ''}`);
-  if (s.train) row('training', `seed ${s.train.seed}, ${s.train.strategy.kind}, ${s.train.fitness}, ${s.train.tasks.minClasses}-${s.train.tasks.maxClasses}-way episodes of ${s.train.tasks.learnLength}+${s.train.tasks.queryLength}`);
-  if (s.note.benchmarkAccuracy !== undefined) row('scoreboard', `${fmt(100 * s.note.benchmarkAccuracy, 2)}% on full OrderedMNIST`);
+  if (s.note.strategy || s.note.generation !== undefined)
+    row(
+      'made by',
+      `${s.note.strategy ?? '?'}${s.note.generation !== undefined ? `, generation ${s.note.generation}` : ''}`,
+    );
+  if (s.train)
+    row(
+      'training',
+      `seed ${s.train.seed}, ${s.train.strategy.kind}, ${s.train.fitness}, ${s.train.tasks.minClasses}-${s.train.tasks.maxClasses}-way episodes of ${s.train.tasks.learnLength}+${s.train.tasks.queryLength}`,
+    );
+  if (s.note.benchmarkAccuracy !== undefined)
+    row('scoreboard', `${fmt(100 * s.note.benchmarkAccuracy, 2)}% on full OrderedMNIST`);
   row('link', `${s.sizes.fragmentChars} characters (${s.sizes.wireBytes} bytes)`);
-  row('classes played', `0-${Math.min(10, s.outputs) - 1}${s.outputs < 10 ? ` (the learner has ${s.outputs} outputs)` : ''}`);
+  row(
+    'classes played',
+    `0-${Math.min(10, s.outputs) - 1}${s.outputs < 10 ? ` (the learner has ${s.outputs} outputs)` : ''}`,
+  );
 }
 
 /** The stream the learner was made for: the link's note, else its training config, else the benchmark. */
@@ -107,17 +134,30 @@ function madeFor(s: ShareSummary): StreamKind {
 /** Default examples per class of a stream kind for this learner. */
 function streamDefaults(s: ShareSummary, kind: StreamKind): { learn: number; test: number; note: string } {
   if (kind === 'benchmark') {
-    const score = s.note.benchmarkAccuracy !== undefined ? ` (scoreboard: ${fmt(100 * s.note.benchmarkAccuracy, 2)}%)` : '';
+    const score =
+      s.note.benchmarkAccuracy !== undefined ? ` (scoreboard: ${fmt(100 * s.note.benchmarkAccuracy, 2)}%)` : '';
     if (softwareAdapter) {
       const { learn, test } = SOFTWARE_BENCHMARK_SUBSET;
-      return { learn, test, note: `Full OrderedMNIST${score} takes minutes on this software adapter: by default the page plays its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.` };
+      return {
+        learn,
+        test,
+        note: `Full OrderedMNIST${score} takes minutes on this software adapter: by default the page plays its first ${learn} training and ${test} test images per class. Set both to 0 for the whole benchmark.`,
+      };
     }
-    return { learn: 0, test: 0, note: `Full OrderedMNIST: all 60,000 training images in class order, then the 10,000 test images${score}.` };
+    return {
+      learn: 0,
+      test: 0,
+      note: `Full OrderedMNIST: all 60,000 training images in class order, then the 10,000 test images${score}.`,
+    };
   }
   const ways = Math.max(1, Math.min(s.outputs, s.train?.tasks.maxClasses ?? s.outputs));
   const learn = s.train ? Math.max(1, Math.round(s.train.tasks.learnLength / ways)) : 20;
   const test = s.train ? Math.max(1, Math.round(s.train.tasks.queryLength / ways)) : 20;
-  return { learn, test, note: `Episodes of the learner's training shape: ${learn} training and ${test} test images per class of ${Math.min(10, s.outputs)} classes (it was meta-trained on ${s.train ? `${s.train.tasks.learnLength}-example episodes` : 'short episodes'}).` };
+  return {
+    learn,
+    test,
+    note: `Episodes of the learner's training shape: ${learn} training and ${test} test images per class of ${Math.min(10, s.outputs)} classes (it was meta-trained on ${s.train ? `${s.train.tasks.learnLength}-example episodes` : 'short episodes'}).`,
+  };
 }
 
 function applyStream(kind: StreamKind, query?: URLSearchParams): void {
@@ -127,7 +167,9 @@ function applyStream(kind: StreamKind, query?: URLSearchParams): void {
   ui.learn.value = query?.get('learn') ?? String(d.learn);
   ui.test.value = query?.get('test') ?? String(d.test);
   const fromAddress = query?.has('learn') || query?.has('test');
-  ui.streamNote.textContent = fromAddress ? `${d.note} This address asks for ${ui.learn.value} training and ${ui.test.value} test images per class.` : d.note;
+  ui.streamNote.textContent = fromAddress
+    ? `${d.note} This address asks for ${ui.learn.value} training and ${ui.test.value} test images per class.`
+    : d.note;
 }
 
 function drawDigit(images: Uint8Array, index: number, rows: number, cols: number, done: number): void {
@@ -177,7 +219,11 @@ function onEvent(e: ReplayEvent): void {
     // The first image at once: the canvas never waits for the GPU.
     if (e.learnCount > 0) drawDigit(e.images, 0, e.rows, e.cols, 0);
     ui.now.textContent = `learning: ${e.learnCount} class-sorted training examples (compiling kernels…)`;
-    classChart.set(new Array(e.classes).fill(0), 'share of each class learned so far', Array.from({ length: e.classes }, (_, i) => String(i)));
+    classChart.set(
+      new Array(e.classes).fill(0),
+      'share of each class learned so far',
+      Array.from({ length: e.classes }, (_, i) => String(i)),
+    );
   } else if (e.type === 'progress' && stream) {
     const { ev: s, start, count } = stream;
     ui.progress.value = e.done;
@@ -187,7 +233,11 @@ function onEvent(e: ReplayEvent): void {
         drawDigit(s.images, i, s.rows, s.cols, e.done);
         ui.now.textContent = `learning: example ${e.done}/${s.learnCount}, class ${s.labels[i]}`;
         const learned = count.map((n, c) => (n ? Math.max(0, Math.min(n, e.done - start[c])) / n : NaN));
-        classChart.set(learned, 'share of each class learned so far', learned.map((_, c) => String(c)));
+        classChart.set(
+          learned,
+          'share of each class learned so far',
+          learned.map((_, c) => String(c)),
+        );
       }
     } else {
       const j = e.done - s.learnCount - 1;
@@ -214,11 +264,16 @@ async function playBack(r: ReplayResult, frames90: number): Promise<void> {
       hit[label]++;
       correct++;
     }
-    if ((i + 1) % Math.max(1, Math.ceil(r.testCount / 200)) === 0 || i === r.testCount - 1) curve.push({ x: i + 1, y: correct / (i + 1) });
+    if ((i + 1) % Math.max(1, Math.ceil(r.testCount / 200)) === 0 || i === r.testCount - 1)
+      curve.push({ x: i + 1, y: correct / (i + 1) });
     if (i % perFrame === perFrame - 1 || i === r.testCount - 1) {
       if (s) drawDigit(s.images, r.learnCount + i, s.rows, s.cols, r.learnCount + r.testCount);
       ui.now.textContent = `test ${i + 1}/${r.testCount}: class ${label}, predicted ${pred} ${pred === label ? '✓' : '✗'}`;
-      classChart.set(hit.map((h, c) => (n[c] ? h / n[c] : NaN)), 'test accuracy per class (running)', hit.map((_, c) => String(c)));
+      classChart.set(
+        hit.map((h, c) => (n[c] ? h / n[c] : NaN)),
+        'test accuracy per class (running)',
+        hit.map((_, c) => String(c)),
+      );
       progressChart.setSeries([{ name: 'accuracy', color: '#2f6fd6', points: curve }]);
       ui.score.textContent = `${fmt((100 * correct) / (i + 1), 1)}%`;
       await new Promise((res) => requestAnimationFrame(() => res(undefined)));
@@ -228,7 +283,13 @@ async function playBack(r: ReplayResult, frames90: number): Promise<void> {
 
 function playOptions(): PlayOptions {
   const n = (el: HTMLInputElement) => Math.max(0, Math.floor(Number(el.value)) || 0);
-  return { dataBase: dataBaseUrl(), learnPerClass: n(ui.learn), testPerClass: n(ui.test), sendImages: true, stepsPerSubmit: (SPEEDS[ui.speed.value] ?? SPEEDS.normal).steps };
+  return {
+    dataBase: dataBaseUrl(),
+    learnPerClass: n(ui.learn),
+    testPerClass: n(ui.test),
+    sendImages: true,
+    stepsPerSubmit: (SPEEDS[ui.speed.value] ?? SPEEDS.normal).steps,
+  };
 }
 
 /** What the final status says about the played stream against the scoreboard. */
@@ -237,7 +298,9 @@ function finalNote(r: ReplayResult): string {
   const full = r.classes === 10 && r.learnCount === 60000 && r.testCount === 10000;
   if (!s || s.note.benchmarkAccuracy === undefined) return full ? ' on full OrderedMNIST' : '';
   const board = `${fmt(100 * s.note.benchmarkAccuracy, 2)}%`;
-  return full ? ` on full OrderedMNIST (scoreboard: ${board})` : ` on a subset (scoreboard, full OrderedMNIST: ${board})`;
+  return full
+    ? ` on full OrderedMNIST (scoreboard: ${board})`
+    : ` on a subset (scoreboard, full OrderedMNIST: ${board})`;
 }
 
 let lastResult: ReplayResult | null = null;
@@ -261,12 +324,20 @@ async function play(): Promise<ReplayResult> {
     if (id !== playId) return r;
     resultIn = true;
     ui.progress.value = ui.progress.max;
-    setStatus(`played ${r.learnCount} training examples (online accuracy ${fmt(100 * r.onlineAccuracy, 1)}%) and ${r.testCount} test images in ${fmt(r.ms / 1000, 1)} s on ${r.adapter}; showing the test answers…`);
+    setStatus(
+      `played ${r.learnCount} training examples (online accuracy ${fmt(100 * r.onlineAccuracy, 1)}%) and ${r.testCount} test images in ${fmt(r.ms / 1000, 1)} s on ${r.adapter}; showing the test answers…`,
+    );
     await playBack(r, speed.playbackFrames);
-    classChart.set(r.perClass, `test accuracy per class (${r.testCount} images)`, r.perClass.map((_, c) => String(c)));
+    classChart.set(
+      r.perClass,
+      `test accuracy per class (${r.testCount} images)`,
+      r.perClass.map((_, c) => String(c)),
+    );
     ui.score.textContent = `${fmt(100 * r.accuracy, 2)}%`;
     // The final score is the last status: nothing of this play writes after it.
-    setStatus(`final: ${fmt(100 * r.accuracy, 2)}% test accuracy on ${r.testCount} images after ${r.learnCount} class-sorted training examples${finalNote(r)}; ${fmt(r.ms / 1000, 1)} s on ${r.adapter}`);
+    setStatus(
+      `final: ${fmt(100 * r.accuracy, 2)}% test accuracy on ${r.testCount} images after ${r.learnCount} class-sorted training examples${finalNote(r)}; ${fmt(r.ms / 1000, 1)} s on ${r.adapter}`,
+    );
     lastResult = r;
     document.body.dataset.accuracy = String(r.accuracy);
     setState('done');
@@ -291,7 +362,10 @@ async function init(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const hash = location.hash.slice(1);
   if (!hash) {
-    banner('info', 'No learner in this link. Share links are made with the Share button of the train page (or npm run share); the demos page lists the headline learners.');
+    banner(
+      'info',
+      'No learner in this link. Share links are made with the Share button of the train page (or npm run share); the demos page lists the headline learners.',
+    );
     document.body.dataset.errorCode = 'empty';
     ui.adapter.textContent = hasWebGpu() ? 'WebGPU available (nothing to play)' : 'no WebGPU';
     setState('error');
@@ -341,6 +415,11 @@ const app = {
   },
   /** The same replay for parameters given as f32 bit patterns (tests). */
   playParams: (vsml: VsmlConfig, paramBits: number[], stateSeed: number, learnPerClass: number, testPerClass: number) =>
-    api.playParams(vsml, new Float32Array(Uint32Array.from(paramBits).buffer), stateSeed, { ...playOptions(), learnPerClass, testPerClass, sendImages: false }),
+    api.playParams(vsml, new Float32Array(Uint32Array.from(paramBits).buffer), stateSeed, {
+      ...playOptions(),
+      learnPerClass,
+      testPerClass,
+      sendImages: false,
+    }),
 };
 (window as unknown as { replayApp: typeof app }).replayApp = app;

@@ -10,7 +10,13 @@ import type { TrainConfig } from '../../src/meta/train-config';
 import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
 import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
 import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
-import type { DecodeOutcome, PlayOptions, ReplayEvent, ReplayResult, ReplayWorkerApi } from '../../src/pages/replay-messages';
+import type {
+  DecodeOutcome,
+  PlayOptions,
+  ReplayEvent,
+  ReplayResult,
+  ReplayWorkerApi,
+} from '../../src/pages/replay-messages';
 
 let decoded: DecodedShare | null = null;
 let dataset: Promise<Dataset> | null = null;
@@ -40,9 +46,27 @@ async function play(
   if (opts.sendImages) {
     const images = stream.split.images.slice();
     const labels = stream.labels.slice();
-    emit(Comlink.transfer({ playId: opts.playId, type: 'stream', classes, learnCount: stream.learnCount, testCount: stream.testCount, images, labels, rows: ds.train.rows, cols: ds.train.cols }, [images.buffer, labels.buffer]));
+    emit(
+      Comlink.transfer(
+        {
+          playId: opts.playId,
+          type: 'stream',
+          classes,
+          learnCount: stream.learnCount,
+          testCount: stream.testCount,
+          images,
+          labels,
+          rows: ds.train.rows,
+          cols: ds.train.cols,
+        },
+        [images.buffer, labels.buffer],
+      ),
+    );
   }
-  emit({ type: 'status', message: `compiling kernels, then ${stream.learnCount} class-sorted training examples and ${stream.testCount} test images…` });
+  emit({
+    type: 'status',
+    message: `compiling kernels, then ${stream.learnCount} class-sorted training examples and ${stream.testCount} test images…`,
+  });
   const runner = new OrderedRunner(g, vsml, stream, { stepsPerSubmit: opts.stepsPerSubmit });
   try {
     const r = await runner.run(params, stateSeed, (done, total) => {
@@ -106,7 +130,12 @@ const api: ReplayWorkerApi = {
     return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent);
   },
 
-  async playParams(vsml: VsmlConfig, params: Float32Array, stateSeed: number, opts: PlayOptions): Promise<ReplayResult> {
+  async playParams(
+    vsml: VsmlConfig,
+    params: Float32Array,
+    stateSeed: number,
+    opts: PlayOptions,
+  ): Promise<ReplayResult> {
     return play(vsml, params, stateSeed, opts, () => undefined);
   },
 

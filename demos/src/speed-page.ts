@@ -25,7 +25,11 @@ for (const id of ['configs', 'learners', 'repeats', 'generations']) {
 }
 if (params.get('tfjs') === '0') input('tfjs').checked = false;
 
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const out = $('out');
 
 async function run(): Promise<void> {
@@ -54,7 +58,11 @@ async function run(): Promise<void> {
     const ds = await loadIdxUrl(dataBaseUrl(), 'mnist');
     const gpu = await acquireGpu();
     try {
-      const report = await runSpeedBench(gpu, { train: subsetSplit(ds.train, 10000), test: subsetSplit(ds.test, 2000) }, opts);
+      const report = await runSpeedBench(
+        gpu,
+        { train: subsetSplit(ds.train, 10000), test: subsetSplit(ds.test, 2000) },
+        opts,
+      );
       report.environment = { userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency };
       window.speedReport = report;
       out.textContent = `${formatSpeedReport(report)}\n\n(log)\n${lines.join('\n')}`;

@@ -7,7 +7,16 @@ import * as Comlink from 'comlink';
 import { PRESETS, presetConfig, validateTrainConfig, type TrainConfig } from '../../src/meta/train-config';
 import type { GenerationMetrics } from '../../src/meta/trainer';
 import { BarChart, LineChart } from './charts';
-import { DEFAULT_PROBE, type InitResult, type ProbeOptions, type RunEvent, type ShareResult, type StartOptions, type TrainPageApi, type TrainWorkerApi } from '../../src/pages/train-messages';
+import {
+  DEFAULT_PROBE,
+  type InitResult,
+  type ProbeOptions,
+  type RunEvent,
+  type ShareResult,
+  type StartOptions,
+  type TrainPageApi,
+  type TrainWorkerApi,
+} from '../../src/pages/train-messages';
 import { $, dataBaseUrl, fmt, hasWebGpu, noWebGpuMessage, replayUrl } from './page-util';
 import './style.css';
 
@@ -40,8 +49,17 @@ const ui = {
   probeTest: $('probe-test') as HTMLInputElement,
 };
 
-const fitnessChart = new LineChart($('chart-fitness'), { title: 'Fitness per generation', xLabel: 'generation', yLabel: 'fitness' });
-const throughputChart = new LineChart($('chart-throughput'), { title: 'Throughput', xLabel: 'generation', yLabel: 'learner steps / s', yMin: 0 });
+const fitnessChart = new LineChart($('chart-fitness'), {
+  title: 'Fitness per generation',
+  xLabel: 'generation',
+  yLabel: 'fitness',
+});
+const throughputChart = new LineChart($('chart-throughput'), {
+  title: 'Throughput',
+  xLabel: 'generation',
+  yLabel: 'learner steps / s',
+  yMin: 0,
+});
 const probeChart = new BarChart($('chart-probe'), {
   title: 'OrderedMNIST probe of the best learner',
   labels: Array.from({ length: 10 }, (_, i) => String(i)),
@@ -93,7 +111,10 @@ function showProgress(done: number | null, of: number): void {
   const ran = done - sessionFirstGen;
   const perGen = ran > 0 ? (performance.now() - sessionStart) / ran : NaN;
   const left = (of - done) * perGen;
-  ui.eta.textContent = done >= of ? `${done}/${of} generations` : `${done}/${of} generations · ETA ${Number.isFinite(left) ? formatDuration(left) : '…'}`;
+  ui.eta.textContent =
+    done >= of
+      ? `${done}/${of} generations`
+      : `${done}/${of} generations · ETA ${Number.isFinite(left) ? formatDuration(left) : '…'}`;
 }
 
 function formatDuration(ms: number): string {
@@ -139,7 +160,11 @@ function probeOptions(): ProbeOptions {
     const v = Math.floor(Number(el.value));
     return Number.isFinite(v) && v >= min ? v : d;
   };
-  return { every: n(ui.probeEvery, DEFAULT_PROBE.every, 0), learnPerClass: n(ui.probeLearn, DEFAULT_PROBE.learnPerClass, 1), testPerClass: n(ui.probeTest, DEFAULT_PROBE.testPerClass, 1) };
+  return {
+    every: n(ui.probeEvery, DEFAULT_PROBE.every, 0),
+    learnPerClass: n(ui.probeLearn, DEFAULT_PROBE.learnPerClass, 1),
+    testPerClass: n(ui.probeTest, DEFAULT_PROBE.testPerClass, 1),
+  };
 }
 
 // ---- run events ----------------------------------------------------------------------------
@@ -150,10 +175,18 @@ function redrawCharts(): void {
     { name: 'best', color: '#d6452f', points: history.map((m) => ({ x: x(m), y: m.fitness.best })) },
     { name: 'mean', color: '#2f6fd6', points: history.map((m) => ({ x: x(m), y: m.fitness.mean })) },
     ...(history.some((m) => m.centre)
-      ? [{ name: history.find((m) => m.centre)?.centre?.role ?? 'centre', color: '#2a9d55', points: history.filter((m) => m.centre).map((m) => ({ x: x(m), y: m.centre!.fitness })) }]
+      ? [
+          {
+            name: history.find((m) => m.centre)?.centre?.role ?? 'centre',
+            color: '#2a9d55',
+            points: history.filter((m) => m.centre).map((m) => ({ x: x(m), y: m.centre!.fitness })),
+          },
+        ]
       : []),
   ]);
-  throughputChart.setSeries([{ name: 'steps/s', color: '#7b4bc4', points: history.map((m) => ({ x: x(m), y: m.stepsPerSecond })) }]);
+  throughputChart.setSeries([
+    { name: 'steps/s', color: '#7b4bc4', points: history.map((m) => ({ x: x(m), y: m.stepsPerSecond })) },
+  ]);
 }
 
 /** Forward to the headless driver when it listens (puppeteer's exposeFunction). */
@@ -174,7 +207,9 @@ function onEvent(e: RunEvent): void {
       hasState = true;
       sessionStart = performance.now();
       sessionFirstGen = e.generation;
-      log(`started at generation ${e.generation}/${e.total}: ${e.describe}, ${e.dim} meta-parameters, ${e.config.strategy.kind}; ${e.trainName} (${e.trainCount} examples)`);
+      log(
+        `started at generation ${e.generation}/${e.total}: ${e.describe}, ${e.dim} meta-parameters, ${e.config.strategy.kind}; ${e.trainName} (${e.trainCount} examples)`,
+      );
       // The first generation builds every compute pipeline: say so instead of looking stuck.
       ui.status.textContent = `compiling kernels · generation ${e.generation + 1}/${e.total} running`;
       log('compiling kernels: the first generation builds every GPU pipeline');
@@ -189,12 +224,18 @@ function onEvent(e: RunEvent): void {
       delete document.body.dataset.compiling;
       showProgress(m.generation + 1, total);
       ui.status.innerHTML = `generation <b>${m.generation + 1}</b>/${total} · best ${fmt(m.fitness.best)} · mean ${fmt(m.fitness.mean)} · ${fmt(m.stepsPerSecond, 0)} steps/s · ${fmt(m.timeMs.total / 1000, 2)} s/gen`;
-      log(`gen ${m.generation + 1}: fitness best ${fmt(m.fitness.best)} mean ${fmt(m.fitness.mean)}, query acc ${fmt(m.queryAccuracy.mean)}, ${fmt(m.stepsPerSecond, 0)} steps/s`);
+      log(
+        `gen ${m.generation + 1}: fitness best ${fmt(m.fitness.best)} mean ${fmt(m.fitness.mean)}, query acc ${fmt(m.queryAccuracy.mean)}, ${fmt(m.stepsPerSecond, 0)} steps/s`,
+      );
       break;
     }
     case 'probe': {
       const p = e.probe;
-      probeChart.set(p.perClass, `test accuracy per class after generation ${p.generation}: ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`, p.perClass.map((_, i) => String(i)));
+      probeChart.set(
+        p.perClass,
+        `test accuracy per class after generation ${p.generation}: ${fmt(p.accuracy * 100, 1)}% on classes 0-${p.classes - 1}`,
+        p.perClass.map((_, i) => String(i)),
+      );
       document.body.dataset.probes = String(Number(document.body.dataset.probes ?? 0) + 1);
       break;
     }
@@ -219,14 +260,17 @@ function onEvent(e: RunEvent): void {
       delete document.body.dataset.compiling;
       ui.eta.textContent = '';
       ui.status.innerHTML = '';
-      ui.status.append(Object.assign(document.createElement('span'), { className: 'error', textContent: `${e.name}: ${e.message}` }));
+      ui.status.append(
+        Object.assign(document.createElement('span'), { className: 'error', textContent: `${e.name}: ${e.message}` }),
+      );
       break;
   }
 }
 
 async function start(opts: StartOptions = {}): Promise<'completed' | 'stopped'> {
   if (phase !== 'idle') throw new Error(`cannot start while ${phase}`);
-  const checkpointText = opts.checkpointText ?? (opts.config === undefined ? (loadedCheckpoint ?? undefined) : undefined);
+  const checkpointText =
+    opts.checkpointText ?? (opts.config === undefined ? (loadedCheckpoint ?? undefined) : undefined);
   let config: TrainConfig | undefined;
   if (!checkpointText) {
     config = opts.config !== undefined ? validateTrainConfig(opts.config) : (checkConfig() ?? undefined);
@@ -240,7 +284,14 @@ async function start(opts: StartOptions = {}): Promise<'completed' | 'stopped'> 
   setPhase('running');
   try {
     return await api.run(
-      { config, checkpointText, generations: opts.generations, dataBase: dataBaseUrl(), probe: opts.probe ?? probeOptions(), emitCheckpoints: opts.emitCheckpoints ?? false },
+      {
+        config,
+        checkpointText,
+        generations: opts.generations,
+        dataBase: dataBaseUrl(),
+        probe: opts.probe ?? probeOptions(),
+        emitCheckpoints: opts.emitCheckpoints ?? false,
+      },
       Comlink.proxy(onEvent),
     );
   } finally {
@@ -284,14 +335,18 @@ ui.load.addEventListener('change', async () => {
     hasState = true;
     if (info.kind === 'rule') {
       loadedCheckpoint = null;
-      log(`loaded ${file.name}: ${info.describe}. Share makes its replay link (a rule is not trained here; Start runs the config above).`);
+      log(
+        `loaded ${file.name}: ${info.describe}. Share makes its replay link (a rule is not trained here; Start runs the config above).`,
+      );
       ui.status.textContent = `rule file loaded (${info.describe})`;
       return;
     }
     loadedCheckpoint = text;
     ui.config.value = JSON.stringify(info.config, null, 2);
     checkConfig();
-    log(`loaded ${file.name}: ${info.strategy}, generation ${info.generation}/${info.generations}. Start continues it; Share shares it.`);
+    log(
+      `loaded ${file.name}: ${info.strategy}, generation ${info.generation}/${info.generations}. Start continues it; Share shares it.`,
+    );
     ui.status.textContent = `checkpoint loaded (generation ${info.generation})`;
   } catch (e) {
     log(`could not load ${file.name}: ${(e as Error).message}`);

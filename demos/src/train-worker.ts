@@ -15,7 +15,14 @@ import { parseRuleFile } from '../../src/meta/rule-es';
 import type { ClassMeanRule } from '../../src/inner/rules/class-mean';
 import { encodeShare, ruleSharePayload, shareCheckpoint, trainedStream, type ShareBits } from '../../src/share';
 import { runProbe } from './ordered-replay';
-import type { LoadedFile, ProbeResult, RunEvent, RunRequest, ShareResult, TrainWorkerApi } from '../../src/pages/train-messages';
+import type {
+  LoadedFile,
+  ProbeResult,
+  RunEvent,
+  RunRequest,
+  ShareResult,
+  TrainWorkerApi,
+} from '../../src/pages/train-messages';
 
 let trainer: Trainer | null = null;
 let lastCheckpoint: Checkpoint | null = null;
@@ -41,7 +48,9 @@ function loadData(url: string): Promise<Dataset> {
 function datasetUrl(name: string, dataBase: string): string {
   if (name === 'mnist') return dataBase;
   if (/^https?:\/\//.test(name)) return name;
-  throw new Error(`dataset '${name}' is not available in the browser: use 'mnist' or an http(s) URL of a folder of IDX files`);
+  throw new Error(
+    `dataset '${name}' is not available in the browser: use 'mnist' or an http(s) URL of a folder of IDX files`,
+  );
 }
 
 /** The latest consistent state: the live trainer's (whole generations only) or the loaded file's. */
@@ -75,7 +84,9 @@ const api: TrainWorkerApi = {
       const ds = await loadData(datasetUrl(config.dataset, req.dataBase));
       const train = config.trainSubset > 0 ? subsetSplit(ds.train, config.trainSubset) : ds.train;
       trainer?.destroy();
-      trainer = ckpt ? Trainer.resume(g, ckpt, train, { generations: config.generations }) : Trainer.create(g, config, train);
+      trainer = ckpt
+        ? Trainer.resume(g, ckpt, train, { generations: config.generations })
+        : Trainer.create(g, config, train);
       const t = trainer;
       lastCheckpoint = t.checkpoint();
       emit({
@@ -91,7 +102,15 @@ const api: TrainWorkerApi = {
       const probeNow = async (force: boolean) => {
         const every = req.probe.every;
         if (every <= 0 || (!force && t.generation % every !== 0)) return;
-        const probe: ProbeResult = await runProbe(g, config.learner, t.metaParams(), ds, req.probe, config.seed, t.generation);
+        const probe: ProbeResult = await runProbe(
+          g,
+          config.learner,
+          t.metaParams(),
+          ds,
+          req.probe,
+          config.seed,
+          t.generation,
+        );
         emit({ type: 'probe', probe });
       };
       const outcome = await trainLoop(t, {
@@ -107,7 +126,11 @@ const api: TrainWorkerApi = {
         },
         saveCheckpoint: (c) => {
           lastCheckpoint = c;
-          emit({ type: 'checkpoint', generation: c.generation, text: req.emitCheckpoints ? encodeCheckpoint(c) : undefined });
+          emit({
+            type: 'checkpoint',
+            generation: c.generation,
+            text: req.emitCheckpoints ? encodeCheckpoint(c) : undefined,
+          });
         },
         shouldStop: () => stopRequested,
       });
@@ -156,7 +179,13 @@ const api: TrainWorkerApi = {
     trainer = null;
     loadedRule = null;
     lastCheckpoint = c;
-    return { kind: 'checkpoint', generation: c.generation, generations: c.config.generations, strategy: c.strategy.kind, config: c.config };
+    return {
+      kind: 'checkpoint',
+      generation: c.generation,
+      generations: c.config.generations,
+      strategy: c.strategy.kind,
+      config: c.config,
+    };
   },
 
   checkpointText(): string | null {
@@ -167,12 +196,26 @@ const api: TrainWorkerApi = {
   async share(bits: ShareBits = 16): Promise<ShareResult> {
     if (!trainer && loadedRule) {
       const enc = await encodeShare(ruleSharePayload(loadedRule.rule, `loaded ${loadedRule.name}`));
-      return { source: 'rule', fragment: enc.fragment, sizes: enc.sizes, exact: true, generation: 0, stream: 'benchmark' };
+      return {
+        source: 'rule',
+        fragment: enc.fragment,
+        sizes: enc.sizes,
+        exact: true,
+        generation: 0,
+        stream: 'benchmark',
+      };
     }
     const c = current();
     if (!c) throw new Error('nothing to share yet: start a run or load a checkpoint or rule file');
     const enc = await shareCheckpoint(c, { bits });
-    return { source: 'checkpoint', fragment: enc.fragment, sizes: enc.sizes, exact: enc.exact, generation: c.generation, stream: trainedStream(c.config) };
+    return {
+      source: 'checkpoint',
+      fragment: enc.fragment,
+      sizes: enc.sizes,
+      exact: enc.exact,
+      generation: c.generation,
+      stream: trainedStream(c.config),
+    };
   },
 };
 

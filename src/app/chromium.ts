@@ -23,7 +23,8 @@ export function findChromium(): string {
 
 export function webgpuFlags(): string[] {
   const flags = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
-  if ((process.env.VSML_BROWSER_ADAPTER ?? '').toLowerCase() === 'swiftshader') flags.push('--use-webgpu-adapter=swiftshader');
+  if ((process.env.VSML_BROWSER_ADAPTER ?? '').toLowerCase() === 'swiftshader')
+    flags.push('--use-webgpu-adapter=swiftshader');
   return flags;
 }
 
@@ -49,7 +50,9 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(opts: { extraArgs?: string[]; width?: number; height?: number } = {}): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  opts: { extraArgs?: string[]; width?: number; height?: number } = {},
+): Promise<LaunchedBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'vsml-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: findChromium(),
@@ -105,7 +108,8 @@ export async function openPage(
   page.on('pageerror', (e: unknown) => log.errors.push(`[pageerror] ${(e as Error).message ?? String(e)}`));
   page.on('requestfailed', (r) => {
     // Aborted dataset fetches after navigation are not errors.
-    if (r.failure()?.errorText !== 'net::ERR_ABORTED') log.errors.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText}`);
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED')
+      log.errors.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {
     if (r.status() >= 400) log.errors.push(`[http ${r.status()}] ${r.url()}`);

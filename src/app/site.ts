@@ -16,7 +16,8 @@ export function parseSite(value: string, flag = '--site'): string {
   } catch {
     throw new Error(`${flag}: not a URL: '${value}' (e.g. ${DEV_SITE} or https://example.org/vsml/)`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`${flag}: must be an http(s) URL, got '${value}'`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error(`${flag}: must be an http(s) URL, got '${value}'`);
   u.hash = '';
   u.search = '';
   // A site root is a folder: ".../vsml" means ".../vsml/".

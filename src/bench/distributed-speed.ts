@@ -37,15 +37,24 @@ function freePort(): Promise<number> {
 function train(args: string[]): { proc: ChildProcess; done: Promise<string> } {
   const script: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.train;
   const [, ...pre] = script.trim().split(/\s+/);
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...pre, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...pre, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  return { proc, done: new Promise((r) => proc.on('exit', (code) => r(code === 0 ? out : `FAILED (${code})\n${out}`))) };
+  return {
+    proc,
+    done: new Promise((r) => proc.on('exit', (code) => r(code === 0 ? out : `FAILED (${code})\n${out}`))),
+  };
 }
 
 function stepsPerSecond(metricsPath: string): { rate: number; adapter?: string } {
-  const lines = readFileSync(metricsPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(metricsPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const timed = lines.slice(1); // generation 0 compiles the shaders
   const steps = timed.reduce((s, m) => s + m.learnerSteps, 0);
   const ms = timed.reduce((s, m) => s + m.timeMs.total, 0);
@@ -54,7 +63,11 @@ function stepsPerSecond(metricsPath: string): { rate: number; adapter?: string }
 
 const dir = mkdtempSync(join(tmpdir(), 'vsml-dist-speed-'));
 const port = await freePort();
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+const redis = spawn(
+  'redis-server',
+  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  { stdio: 'ignore' },
+);
 await new Promise((r) => setTimeout(r, 500));
 const url = `redis://127.0.0.1:${port}`;
 const common = ['--preset', preset, '--generations', generations, '--checkpoint-every', '0', '--quiet'];
@@ -69,8 +82,34 @@ try {
   console.log(`| one process (npm run train) | ${base.toFixed(0)} | 1.00 |`);
   for (const n of workerCounts) {
     const prefix = `speed${n}`;
-    const workers = Array.from({ length: n }, (_, i) => train(['--redis', url, '--role', 'worker', '--prefix', prefix, '--worker-id', `w${i}`, '--exit-when-done', '--quiet']));
-    const coord = train(['--redis', url, '--role', 'coordinator', '--prefix', prefix, '--slice-size', sliceSize, '--no-held-out', ...common, '--out', join(dir, `dist-${n}`)]);
+    const workers = Array.from({ length: n }, (_, i) =>
+      train([
+        '--redis',
+        url,
+        '--role',
+        'worker',
+        '--prefix',
+        prefix,
+        '--worker-id',
+        `w${i}`,
+        '--exit-when-done',
+        '--quiet',
+      ]),
+    );
+    const coord = train([
+      '--redis',
+      url,
+      '--role',
+      'coordinator',
+      '--prefix',
+      prefix,
+      '--slice-size',
+      sliceSize,
+      '--no-held-out',
+      ...common,
+      '--out',
+      join(dir, `dist-${n}`),
+    ]);
     const c = await coord.done;
     if (c.startsWith('FAILED')) throw new Error(c);
     await Promise.all(workers.map((w) => w.done));

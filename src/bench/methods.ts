@@ -190,7 +190,8 @@ export function parseMethod(spec: string): MethodSpec {
   }
   const [name, ...kv] = s.split(':');
   const info = METHODS[name];
-  if (!info && name !== 'vsml') throw new Error(`unknown method '${name}' (known: ${[...Object.keys(METHODS), 'vsml'].join(', ')})`);
+  if (!info && name !== 'vsml')
+    throw new Error(`unknown method '${name}' (known: ${[...Object.keys(METHODS), 'vsml'].join(', ')})`);
   const params: Record<string, string> = {};
   let label: string | undefined;
   for (const item of kv) {
@@ -200,13 +201,20 @@ export function parseMethod(spec: string): MethodSpec {
     // label=NAME (any method): the row's id, so two rows of one method can sit on one scoreboard.
     if (key === 'label') {
       label = item.slice(eq + 1);
-      if (!/^[\w.+-]{1,40}$/.test(label)) throw new Error(`method '${spec}': label must be 1-40 letters, digits or . _ + -`);
+      if (!/^[\w.+-]{1,40}$/.test(label))
+        throw new Error(`method '${spec}': label must be 1-40 letters, digits or . _ + -`);
       continue;
     }
-    if (info && !info.params.includes(key)) throw new Error(`method '${name}' has no parameter '${key}' (has: ${info.params.join(', ') || 'none'})`);
+    if (info && !info.params.includes(key))
+      throw new Error(`method '${name}' has no parameter '${key}' (has: ${info.params.join(', ') || 'none'})`);
     params[key] = item.slice(eq + 1);
   }
-  return { id: label === undefined ? spec.trim() : `${label}${order && order !== 'sorted' ? `@${order}` : ''}`, name, params, order };
+  return {
+    id: label === undefined ? spec.trim() : `${label}${order && order !== 'sorted' ? `@${order}` : ''}`,
+    name,
+    params,
+    order,
+  };
 }
 
 /** Split a --methods list: commas separate methods. */

@@ -92,7 +92,12 @@ export function streamOrder(split: ImageSplit, order: StreamOrder, seed = 1): Ui
 }
 
 /** Positions (exclusive ends) after which the forgetting curve is sampled. */
-export function curveCheckpoints(labels: Uint8Array, order: Uint32Array, stream: StreamOrder, numClasses: number): number[] {
+export function curveCheckpoints(
+  labels: Uint8Array,
+  order: Uint32Array,
+  stream: StreamOrder,
+  numClasses: number,
+): number[] {
   const ends: number[] = [];
   if (stream === 'sorted') {
     for (let i = 0; i < order.length; i++) {
@@ -135,7 +140,8 @@ function copyImage(split: ImageSplit, index: number): Uint8Array {
 function copyImages(split: ImageSplit, indices: ArrayLike<number>): Uint8Array {
   const px = pixelsPerImage(split);
   const out = new Uint8Array(indices.length * px);
-  for (let k = 0; k < indices.length; k++) out.set(split.images.subarray(indices[k] * px, (indices[k] + 1) * px), k * px);
+  for (let k = 0; k < indices.length; k++)
+    out.set(split.images.subarray(indices[k] * px, (indices[k] + 1) * px), k * px);
   return out;
 }
 
@@ -153,7 +159,8 @@ async function predictIndices(
   for (let s = 0; s < indices.length; s += chunk) {
     const idx = Array.prototype.slice.call(indices, s, Math.min(indices.length, s + chunk)) as number[];
     const preds = await predictor.predict(copyImages(split, idx), idx.length);
-    if (preds.length !== idx.length) throw new Error(`predict returned ${preds.length} answers for ${idx.length} images`);
+    if (preds.length !== idx.length)
+      throw new Error(`predict returned ${preds.length} answers for ${idx.length} images`);
     out.set(preds, s);
     onChunk?.(s + idx.length);
   }
@@ -161,7 +168,14 @@ async function predictIndices(
 }
 
 /** Feed examples order[from..to) to the learner, one at a time (or through learnStream). */
-async function feed(learner: Learner, train: ImageSplit, order: Uint32Array, from: number, to: number, report: (done: number) => void): Promise<void> {
+async function feed(
+  learner: Learner,
+  train: ImageSplit,
+  order: Uint32Array,
+  from: number,
+  to: number,
+  report: (done: number) => void,
+): Promise<void> {
   if (learner.learnStream) {
     function* examples(): Generator<Example> {
       for (let i = from; i < to; i++) {
@@ -182,9 +196,16 @@ async function feed(learner: Learner, train: ImageSplit, order: Uint32Array, fro
 }
 
 /** Run the whole protocol on one learner. */
-export async function runProtocol(learner: Learner, train: ImageSplit, test: ImageSplit, opts: ProtocolOptions = {}): Promise<ProtocolResult> {
+export async function runProtocol(
+  learner: Learner,
+  train: ImageSplit,
+  test: ImageSplit,
+  opts: ProtocolOptions = {},
+): Promise<ProtocolResult> {
   if (train.rows !== test.rows || train.cols !== test.cols || train.numClasses !== test.numClasses) {
-    throw new Error(`train (${train.rows}x${train.cols}, ${train.numClasses} classes) and test (${test.rows}x${test.cols}, ${test.numClasses}) shapes differ`);
+    throw new Error(
+      `train (${train.rows}x${train.cols}, ${train.numClasses} classes) and test (${test.rows}x${test.cols}, ${test.numClasses}) shapes differ`,
+    );
   }
   const order = opts.order ?? 'sorted';
   // The learner's preference (default 1000) wins unless the caller caps it: a learner that replays its
@@ -218,7 +239,8 @@ export async function runProtocol(learner: Learner, train: ImageSplit, test: Ima
       const frozen = await learner.freeze();
       const preds = await predictIndices(frozen.predictor, test, probe, chunk);
       frozen.predictor.dispose?.();
-      curveFlops += frozen.flops + probe.length * frozen.predictor.flopsPerImage + (frozen.predictor.deferredLearnFlops?.() ?? 0);
+      curveFlops +=
+        frozen.flops + probe.length * frozen.predictor.flopsPerImage + (frozen.predictor.deferredLearnFlops?.() ?? 0);
       const correct = new Array(C).fill(0);
       const total = new Array(C).fill(0);
       for (let k = 0; k < probe.length; k++) {
@@ -255,7 +277,9 @@ export async function runProtocol(learner: Learner, train: ImageSplit, test: Ima
   learnMs += freezeMs;
   const t3 = now();
   const all = new Uint32Array(test.count).map((_, i) => i);
-  const preds = await predictIndices(frozen.predictor, test, all, chunk, (done) => progress({ phase: 'test', done, total: test.count }));
+  const preds = await predictIndices(frozen.predictor, test, all, chunk, (done) =>
+    progress({ phase: 'test', done, total: test.count }),
+  );
   const deferredMs = frozen.predictor.deferredLearnMs?.() ?? 0;
   const testMs = now() - t3 - deferredMs;
   learnMs += deferredMs;

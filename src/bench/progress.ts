@@ -17,8 +17,12 @@ export function progressPrinter(intervalMs = 5000, write: (s: string) => void = 
     if (!finished && t - last < intervalMs) return;
     last = t;
     const el = (t - started.get(key)!) / 1000;
-    const eta = p.done > 0 && !finished && p.phase !== 'curve' ? `, eta ${(((p.total - p.done) * el) / p.done).toFixed(0)} s` : '';
-    const what = p.phase === 'curve' ? `forgetting-curve point ${p.done}/${p.total}` : `${p.phase} ${p.done}/${p.total}`;
+    const eta =
+      p.done > 0 && !finished && p.phase !== 'curve'
+        ? `, eta ${(((p.total - p.done) * el) / p.done).toFixed(0)} s`
+        : '';
+    const what =
+      p.phase === 'curve' ? `forgetting-curve point ${p.done}/${p.total}` : `${p.phase} ${p.done}/${p.total}`;
     write(`[${new Date().toISOString().slice(11, 19)}] ${method}: ${what} (${el.toFixed(0)} s${eta})\n`);
   };
 }

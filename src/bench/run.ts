@@ -29,7 +29,11 @@ export function cpuAdapterName(): string {
 }
 
 /** Train / test splits after --subset: train = first N, test = first M (default proportional). */
-export function benchSplits(ds: Dataset, subset?: number, testSubset?: number): { train: ImageSplit; test: ImageSplit } {
+export function benchSplits(
+  ds: Dataset,
+  subset?: number,
+  testSubset?: number,
+): { train: ImageSplit; test: ImageSplit } {
   if (!subset) return { train: ds.train, test: testSubset ? subsetSplit(ds.test, testSubset) : ds.test };
   const m = testSubset ?? Math.max(1, Math.round((subset * ds.test.count) / ds.train.count));
   return { train: subsetSplit(ds.train, subset), test: subsetSplit(ds.test, m) };
@@ -49,7 +53,8 @@ export async function runScoreboard(ds: Dataset, specs: MethodSpec[], opts: RunO
   const rows: ScoreRow[] = [];
   for (const spec of specs) {
     const info = table[spec.name];
-    if (!info) throw new Error(`method '${spec.name}' is not available${spec.name === 'vsml' ? ' (pass --checkpoint)' : ''}`);
+    if (!info)
+      throw new Error(`method '${spec.name}' is not available${spec.name === 'vsml' ? ' (pass --checkpoint)' : ''}`);
     ctx.progress = (p) => opts.onProgress?.(spec.id, p);
     const learner = await info.create(shape, spec.params, ctx);
     const usesGpu = info.gpu || spec.params.backend === 'gpu';

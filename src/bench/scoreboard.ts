@@ -89,7 +89,17 @@ export function fmtPerClass(a: number[]): string {
   return a.map((v) => (Number.isFinite(v) ? String(Math.round(100 * v)) : '-')).join(' ');
 }
 
-export const COLUMNS = ['method', 'accuracy', 'per-class accuracy (%)', 'training FLOPs', 'test FLOPs', 'learned state', 'algorithm', 'wall time (learn + test)', 'adapter'] as const;
+export const COLUMNS = [
+  'method',
+  'accuracy',
+  'per-class accuracy (%)',
+  'training FLOPs',
+  'test FLOPs',
+  'learned state',
+  'algorithm',
+  'wall time (learn + test)',
+  'adapter',
+] as const;
 
 export function rowCells(r: ScoreRow): string[] {
   const name = r.reference ? `${r.id} (reference: shuffled, NOT the benchmark)` : r.id;
@@ -117,7 +127,11 @@ export function consoleTable(rows: ScoreRow[]): string {
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 function mdTable(header: string[], body: string[][]): string {
-  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** Benchmark rows first (best accuracy first), then references. */
@@ -143,17 +157,26 @@ export function markdownReport(sb: Scoreboard): string {
   for (const r of rows) out.push(`- \`${r.id}\`: ${r.describe}; ${r.config}.`);
   out.push('');
   if (rows.some((r) => r.curve.length > 0)) {
-    out.push(`## Accuracy on the classes seen so far (forgetting curve, ${sb.curvePerClass} probe test images per class)`);
+    out.push(
+      `## Accuracy on the classes seen so far (forgetting curve, ${sb.curvePerClass} probe test images per class)`,
+    );
     out.push('');
     const maxPts = Math.max(...rows.map((r) => r.curve.length));
-    const header = ['method', ...Array.from({ length: maxPts }, (_, i) => `after ${i + 1}`), 'probe FLOPs', 'probe time'];
+    const header = [
+      'method',
+      ...Array.from({ length: maxPts }, (_, i) => `after ${i + 1}`),
+      'probe FLOPs',
+      'probe time',
+    ];
     // Rows run without a curve (--curve-per-class 0, e.g. merged in later) are left out of this table.
-    const body = rows.filter((r) => r.curve.length > 0).map((r) => [
-      r.id,
-      ...Array.from({ length: maxPts }, (_, i) => (r.curve[i] ? fmtPct(r.curve[i].accuracy, 1) : '')),
-      fmtFlops(r.curveFlops),
-      fmtSeconds(r.curveMs),
-    ]);
+    const body = rows
+      .filter((r) => r.curve.length > 0)
+      .map((r) => [
+        r.id,
+        ...Array.from({ length: maxPts }, (_, i) => (r.curve[i] ? fmtPct(r.curve[i].accuracy, 1) : '')),
+        fmtFlops(r.curveFlops),
+        fmtSeconds(r.curveMs),
+      ]);
     out.push(mdTable(header, body));
     out.push('');
     out.push(
@@ -203,7 +226,9 @@ export function mergeScoreboards(into: Scoreboard, from: Scoreboard[], note: str
   const out: Scoreboard = { ...into, rows: [...into.rows] };
   for (const f of from) {
     if (f.trainName !== into.trainName || f.testName !== into.testName) {
-      throw new Error(`--merge-from: a scoreboard of ${f.trainName}/${f.testName} cannot join one of ${into.trainName}/${into.testName}`);
+      throw new Error(
+        `--merge-from: a scoreboard of ${f.trainName}/${f.testName} cannot join one of ${into.trainName}/${into.testName}`,
+      );
     }
     const ids = new Set(f.rows.map((r) => r.id));
     out.rows = [...out.rows.filter((r) => !ids.has(r.id)), ...f.rows];

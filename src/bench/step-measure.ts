@@ -66,7 +66,13 @@ export function benchParams(config: VsmlConfig, members: number): Float32Array {
 }
 
 /** The bench episodes' batch: fixed spread-out example indices, learner seeds from seed 7. */
-export function benchBatch(train: GpuImageSplit, test: GpuImageSplit, learners: number, learnLength: number, queryLength: number): EpisodeBatch {
+export function benchBatch(
+  train: GpuImageSplit,
+  test: GpuImageSplit,
+  learners: number,
+  learnLength: number,
+  queryLength: number,
+): EpisodeBatch {
   const { stateSeeds, projectionSeeds } = learnerSeeds(7, learners);
   return {
     learnSplit: train,
@@ -80,13 +86,18 @@ export function benchBatch(train: GpuImageSplit, test: GpuImageSplit, learners: 
   };
 }
 
-export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: StepMeasureOptions): Promise<StepMeasurement> {
+export async function measureStepSpeed(
+  gpu: GpuContext,
+  config: VsmlConfig,
+  o: StepMeasureOptions,
+): Promise<StepMeasurement> {
   const { learners, steps, queries, train, test } = o;
   const repeats = Math.max(1, o.repeats ?? 1);
   const weights = o.weights ?? 'auto';
   const members = learners;
   const paramBuf = gpu.storage('bench params', benchParams(config, members));
-  const batchFor = (learnLength: number, queryLength: number) => benchBatch(train, test, learners, learnLength, queryLength);
+  const batchFor = (learnLength: number, queryLength: number) =>
+    benchBatch(train, test, learners, learnLength, queryLength);
   const shape = (l: number, q: number) => ({ members, tasksPerMember: 1, learnLength: l, queryLength: q });
   let queryPop: VsmlPopulation | null = null;
   try {
@@ -113,7 +124,14 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
       into.push((performance.now() - t) / 1000);
     };
     // `repeats` timed episodes of `pop`, each followed by one of the baseline `base` (warmed up first).
-    const timeWithBase = async (pop: VsmlPopulation, batch: EpisodeBatch, into: number[], base: VsmlPopulation | null, baseBatch: EpisodeBatch, baseInto: number[]) => {
+    const timeWithBase = async (
+      pop: VsmlPopulation,
+      batch: EpisodeBatch,
+      into: number[],
+      base: VsmlPopulation | null,
+      baseBatch: EpisodeBatch,
+      baseInto: number[],
+    ) => {
       if (base) await base.runEpisodes(paramBuf, baseBatch);
       for (let r = 0; r < repeats; r++) {
         await time(pop, batch, into);
@@ -137,14 +155,37 @@ export async function measureStepSpeed(gpu: GpuContext, config: VsmlConfig, o: S
       queryBatch = queryPop.plan.queryBatch;
       plan ||= queryPop.describe();
       cost ??= queryPop.cost;
-      const basePop = o.baseline && queries > queryBatch ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), { weights }) : null;
+      const basePop =
+        o.baseline && queries > queryBatch
+          ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), { weights })
+          : null;
       try {
-        await timeWithBase(queryPop, batchFor(1, queries), querySeconds, basePop, batchFor(1, queryBatch), queryBaseSeconds);
+        await timeWithBase(
+          queryPop,
+          batchFor(1, queries),
+          querySeconds,
+          basePop,
+          batchFor(1, queryBatch),
+          queryBaseSeconds,
+        );
       } finally {
         basePop?.destroy();
       }
     }
-    return { learners, steps, queries, plan, queryBatch, cost: cost ?? warm.cost, warmupSeconds, warmupQueries, learnSeconds, querySeconds, learnBaseSeconds, queryBaseSeconds };
+    return {
+      learners,
+      steps,
+      queries,
+      plan,
+      queryBatch,
+      cost: cost ?? warm.cost,
+      warmupSeconds,
+      warmupQueries,
+      learnSeconds,
+      querySeconds,
+      learnBaseSeconds,
+      queryBaseSeconds,
+    };
   } finally {
     queryPop?.destroy();
     paramBuf.destroy();

@@ -2,7 +2,14 @@
 import type { ImageSplit } from '../data/dataset';
 
 /** A split from explicit images (arrays of pixel values) and labels. */
-export function splitOf(name: string, rows: number, cols: number, numClasses: number, images: number[][], labels: number[]): ImageSplit {
+export function splitOf(
+  name: string,
+  rows: number,
+  cols: number,
+  numClasses: number,
+  images: number[][],
+  labels: number[],
+): ImageSplit {
   if (images.length !== labels.length) throw new Error('images and labels differ in length');
   const d = rows * cols;
   const buf = new Uint8Array(images.length * d);
@@ -19,7 +26,15 @@ export function splitOf(name: string, rows: number, cols: number, numClasses: nu
  * pixel; > 0: they overlap, which is what makes sorted SGD forget). Labels are interleaved in file
  * order so that sorting actually moves examples.
  */
-export function clusterSplit(name: string, perClass: number, numClasses: number, rows = 4, cols = 4, seed = 0, background = 0): ImageSplit {
+export function clusterSplit(
+  name: string,
+  perClass: number,
+  numClasses: number,
+  rows = 4,
+  cols = 4,
+  seed = 0,
+  background = 0,
+): ImageSplit {
   const d = rows * cols;
   const block = Math.floor(d / numClasses);
   const images: number[][] = [];

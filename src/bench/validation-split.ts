@@ -6,7 +6,10 @@
  */
 import { type ImageSplit, indicesByClass } from '../data/dataset';
 
-export function trainValidationSplit(train: ImageSplit, holdFraction = 1 / 6): { stream: ImageSplit; queries: ImageSplit } {
+export function trainValidationSplit(
+  train: ImageSplit,
+  holdFraction = 1 / 6,
+): { stream: ImageSplit; queries: ImageSplit } {
   if (!(holdFraction > 0 && holdFraction < 1)) throw new Error(`hold fraction must be in (0, 1), got ${holdFraction}`);
   const d = train.rows * train.cols;
   const learn: number[] = [];

@@ -20,7 +20,15 @@ import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import { vsmlCost, type VsmlCost } from '../spec/cost-model';
 import { VsmlPopulation } from '../inner/population';
-import { DEFAULT_VSML_CONFIG, type VsmlConfig, describeVsmlConfig, initMetaParams, metaParamLayout, numClasses, validateVsmlConfig } from '../spec/vsml-config';
+import {
+  DEFAULT_VSML_CONFIG,
+  type VsmlConfig,
+  describeVsmlConfig,
+  initMetaParams,
+  metaParamLayout,
+  numClasses,
+  validateVsmlConfig,
+} from '../spec/vsml-config';
 import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../inner/rules/class-mean';
 import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
 import type { MethodInfo } from './methods';
@@ -41,21 +49,37 @@ export const DEFAULT_EVAL_STATE_SEED = 1;
 export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<VsmlLearnerSpec> {
   if (arg === 'rule:class-mean') {
     const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
-    return { config, metaParams: classMeanRuleParams(config), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: 'hand-designed class-mean rule (src/inner/rules/class-mean.ts)' };
+    return {
+      config,
+      metaParams: classMeanRuleParams(config),
+      stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED,
+      source: 'hand-designed class-mean rule (src/inner/rules/class-mean.ts)',
+    };
   }
   // rule:FILE: a class-mean rule file (e.g. the ink terms evolved by `npm run evolve:rule`).
   if (arg.startsWith('rule:')) {
     const file = arg.slice(5);
-    if (!existsSync(file)) throw new Error(`--checkpoint ${arg}: no rule file ${file} (rule:class-mean or rule:FILE.json)`);
+    if (!existsSync(file))
+      throw new Error(`--checkpoint ${arg}: no rule file ${file} (rule:class-mean or rule:FILE.json)`);
     const { parseRuleFile } = await import('../meta/rule-es');
     const config = validateVsmlConfig(CLASS_MEAN_LEARNER);
     const rule = parseRuleFile(readFileSync(file, 'utf8'), file);
-    return { config, metaParams: classMeanRuleParams(config, rule), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `class-mean rule file ${file} (${rule.ink?.length ?? 0} ink terms)` };
+    return {
+      config,
+      metaParams: classMeanRuleParams(config, rule),
+      stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED,
+      source: `class-mean rule file ${file} (${rule.ink?.length ?? 0} ink terms)`,
+    };
   }
   const init = /^init:(\d+)$/.exec(arg);
   if (init) {
     const config = validateVsmlConfig({ ...DEFAULT_VSML_CONFIG });
-    return { config, metaParams: initMetaParams(config, Number(init[1])), stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `untrained initMetaParams(seed ${init[1]})` };
+    return {
+      config,
+      metaParams: initMetaParams(config, Number(init[1])),
+      stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED,
+      source: `untrained initMetaParams(seed ${init[1]})`,
+    };
   }
   // FILE#final: a checkpoint's final parameters instead of its best by validation.
   const final = /#final$/.test(arg) && existsSync(arg.slice(0, -6));
@@ -64,11 +88,21 @@ export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<Vsm
   if (text.startsWith('{')) {
     const { decodeCheckpoint, checkpointLearner } = await import('../meta/checkpoint');
     const c = checkpointLearner(decodeCheckpoint(text, file), final ? 'final' : 'best');
-    return { config: validateVsmlConfig(c.learner), metaParams: c.metaParams, stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED, source: `checkpoint ${arg} (${c.best ? 'best by validation, ' : ''}generation ${c.generation})` };
+    return {
+      config: validateVsmlConfig(c.learner),
+      metaParams: c.metaParams,
+      stateSeed: stateSeed ?? DEFAULT_EVAL_STATE_SEED,
+      source: `checkpoint ${arg} (${c.best ? 'best by validation, ' : ''}generation ${c.generation})`,
+    };
   }
   const { decodeShare } = await import('../share');
   const s = await decodeShare(text, { validateTrain: (t) => t });
-  return { config: validateVsmlConfig(s.config.vsml), metaParams: s.params, stateSeed: stateSeed ?? s.stateSeed, source: `share link (${s.sizes.fragmentChars} chars)` };
+  return {
+    config: validateVsmlConfig(s.config.vsml),
+    metaParams: s.params,
+    stateSeed: stateSeed ?? s.stateSeed,
+    source: `share link (${s.sizes.fragmentChars} chars)`,
+  };
 }
 
 export class VsmlLearner implements Learner {
@@ -86,10 +120,13 @@ export class VsmlLearner implements Learner {
     private readonly progress?: (p: ProgressEvent) => void,
   ) {
     const c = spec.config;
-    if (c.inputSize !== shape.pixels) throw new Error(`the VSML learner reads ${c.inputSize} pixels, the dataset has ${shape.pixels}`);
-    if (numClasses(c) < shape.numClasses) throw new Error(`the VSML learner outputs ${numClasses(c)} classes, the dataset has ${shape.numClasses}`);
+    if (c.inputSize !== shape.pixels)
+      throw new Error(`the VSML learner reads ${c.inputSize} pixels, the dataset has ${shape.pixels}`);
+    if (numClasses(c) < shape.numClasses)
+      throw new Error(`the VSML learner outputs ${numClasses(c)} classes, the dataset has ${shape.numClasses}`);
     const D = metaParamLayout(c).size;
-    if (spec.metaParams.length !== D) throw new Error(`meta-parameters: ${spec.metaParams.length} floats, the config needs ${D}`);
+    if (spec.metaParams.length !== D)
+      throw new Error(`meta-parameters: ${spec.metaParams.length} floats, the config needs ${D}`);
     this.cost = vsmlCost(c);
     this.d = shape.pixels;
     this.images = new Uint8Array(1024 * this.d);
@@ -112,7 +149,15 @@ export class VsmlLearner implements Learner {
   freeze(): Frozen {
     const n = this.n;
     const { gpu, spec, shape, cost, progress } = this;
-    const stream: ImageSplit = { name: 'vsml stream', count: n, rows: shape.rows, cols: shape.cols, images: this.images.subarray(0, n * this.d), labels: this.labels.subarray(0, n), numClasses: shape.numClasses };
+    const stream: ImageSplit = {
+      name: 'vsml stream',
+      count: n,
+      rows: shape.rows,
+      cols: shape.cols,
+      images: this.images.subarray(0, n * this.d),
+      labels: this.labels.subarray(0, n),
+      numClasses: shape.numClasses,
+    };
     let learnMs = 0;
     let ranFlops = 0;
     return {
@@ -124,11 +169,24 @@ export class VsmlLearner implements Learner {
         async predict(images: Uint8Array, count: number): Promise<Uint8Array> {
           // Every call runs the stream from the initial state (the harness decides what is extra).
           ranFlops += n * cost.flopsPerLearnExample;
-          const queries: ImageSplit = { name: 'vsml queries', count, rows: shape.rows, cols: shape.cols, images, labels: new Uint8Array(count), numClasses: shape.numClasses };
+          const queries: ImageSplit = {
+            name: 'vsml queries',
+            count,
+            rows: shape.rows,
+            cols: shape.cols,
+            images,
+            labels: new Uint8Array(count),
+            numClasses: shape.numClasses,
+          };
           const learnSplit = uploadImageSplit(gpu, stream);
           const querySplit = uploadImageSplit(gpu, queries);
           const params = gpu.storage('vsml meta-params', spec.metaParams);
-          const pop = VsmlPopulation.create(gpu, spec.config, { members: 1, tasksPerMember: 1, learnLength: n, queryLength: count });
+          const pop = VsmlPopulation.create(gpu, spec.config, {
+            members: 1,
+            tasksPerMember: 1,
+            learnLength: n,
+            queryLength: count,
+          });
           const t0 = performance.now();
           let learnedAt = t0;
           try {

@@ -3,9 +3,21 @@
  * curves, speed report, browser pages): plain strings that render on GitHub and in the browser.
  */
 
-export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+  '#7f7f7f',
+];
 
 /** A "nice" tick step for a span: 1, 2 or 5 times a power of ten, about `ticks` per span. */
 export function niceStep(span: number, ticks: number): number {
@@ -60,23 +72,31 @@ export function lineChartSvg(o: LineChartOptions): string {
     return out;
   };
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="22" text-anchor="middle" font-size="15">${esc(o.title)}</text>`);
   for (const v of tick(y0, y1)) {
     parts.push(`<line x1="${m.l}" y1="${y(v).toFixed(1)}" x2="${m.l + pw}" y2="${y(v).toFixed(1)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`);
   }
-  for (const v of tick(x0, x1)) parts.push(`<text x="${x(v).toFixed(1)}" y="${m.t + ph + 16}" text-anchor="middle">${v}</text>`);
+  for (const v of tick(x0, x1))
+    parts.push(`<text x="${x(v).toFixed(1)}" y="${m.t + ph + 16}" text-anchor="middle">${v}</text>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${m.l + pw / 2}" y="${H - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(16 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
+  );
   o.series.forEach((s, i) => {
     const col = s.color ?? PALETTE[i % PALETTE.length];
     // Split at non-finite values so a NaN generation shows as a gap, not a dive to the axis.
     let run: string[] = [];
     const flush = () => {
-      if (run.length) parts.push(`<polyline points="${run.join(' ')}" fill="none" stroke="${col}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+      if (run.length)
+        parts.push(
+          `<polyline points="${run.join(' ')}" fill="none" stroke="${col}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+        );
       run = [];
     };
     for (const [px, py] of s.points) {
@@ -84,7 +104,9 @@ export function lineChartSvg(o: LineChartOptions): string {
       else flush();
     }
     flush();
-    parts.push(`<line x1="${m.l + pw + 10}" y1="${m.t + 10 + i * 16}" x2="${m.l + pw + 28}" y2="${m.t + 10 + i * 16}" stroke="${col}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    parts.push(
+      `<line x1="${m.l + pw + 10}" y1="${m.t + 10 + i * 16}" x2="${m.l + pw + 28}" y2="${m.t + 10 + i * 16}" stroke="${col}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+    );
     parts.push(`<text x="${m.l + pw + 32}" y="${m.t + 14 + i * 16}" fill="${col}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');

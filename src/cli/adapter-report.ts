@@ -5,7 +5,8 @@ import { cliArgs, defineCommand } from './args';
 cliArgs(
   defineCommand({
     name: 'adapter',
-    description: 'Prints the WebGPU adapter the other commands use ($VSML_ADAPTER: auto, hardware or swiftshader), with its features and limits, as JSON.',
+    description:
+      'Prints the WebGPU adapter the other commands use ($VSML_ADAPTER: auto, hardware or swiftshader), with its features and limits, as JSON.',
     options: {},
   }),
 );

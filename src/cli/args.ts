@@ -104,17 +104,27 @@ function optionLine(name: string, o: OptionSpec): [string, string] {
 
 /** The generated --help text. */
 export function helpText(cmd: CommandSpec): string {
-  const lines = [`Usage: npm run ${cmd.name} -- ${cmd.usage ?? (cmd.positional ? `[options] [${cmd.positional.name}]` : '[options]')}`, '', cmd.description, ''];
+  const lines = [
+    `Usage: npm run ${cmd.name} -- ${cmd.usage ?? (cmd.positional ? `[options] [${cmd.positional.name}]` : '[options]')}`,
+    '',
+    cmd.description,
+    '',
+  ];
   const grouped = new Set((cmd.groups ?? []).flatMap((g) => g.names));
   const sections: { title: string; rows: [string, string][] }[] = [];
   if (cmd.positional) sections.push({ title: 'Arguments:', rows: [[cmd.positional.name, cmd.positional.description]] });
-  for (const g of cmd.groups ?? []) sections.push({ title: g.title, rows: g.names.map((n) => optionLine(n, cmd.options[n])) });
+  for (const g of cmd.groups ?? [])
+    sections.push({ title: g.title, rows: g.names.map((n) => optionLine(n, cmd.options[n])) });
   const rest = Object.entries(cmd.options).filter(([n]) => !grouped.has(n));
-  sections.push({ title: cmd.groups?.length ? 'Other options:' : 'Options:', rows: [...rest.map(([n, o]) => optionLine(n, o)), optionLine('help', HELP)] });
+  sections.push({
+    title: cmd.groups?.length ? 'Other options:' : 'Options:',
+    rows: [...rest.map(([n, o]) => optionLine(n, o)), optionLine('help', HELP)],
+  });
   const width = Math.min(34, Math.max(...sections.flatMap((s) => s.rows.map(([f]) => f.length))) + 2);
   for (const s of sections) {
     lines.push(s.title);
-    for (const [f, d] of s.rows) lines.push(f.length + 2 > width ? `  ${f}\n  ${' '.repeat(width)}${d}` : `  ${f.padEnd(width)}${d}`);
+    for (const [f, d] of s.rows)
+      lines.push(f.length + 2 > width ? `  ${f}\n  ${' '.repeat(width)}${d}` : `  ${f.padEnd(width)}${d}`);
     lines.push('');
   }
   if (cmd.epilog) lines.push(cmd.epilog, '');
@@ -133,7 +143,12 @@ function usageErrorOf(e: Error & { code?: string }): UsageError {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(flag, 'unknown option (see --help)');
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(flag, /does not take an argument/.test(e.message) ? 'takes no value' : 'needs a value (a value starting with - is written --flag=-value)');
+      return new UsageError(
+        flag,
+        /does not take an argument/.test(e.message)
+          ? 'takes no value'
+          : 'needs a value (a value starting with - is written --flag=-value)',
+      );
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(flag, 'unexpected argument (options start with --; see --help)');
     default:
@@ -147,9 +162,15 @@ function usageErrorOf(e: Error & { code?: string }): UsageError {
  */
 export function parseCommand<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: readonly string[]): Parsed<O> | null {
   if (wantsHelp(argv)) return null;
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string }> = {};
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string }> =
+    {};
   for (const [name, o] of Object.entries(cmd.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+      ...(o.default !== undefined ? { default: o.default } : {}),
+    };
   }
   let r: ReturnType<typeof parseArgs>;
   try {
@@ -157,7 +178,8 @@ export function parseCommand<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: r
   } catch (e) {
     throw usageErrorOf(e as Error);
   }
-  if (r.positionals.length > 1) throw new UsageError(r.positionals[1], `unexpected argument (only one ${cmd.positional!.name})`);
+  if (r.positionals.length > 1)
+    throw new UsageError(r.positionals[1], `unexpected argument (only one ${cmd.positional!.name})`);
   const values = r.values as Record<string, unknown>;
   for (const [name, o] of Object.entries(cmd.options)) {
     if (o.type === 'boolean') values[name] ??= false;
@@ -167,14 +189,20 @@ export function parseCommand<O extends OptionSpecs>(cmd: CommandSpec<O>, argv: r
       throw new UsageError(`--${name}`, `must be ${orList(o.choices)}, got '${given}'`);
     }
   }
-  const tokens = (r.tokens ?? []).flatMap((t) => (t.kind === 'option' ? [{ name: t.name, rawName: t.rawName, value: t.value, inlineValue: t.inlineValue }] : []));
+  const tokens = (r.tokens ?? []).flatMap((t) =>
+    t.kind === 'option' ? [{ name: t.name, rawName: t.rawName, value: t.value, inlineValue: t.inlineValue }] : [],
+  );
   return { values: values as Values<O>, positional: r.positionals[0], tokens };
 }
 
 /** The given options among `names`, back as argv (in their order), for a parser of its own. */
 export function argvOf(tokens: readonly OptionToken[], names: Iterable<string>): string[] {
   const keep = new Set(names);
-  return tokens.filter((t) => keep.has(t.name)).flatMap((t) => (t.value === undefined ? [t.rawName] : t.inlineValue ? [`${t.rawName}=${t.value}`] : [t.rawName, t.value]));
+  return tokens
+    .filter((t) => keep.has(t.name))
+    .flatMap((t) =>
+      t.value === undefined ? [t.rawName] : t.inlineValue ? [`${t.rawName}=${t.value}`] : [t.rawName, t.value],
+    );
 }
 
 /**
@@ -182,7 +210,11 @@ export function argvOf(tokens: readonly OptionToken[], names: Iterable<string>):
  * error and exits 2, both before the script does anything else. `convert` turns the values into
  * the script's options; a UsageError it throws exits 2 too.
  */
-export function cliArgs<O extends OptionSpecs, T = Parsed<O>>(cmd: CommandSpec<O>, convert?: (p: Parsed<O>) => T, argv: readonly string[] = process.argv.slice(2)): T {
+export function cliArgs<O extends OptionSpecs, T = Parsed<O>>(
+  cmd: CommandSpec<O>,
+  convert?: (p: Parsed<O>) => T,
+  argv: readonly string[] = process.argv.slice(2),
+): T {
   const r = parseOrExit(cmd, argv);
   if (typeof r === 'number') process.exit(r);
   try {
@@ -195,7 +227,8 @@ export function cliArgs<O extends OptionSpecs, T = Parsed<O>>(cmd: CommandSpec<O
 /** An integer (>= min when given), or UsageError naming the flag. */
 export function intArg(flag: string, v: string, min?: number): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min)) throw new UsageError(flag, `expects an integer${min === undefined ? '' : ` >= ${min}`}, got '${v}'`);
+  if (v.trim() === '' || !Number.isInteger(n) || (min !== undefined && n < min))
+    throw new UsageError(flag, `expects an integer${min === undefined ? '' : ` >= ${min}`}, got '${v}'`);
   return n;
 }
 

@@ -38,9 +38,24 @@ const COMMAND = defineCommand({
 N training examples of every class, class-sorted, then answers the test split with its state
 frozen; baselines from --methods run on the same streams. Writes length.json and length.md.`,
   options: {
-    checkpoint: { type: 'string', value: 'X', description: 'the VSML learner: a checkpoint (its best-by-validation parameters when kept), share link, init:SEED, rule:class-mean or rule:FILE' },
-    dataset: { type: 'string', value: 'NAME', default: 'mnist', description: 'mnist, fashion-mnist, an IDX directory or URL' },
-    'per-class': { type: 'string', value: 'LIST', default: '10,100,1000,all', description: "examples per class, positive integers or 'all'" },
+    checkpoint: {
+      type: 'string',
+      value: 'X',
+      description:
+        'the VSML learner: a checkpoint (its best-by-validation parameters when kept), share link, init:SEED, rule:class-mean or rule:FILE',
+    },
+    dataset: {
+      type: 'string',
+      value: 'NAME',
+      default: 'mnist',
+      description: 'mnist, fashion-mnist, an IDX directory or URL',
+    },
+    'per-class': {
+      type: 'string',
+      value: 'LIST',
+      default: '10,100,1000,all',
+      description: "examples per class, positive integers or 'all'",
+    },
     methods: { type: 'string', value: 'LIST', default: 'vsml,ncm', description: 'method specs as for bench:ordered' },
     'test-subset': { type: 'string', value: 'M', defaultText: 'all 10,000', description: 'first M test images' },
     out: { type: 'string', value: 'DIR', defaultText: 'results/length-<dataset>', description: 'output folder' },
@@ -52,7 +67,11 @@ function parsePerClass(v: string): (number | 'all')[] {
 }
 
 async function main(): Promise<number> {
-  const args = cliArgs(COMMAND, ({ values: v }) => ({ ...v, perClass: parsePerClass(v['per-class']), testSubset: optInt('--test-subset', v['test-subset'], 1) }));
+  const args = cliArgs(COMMAND, ({ values: v }) => ({
+    ...v,
+    perClass: parsePerClass(v['per-class']),
+    testSubset: optInt('--test-subset', v['test-subset'], 1),
+  }));
   const specs = parseMethodList(args.methods);
   const extra: Record<string, MethodInfo> = {};
   if (specs.some((s) => s.name === 'vsml')) {
@@ -79,7 +98,10 @@ async function main(): Promise<number> {
           progress: (p) => progress(`${spec.id} ${n}/class`, p),
         };
         const learner = await info.create(shapeOf(train), spec.params, ctx);
-        const r = await runProtocol(learner, train, test, { curvePerClass: 0, onProgress: (p) => progress(`${spec.id} ${n}/class`, p) });
+        const r = await runProtocol(learner, train, test, {
+          curvePerClass: 0,
+          onProgress: (p) => progress(`${spec.id} ${n}/class`, p),
+        });
         row.accuracy.push(r.accuracy);
         row.trainCount.push(train.count);
         console.error(`${spec.id}: ${n}/class (${train.count} examples) -> ${(100 * r.accuracy).toFixed(2)}%`);
@@ -103,7 +125,10 @@ async function main(): Promise<number> {
   ].join('\n');
   const out = args.out ?? join('results', `length-${ds.name.replace(/[^a-zA-Z0-9._-]+/g, '_')}`);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'length.json'), `${JSON.stringify({ dataset: ds.name, test: test.count, checkpoint: args.checkpoint, adapter: gpu.adapter, rows }, null, 1)}\n`);
+  writeFileSync(
+    join(out, 'length.json'),
+    `${JSON.stringify({ dataset: ds.name, test: test.count, checkpoint: args.checkpoint, adapter: gpu.adapter, rows }, null, 1)}\n`,
+  );
   writeFileSync(join(out, 'length.md'), md);
   console.log(md);
   return 0;

@@ -21,11 +21,27 @@ export const OPS: { name: string; what: string; body: string }[] = [
   { name: 'f32-to-i32', what: 'vec4<i32>(x * c)', body: 'acc = vec4<f32>(vec4<i32>(acc * 1000.0)) * a;' },
   { name: 'exp', what: 'exp(-x)', body: 'acc = exp(-acc) * a;' },
   { name: 'sigmoid', what: '1 / (1 + exp(-x))', body: 'acc = 1.0 / (1.0 + exp(-acc)) * a;' },
-  { name: 'tanh-clamped', what: 'tanh(clamp(x, -20, 20)) (the cell before issue 10)', body: 'acc = tanh(clamp(acc, vec4<f32>(-20.0), vec4<f32>(20.0))) * a;' },
+  {
+    name: 'tanh-clamped',
+    what: 'tanh(clamp(x, -20, 20)) (the cell before issue 10)',
+    body: 'acc = tanh(clamp(acc, vec4<f32>(-20.0), vec4<f32>(20.0))) * a;',
+  },
   { name: 'tanh', what: 'tanh(x)', body: 'acc = tanh(acc) * a;' },
-  { name: 'tanh-sigmoid', what: '2 / (1 + exp(-2x)) - 1 (the cell now)', body: 'acc = (2.0 / (1.0 + exp(-2.0 * acc)) - 1.0) * a;' },
-  { name: 'branch-skip', what: 'if (never) { sigmoid }', body: 'if (a.x > 100.0) { acc = 1.0 / (1.0 + exp(-acc)) * a; }' },
-  { name: 'loop-skip', what: 'loop of 0 iterations around a sigmoid', body: 'for (var j = 0u; j < select(0u, 1u, a.x > 100.0); j++) { acc = 1.0 / (1.0 + exp(-acc)) * a; }' },
+  {
+    name: 'tanh-sigmoid',
+    what: '2 / (1 + exp(-2x)) - 1 (the cell now)',
+    body: 'acc = (2.0 / (1.0 + exp(-2.0 * acc)) - 1.0) * a;',
+  },
+  {
+    name: 'branch-skip',
+    what: 'if (never) { sigmoid }',
+    body: 'if (a.x > 100.0) { acc = 1.0 / (1.0 + exp(-acc)) * a; }',
+  },
+  {
+    name: 'loop-skip',
+    what: 'loop of 0 iterations around a sigmoid',
+    body: 'for (var j = 0u; j < select(0u, 1u, a.x > 100.0); j++) { acc = 1.0 / (1.0 + exp(-acc)) * a; }',
+  },
 ];
 
 const CHAINS = 8;
@@ -59,16 +75,29 @@ const gpu = await acquireGpu();
 const dev = gpu.device;
 const inp = dev.createBuffer({ size: THREADS * 48, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
 // a in [0.3, 0.8): bounded chains; values away from 0 and from the clamps.
-dev.queue.writeBuffer(inp, 0, Float32Array.from({ length: THREADS * 12 }, (_, i) => 0.3 + ((i * 7919) % 100) / 200));
+dev.queue.writeBuffer(
+  inp,
+  0,
+  Float32Array.from({ length: THREADS * 12 }, (_, i) => 0.3 + ((i * 7919) % 100) / 200),
+);
 const out = dev.createBuffer({ size: THREADS * 16, usage: GPUBufferUsage.STORAGE });
 console.log(`adapter: ${gpu.describe()}; ${THREADS} threads x ${iters} iterations x ${CHAINS} vec4 chains`);
 const rows: { name: string; ns: number }[] = [];
 for (const op of OPS) {
   dev.pushErrorScope('validation');
-  const pipe = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: source(op.body, iters) }), entryPoint: 'main' } });
+  const pipe = dev.createComputePipeline({
+    layout: 'auto',
+    compute: { module: dev.createShaderModule({ code: source(op.body, iters) }), entryPoint: 'main' },
+  });
   const err = await dev.popErrorScope();
   if (err) throw new Error(`bench:ops variant '${op.name}' does not compile: ${err.message}`);
-  const bg = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: inp } }, { binding: 1, resource: { buffer: out } }] });
+  const bg = dev.createBindGroup({
+    layout: pipe.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: inp } },
+      { binding: 1, resource: { buffer: out } },
+    ],
+  });
   const run = async (n: number) => {
     const enc = dev.createCommandEncoder();
     const p = enc.beginComputePass();
@@ -86,6 +115,8 @@ for (const op of OPS) {
   const ns = (ms * 1e6) / (THREADS * iters * CHAINS * 4);
   rows.push({ name: op.name, ns });
   const base = rows[0].ns;
-  console.log(`${op.name.padEnd(13)} ${ns.toFixed(3).padStart(7)} ns  ${(ns / base).toFixed(1).padStart(5)}x muladd   ${op.what}`);
+  console.log(
+    `${op.name.padEnd(13)} ${ns.toFixed(3).padStart(7)} ns  ${(ns / base).toFixed(1).padStart(5)}x muladd   ${op.what}`,
+  );
 }
 process.exit(0);

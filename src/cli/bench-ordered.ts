@@ -25,7 +25,14 @@ import { DEFAULT_METHODS, METHODS, type MethodInfo, parseMethodList } from '../b
 import { REPLAY_DEFAULTS } from '../inner/baselines/replay';
 import { progressPrinter } from '../bench/progress';
 import { runScoreboard } from '../bench/run';
-import { type Scoreboard, consoleTable, markdownReport, mergeRerun, mergeScoreboards, sortRows } from '../bench/scoreboard';
+import {
+  type Scoreboard,
+  consoleTable,
+  markdownReport,
+  mergeRerun,
+  mergeScoreboards,
+  sortRows,
+} from '../bench/scoreboard';
 import { accuracyVsStateSvg, forgettingSvg } from '../bench/svg-chart';
 import { cliArgs, defineCommand, intArg, optInt } from './args';
 import { lazyGpu, runMain } from './common';
@@ -36,17 +43,58 @@ const COMMAND = defineCommand({
 answers the test split. Writes scoreboard.json, scoreboard.md, accuracy-vs-state.svg and forgetting.svg.`,
   options: {
     dataset: { type: 'string', value: 'mnist|fashion-mnist|DIR|URL', default: 'mnist', description: 'the dataset' },
-    subset: { type: 'string', value: 'N', description: 'first N training examples (quick runs); test = first N/6 unless --test-subset' },
+    subset: {
+      type: 'string',
+      value: 'N',
+      description: 'first N training examples (quick runs); test = first N/6 unless --test-subset',
+    },
     'test-subset': { type: 'string', value: 'M', description: 'first M test images' },
-    methods: { type: 'string', value: 'LIST', defaultText: 'every baseline + shuffled references (--list)', description: 'comma-separated method specs' },
-    order: { type: 'string', choices: ['sorted', 'shuffled'], default: 'sorted', description: 'stream order of the run; shuffled is a reference, NOT the benchmark' },
-    out: { type: 'string', value: 'DIR', defaultText: 'results/ordered-<dataset>[-subsetN]', description: 'output folder' },
-    'curve-per-class': { type: 'string', value: 'N', default: '100', description: 'probe images per class for the forgetting curve (0: off)' },
-    checkpoint: { type: 'string', value: 'FILE|STRING', description: "evaluate an evolved VSML learner (adds method 'vsml'): a checkpoint, share link, init:SEED, rule:class-mean or rule:FILE" },
-    'replay-buffer': { type: 'string', value: 'N', defaultText: String(REPLAY_DEFAULTS.bufferSize), description: 'default replay buffer size in examples' },
+    methods: {
+      type: 'string',
+      value: 'LIST',
+      defaultText: 'every baseline + shuffled references (--list)',
+      description: 'comma-separated method specs',
+    },
+    order: {
+      type: 'string',
+      choices: ['sorted', 'shuffled'],
+      default: 'sorted',
+      description: 'stream order of the run; shuffled is a reference, NOT the benchmark',
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      defaultText: 'results/ordered-<dataset>[-subsetN]',
+      description: 'output folder',
+    },
+    'curve-per-class': {
+      type: 'string',
+      value: 'N',
+      default: '100',
+      description: 'probe images per class for the forgetting curve (0: off)',
+    },
+    checkpoint: {
+      type: 'string',
+      value: 'FILE|STRING',
+      description:
+        "evaluate an evolved VSML learner (adds method 'vsml'): a checkpoint, share link, init:SEED, rule:class-mean or rule:FILE",
+    },
+    'replay-buffer': {
+      type: 'string',
+      value: 'N',
+      defaultText: String(REPLAY_DEFAULTS.bufferSize),
+      description: 'default replay buffer size in examples',
+    },
     seed: { type: 'string', value: 'S', default: '1', description: 'seed of the shuffled order' },
-    merge: { type: 'boolean', description: 'keep rows of an existing scoreboard.json in --out that this run does not redo' },
-    'merge-from': { type: 'string', value: 'DIR[,DIR]', description: "add the rows of other runs' scoreboard.json (same dataset) to --out, running nothing" },
+    merge: {
+      type: 'boolean',
+      description: 'keep rows of an existing scoreboard.json in --out that this run does not redo',
+    },
+    'merge-from': {
+      type: 'string',
+      value: 'DIR[,DIR]',
+      description: "add the rows of other runs' scoreboard.json (same dataset) to --out, running nothing",
+    },
     list: { type: 'boolean', description: 'print the known methods and exit' },
   },
 });
@@ -86,7 +134,11 @@ async function main(): Promise<number> {
       if (!existsSync(f)) throw new Error(`--merge-from: ${f} does not exist`);
       return JSON.parse(readFileSync(f, 'utf8')) as Scoreboard;
     };
-    const sb = mergeScoreboards(read(args.out), args.mergeFrom.map(read), `npm run bench:ordered -- ${process.argv.slice(2).join(' ')}`);
+    const sb = mergeScoreboards(
+      read(args.out),
+      args.mergeFrom.map(read),
+      `npm run bench:ordered -- ${process.argv.slice(2).join(' ')}`,
+    );
     writeScoreboard(args.out, sb);
     console.log(`\nmerged ${args.mergeFrom.join(', ')} into ${args.out}`);
     return 0;
@@ -97,8 +149,10 @@ async function main(): Promise<number> {
     extra = { vsml: vsmlMethod };
   }
   if (args.list) {
-    for (const m of Object.values({ ...METHODS, ...extra })) console.log(`${m.name.padEnd(14)} ${m.describe} (params: ${m.params.join(', ') || 'none'})`);
-    if (!extra.vsml) console.log(`${'vsml'.padEnd(14)} evolved VSML learner on the GPU (needs --checkpoint FILE|SHARE|init:SEED)`);
+    for (const m of Object.values({ ...METHODS, ...extra }))
+      console.log(`${m.name.padEnd(14)} ${m.describe} (params: ${m.params.join(', ') || 'none'})`);
+    if (!extra.vsml)
+      console.log(`${'vsml'.padEnd(14)} evolved VSML learner on the GPU (needs --checkpoint FILE|SHARE|init:SEED)`);
     console.log(`default: ${DEFAULT_METHODS.join(',')}${args.checkpoint ? ',vsml' : ''}`);
     return 0;
   }
@@ -110,10 +164,16 @@ async function main(): Promise<number> {
   }
   const ds = await loadDataset(args.dataset);
   const dsName = ds.name.replace(/[^a-zA-Z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'dataset';
-  const out = args.out ?? join('results', `ordered-${dsName}${args.subset ? `-subset${args.subset}` : ''}${args.order === 'shuffled' ? '-shuffled' : ''}`);
+  const out =
+    args.out ??
+    join(
+      'results',
+      `ordered-${dsName}${args.subset ? `-subset${args.subset}` : ''}${args.order === 'shuffled' ? '-shuffled' : ''}`,
+    );
   const command = `npm run bench:ordered -- ${process.argv.slice(2).join(' ')}`.trim();
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${process.platform}/${process.arch}, Node ${process.version}`;
-  if (args.order === 'shuffled') console.error('NOTE: --order shuffled is a reference run, NOT the OrderedMNIST benchmark.');
+  if (args.order === 'shuffled')
+    console.error('NOTE: --order shuffled is a reference run, NOT the OrderedMNIST benchmark.');
   console.error(`dataset ${ds.name}: methods ${specs.map((s) => s.id).join(', ')}; writing to ${out}`);
 
   const gpu = lazyGpu();
@@ -132,7 +192,10 @@ async function main(): Promise<number> {
       gpu: gpu.get,
       extraMethods: extra,
       onProgress: progressPrinter(),
-      onRow: (r) => console.error(`done ${r.id}: accuracy ${(100 * r.accuracy).toFixed(2)}%, learn ${(r.learnMs / 1000).toFixed(1)} s, test ${(r.testMs / 1000).toFixed(1)} s`),
+      onRow: (r) =>
+        console.error(
+          `done ${r.id}: accuracy ${(100 * r.accuracy).toFixed(2)}%, learn ${(r.learnMs / 1000).toFixed(1)} s, test ${(r.testMs / 1000).toFixed(1)} s`,
+        ),
     });
   } finally {
     gpu.destroy();
@@ -141,11 +204,16 @@ async function main(): Promise<number> {
   const jsonPath = join(out, 'scoreboard.json');
   if (args.merge && existsSync(jsonPath)) {
     const old = JSON.parse(readFileSync(jsonPath, 'utf8')) as Scoreboard;
-    if (old.trainName !== sb.trainName || old.testName !== sb.testName) throw new Error(`--merge: ${jsonPath} is for ${old.trainName}/${old.testName}, not ${sb.trainName}/${sb.testName}`);
+    if (old.trainName !== sb.trainName || old.testName !== sb.testName)
+      throw new Error(
+        `--merge: ${jsonPath} is for ${old.trainName}/${old.testName}, not ${sb.trainName}/${sb.testName}`,
+      );
     sb = mergeRerun(old, sb);
   }
   writeScoreboard(out, sb);
-  console.log(`\nwrote ${jsonPath}, scoreboard.md, accuracy-vs-state.svg, forgetting.svg (wall ${sb.wallSeconds.toFixed(1)} s)`);
+  console.log(
+    `\nwrote ${jsonPath}, scoreboard.md, accuracy-vs-state.svg, forgetting.svg (wall ${sb.wallSeconds.toFixed(1)} s)`,
+  );
   return 0;
 }
 

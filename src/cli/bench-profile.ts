@@ -25,11 +25,31 @@ const COMMAND = defineCommand({
 then --repeats profiled episodes (each dispatch of the first learning step and query batch in its
 own submission; medians), and the median of unprofiled episodes.`,
   options: {
-    preset: { type: 'string', value: 'NAME', choices: Object.keys(PRESETS), default: 'ordered', description: 'the training preset whose generation is profiled' },
-    config: { type: 'string', value: 'JSON', description: `a learner config instead of the preset's, e.g. '{"projection":true,"layers":[32,10],"hidden":8,"message":4}'` },
+    preset: {
+      type: 'string',
+      value: 'NAME',
+      choices: Object.keys(PRESETS),
+      default: 'ordered',
+      description: 'the training preset whose generation is profiled',
+    },
+    config: {
+      type: 'string',
+      value: 'JSON',
+      description: `a learner config instead of the preset's, e.g. '{"projection":true,"layers":[32,10],"hidden":8,"message":4}'`,
+    },
     members: { type: 'string', value: 'N', defaultText: "the preset's population", description: 'population members' },
-    tasks: { type: 'string', value: 'N', defaultText: "the preset's tasks per member", description: 'tasks per member' },
-    learn: { type: 'string', value: 'N', defaultText: "the preset's learn length", description: 'learning steps per episode' },
+    tasks: {
+      type: 'string',
+      value: 'N',
+      defaultText: "the preset's tasks per member",
+      description: 'tasks per member',
+    },
+    learn: {
+      type: 'string',
+      value: 'N',
+      defaultText: "the preset's learn length",
+      description: 'learning steps per episode',
+    },
     repeats: { type: 'string', value: 'N', default: '3', description: 'profiled and unprofiled episodes' },
   },
 });
@@ -43,7 +63,14 @@ const args = cliArgs(COMMAND, ({ values: v }) => {
       throw new UsageError('--config', `not valid JSON: ${(e as Error).message}`);
     }
   }
-  return { preset: v.preset, learner, members: optInt('--members', v.members, 1), tasks: optInt('--tasks', v.tasks, 1), learn: optInt('--learn', v.learn, 1), repeats: optInt('--repeats', v.repeats, 1)! };
+  return {
+    preset: v.preset,
+    learner,
+    members: optInt('--members', v.members, 1),
+    tasks: optInt('--tasks', v.tasks, 1),
+    learn: optInt('--learn', v.learn, 1),
+    repeats: optInt('--repeats', v.repeats, 1)!,
+  };
 });
 const preset = presetConfig(args.preset);
 const config = args.learner !== undefined ? validateVsmlConfig(args.learner) : preset.learner;
@@ -56,14 +83,21 @@ const gpu = await acquireGpu();
 const { train, test } = await mnistOnGpu(gpu, 5000, 2000, (split) => splitFor(config, split));
 const L = members * tasks;
 // Full query batches: plan with the preset's query length, then use 7 of its batches.
-const probe = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength: preset.tasks.queryLength });
+const probe = VsmlPopulation.create(gpu, config, {
+  members,
+  tasksPerMember: tasks,
+  learnLength,
+  queryLength: preset.tasks.queryLength,
+});
 const queryLength = 7 * probe.plan.queryBatch;
 probe.destroy();
 const pop = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength });
 const params = gpu.storage('profile params', benchParams(config, members));
 const batch = benchBatch(train, test, L, learnLength, queryLength);
 console.log(`adapter: ${gpu.describe()}`);
-console.log(`${describeVsmlConfig(config)}; ${pop.describe()}; ${learnLength} learning steps + ${queryLength} queries per episode`);
+console.log(
+  `${describeVsmlConfig(config)}; ${pop.describe()}; ${learnLength} learning steps + ${queryLength} queries per episode`,
+);
 let t = performance.now();
 await pop.runEpisodes(params, batch);
 console.log(`warm-up episode (compiles): ${(performance.now() - t).toFixed(0)} ms`);

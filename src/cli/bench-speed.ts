@@ -24,18 +24,62 @@ const COMMAND = defineCommand({
 step in TensorFlow.js on the same device, and the time of one whole generation of presets.
 Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
   options: {
-    configs: { type: 'string', value: 'LIST', defaultText: DEFAULT_SPEED_CONFIGS.join(','), description: `configurations, of ${SPEED_CONFIGS.map((c) => c.name).join(', ')}` },
-    learners: { type: 'string', value: 'LIST', defaultText: 'per configuration and adapter', description: 'learner counts for every configuration' },
+    configs: {
+      type: 'string',
+      value: 'LIST',
+      defaultText: DEFAULT_SPEED_CONFIGS.join(','),
+      description: `configurations, of ${SPEED_CONFIGS.map((c) => c.name).join(', ')}`,
+    },
+    learners: {
+      type: 'string',
+      value: 'LIST',
+      defaultText: 'per configuration and adapter',
+      description: 'learner counts for every configuration',
+    },
     repeats: { type: 'string', value: 'N', default: '3', description: 'timed runs per measurement (median)' },
-    steps: { type: 'string', value: 'N', defaultText: 'from --target-gflop', description: 'learning steps (and queries) per timed episode' },
-    'target-gflop': { type: 'string', value: 'X', defaultText: '0.3 software, 20 hardware', description: 'GFLOP per timed episode' },
-    generations: { type: 'string', value: 'LIST', default: 'ordered,default', description: "presets whose generation is timed ('none' skips; 'vsml', the paper's setting, is for GPUs only)" },
-    'generation-repeats': { type: 'string', value: 'N', default: '3', description: 'timed generations (after 1 warm-up)' },
-    'tfjs-seconds': { type: 'string', value: 'X', defaultText: '1.5 software, 0.5 hardware', description: 'length of one timed TensorFlow.js run (its steps adapt)' },
-    'peak-gflops': { type: 'string', value: 'X', description: "the adapter's nominal fp32 peak (datasheet), for a second fraction beside the FMA ceiling" },
+    steps: {
+      type: 'string',
+      value: 'N',
+      defaultText: 'from --target-gflop',
+      description: 'learning steps (and queries) per timed episode',
+    },
+    'target-gflop': {
+      type: 'string',
+      value: 'X',
+      defaultText: '0.3 software, 20 hardware',
+      description: 'GFLOP per timed episode',
+    },
+    generations: {
+      type: 'string',
+      value: 'LIST',
+      default: 'ordered,default',
+      description: "presets whose generation is timed ('none' skips; 'vsml', the paper's setting, is for GPUs only)",
+    },
+    'generation-repeats': {
+      type: 'string',
+      value: 'N',
+      default: '3',
+      description: 'timed generations (after 1 warm-up)',
+    },
+    'tfjs-seconds': {
+      type: 'string',
+      value: 'X',
+      defaultText: '1.5 software, 0.5 hardware',
+      description: 'length of one timed TensorFlow.js run (its steps adapt)',
+    },
+    'peak-gflops': {
+      type: 'string',
+      value: 'X',
+      description: "the adapter's nominal fp32 peak (datasheet), for a second fraction beside the FMA ceiling",
+    },
     'no-tfjs': { type: 'boolean', description: 'skip the TensorFlow.js peer (and its check)' },
     'no-check': { type: 'boolean', description: 'skip the ours / TensorFlow.js / reference check' },
-    weights: { type: 'string', choices: ['auto', 'workgroup', 'private', 'storage'], default: 'auto', description: "our cell's weight path" },
+    weights: {
+      type: 'string',
+      choices: ['auto', 'workgroup', 'private', 'storage'],
+      default: 'auto',
+      description: "our cell's weight path",
+    },
     out: { type: 'string', value: 'DIR', default: join('results', 'speed'), description: 'output directory' },
   },
 });
@@ -55,7 +99,11 @@ function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['val
   if (v['no-tfjs']) o.tfjs = false;
   if (v['no-check']) o.check = false;
   const unknown = o.configs?.find((c) => !SPEED_CONFIGS.some((k) => k.name === c));
-  if (unknown) throw new UsageError('--configs', `unknown configuration '${unknown}' (known: ${SPEED_CONFIGS.map((c) => c.name).join(', ')})`);
+  if (unknown)
+    throw new UsageError(
+      '--configs',
+      `unknown configuration '${unknown}' (known: ${SPEED_CONFIGS.map((c) => c.name).join(', ')})`,
+    );
   return o;
 }
 
@@ -65,7 +113,11 @@ runMain('bench:speed', async () => {
   try {
     const ds = await loadDataset('mnist');
     const loadBefore = loadavg();
-    const report = await runSpeedBench(gpu, { train: subsetSplit(ds.train, 10000), test: subsetSplit(ds.test, 2000) }, { ...args, log: (l) => console.log(l) });
+    const report = await runSpeedBench(
+      gpu,
+      { train: subsetSplit(ds.train, 10000), test: subsetSplit(ds.test, 2000) },
+      { ...args, log: (l) => console.log(l) },
+    );
     report.environment = {
       command: commandLine('bench:speed'),
       'load average before (1, 5, 15 min)': loadBefore,

@@ -20,18 +20,51 @@ Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners a
   options: {
     only: { type: 'string', choices: ['tiny', 'default'], description: 'run one configuration only' },
     learners: { type: 'string', value: 'N', description: 'learners of both configurations' },
-    'tiny-learners': { type: 'string', value: 'N', defaultText: '--learners, else 16 software / 1024 hardware', description: 'learners of the tiny configuration' },
-    'default-learners': { type: 'string', value: 'N', defaultText: '--learners, else 1 software / 256 hardware', description: 'learners of the default configuration' },
-    steps: { type: 'string', value: 'N', defaultText: '20 software, 200 hardware', description: 'learning steps per learner' },
-    queries: { type: 'string', value: 'N', defaultText: '32 software, 256 hardware', description: 'queries per learner' },
-    weights: { type: 'string', choices: ['auto', 'workgroup', 'private', 'storage'], default: 'auto', description: "the cell's weight path" },
+    'tiny-learners': {
+      type: 'string',
+      value: 'N',
+      defaultText: '--learners, else 16 software / 1024 hardware',
+      description: 'learners of the tiny configuration',
+    },
+    'default-learners': {
+      type: 'string',
+      value: 'N',
+      defaultText: '--learners, else 1 software / 256 hardware',
+      description: 'learners of the default configuration',
+    },
+    steps: {
+      type: 'string',
+      value: 'N',
+      defaultText: '20 software, 200 hardware',
+      description: 'learning steps per learner',
+    },
+    queries: {
+      type: 'string',
+      value: 'N',
+      defaultText: '32 software, 256 hardware',
+      description: 'queries per learner',
+    },
+    weights: {
+      type: 'string',
+      choices: ['auto', 'workgroup', 'private', 'storage'],
+      default: 'auto',
+      description: "the cell's weight path",
+    },
     json: { type: 'boolean', description: 'one JSON line per configuration' },
   },
 });
 
 const v = cliArgs(COMMAND, ({ values }) => {
-  const num = (name: 'learners' | 'tiny-learners' | 'default-learners' | 'steps' | 'queries') => optInt(`--${name}`, values[name], 0);
-  return { ...values, learners: num('learners'), tinyLearners: num('tiny-learners'), defaultLearners: num('default-learners'), steps: num('steps'), queries: num('queries') };
+  const num = (name: 'learners' | 'tiny-learners' | 'default-learners' | 'steps' | 'queries') =>
+    optInt(`--${name}`, values[name], 0);
+  return {
+    ...values,
+    learners: num('learners'),
+    tinyLearners: num('tiny-learners'),
+    defaultLearners: num('default-learners'),
+    steps: num('steps'),
+    queries: num('queries'),
+  };
 });
 const gpu = await acquireGpu();
 const soft = gpu.report.isFallback;
@@ -83,10 +116,16 @@ try {
     else {
       console.log(`\n${name}: ${result.description}, ${learners} learner(s)`);
       console.log(`  plan: ${result.plan}; queries in batches of ${queryBatch}`);
-      console.log(`  cost: ${(cost.flopsPerLearnExample / 1e6).toFixed(3)} MFLOP/learn example, ${(cost.flopsPerQueryExample / 1e6).toFixed(3)} MFLOP/query, state ${(cost.stateBytes / 1024).toFixed(1)} KiB, meta-params ${cost.metaParamBytes} B`);
+      console.log(
+        `  cost: ${(cost.flopsPerLearnExample / 1e6).toFixed(3)} MFLOP/learn example, ${(cost.flopsPerQueryExample / 1e6).toFixed(3)} MFLOP/query, state ${(cost.stateBytes / 1024).toFixed(1)} KiB, meta-params ${cost.metaParamBytes} B`,
+      );
       console.log(`  warm-up (pipeline compilation, 2 steps + ${warmQueries} queries): ${warmS.toFixed(1)} s`);
-      console.log(`  learn: ${steps} steps x ${learners} learners in ${learnS.toFixed(2)} s = ${learnRate.toFixed(1)} learner-steps/s, ${result.learnGflops.toFixed(3)} GFLOP/s`);
-      console.log(`  query: ${queries} queries x ${learners} learners in ${queryS.toFixed(2)} s = ${queryRate.toFixed(1)} learner-queries/s, ${result.queryGflops.toFixed(3)} GFLOP/s`);
+      console.log(
+        `  learn: ${steps} steps x ${learners} learners in ${learnS.toFixed(2)} s = ${learnRate.toFixed(1)} learner-steps/s, ${result.learnGflops.toFixed(3)} GFLOP/s`,
+      );
+      console.log(
+        `  query: ${queries} queries x ${learners} learners in ${queryS.toFixed(2)} s = ${queryRate.toFixed(1)} learner-queries/s, ${result.queryGflops.toFixed(3)} GFLOP/s`,
+      );
     }
   }
 } finally {

@@ -12,11 +12,16 @@ import { runMain } from './common';
 import { type Scoreboard, fmtBytes, fmtFlops, fmtPct, fmtSeconds, sortRows } from '../bench/scoreboard';
 
 export function readmeTable(sb: Scoreboard, notes: Record<string, string> = {}): string {
-  const lines = ['| method | accuracy | training FLOPs | test FLOPs | learned state | algorithm | wall (learn + test) |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| method | accuracy | training FLOPs | test FLOPs | learned state | algorithm | wall (learn + test) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const r of sortRows(sb.rows)) {
     const note = notes[r.id] ?? (r.reference ? 'shuffled reference, not the benchmark' : '');
     const name = note ? `${r.id} (${note})` : r.id;
-    lines.push(`| ${name} | ${fmtPct(r.accuracy)} | ${fmtFlops(r.trainFlops)} | ${fmtFlops(r.testFlops)} | ${fmtBytes(r.stateBytes)} | ${fmtBytes(r.algorithmBytes)} | ${fmtSeconds(r.learnMs)} + ${fmtSeconds(r.testMs)} |`);
+    lines.push(
+      `| ${name} | ${fmtPct(r.accuracy)} | ${fmtFlops(r.trainFlops)} | ${fmtFlops(r.testFlops)} | ${fmtBytes(r.stateBytes)} | ${fmtBytes(r.algorithmBytes)} | ${fmtSeconds(r.learnMs)} + ${fmtSeconds(r.testMs)} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -19,8 +19,18 @@ is the class-sorted learn stream, the last F are the queries. Prints the four-ax
 split is never read by a learner.`,
   options: {
     methods: { type: 'string', value: 'LIST', description: 'methods, as bench:ordered --methods (required)' },
-    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
-    hold: { type: 'string', value: 'F', defaultText: '1/6', description: 'held-out fraction of every class, in (0, 1)' },
+    dataset: {
+      type: 'string',
+      value: 'NAME|DIR',
+      default: 'mnist',
+      description: 'mnist, fashion-mnist or an IDX directory',
+    },
+    hold: {
+      type: 'string',
+      value: 'F',
+      defaultText: '1/6',
+      description: 'held-out fraction of every class, in (0, 1)',
+    },
   },
 });
 
@@ -34,14 +44,18 @@ async function main(): Promise<number> {
   const dataset = v.dataset;
   const ds = await loadDataset(dataset);
   const { stream, queries } = trainValidationSplit(ds.train, hold);
-  const sb = await runScoreboard({ name: `${ds.name} (train-split validation)`, train: stream, test: queries }, parseMethodList(methods), {
-    order: 'sorted',
-    curvePerClass: 0,
-    shuffleSeed: 1,
-    command: `npm run bench:validate -- ${argv.join(' ')}`,
-    machine: 'local',
-    gpu: () => Promise.reject(new Error('bench:validate runs CPU methods only')),
-  });
+  const sb = await runScoreboard(
+    { name: `${ds.name} (train-split validation)`, train: stream, test: queries },
+    parseMethodList(methods),
+    {
+      order: 'sorted',
+      curvePerClass: 0,
+      shuffleSeed: 1,
+      command: `npm run bench:validate -- ${argv.join(' ')}`,
+      machine: 'local',
+      gpu: () => Promise.reject(new Error('bench:validate runs CPU methods only')),
+    },
+  );
   console.log(`${stream.count} stream examples, ${queries.count} held-out queries, both from ${ds.train.name}`);
   console.log(consoleTable(sb.rows));
   return 0;

@@ -57,9 +57,17 @@ export function lazyGpu(): LazyGpu {
  * MNIST's first `trainCount` training and `testCount` test images on the GPU, the inputs of the
  * speed benchmarks; `map` reshapes a split first (e.g. a configuration's input size).
  */
-export async function mnistOnGpu(gpu: GpuContext, trainCount: number, testCount: number, map: (s: ImageSplit) => ImageSplit = (s) => s): Promise<{ train: GpuImageSplit; test: GpuImageSplit }> {
+export async function mnistOnGpu(
+  gpu: GpuContext,
+  trainCount: number,
+  testCount: number,
+  map: (s: ImageSplit) => ImageSplit = (s) => s,
+): Promise<{ train: GpuImageSplit; test: GpuImageSplit }> {
   const ds = await loadDataset('mnist');
-  return { train: uploadImageSplit(gpu, map(subsetSplit(ds.train, trainCount))), test: uploadImageSplit(gpu, map(subsetSplit(ds.test, testCount))) };
+  return {
+    train: uploadImageSplit(gpu, map(subsetSplit(ds.train, trainCount))),
+    test: uploadImageSplit(gpu, map(subsetSplit(ds.test, testCount))),
+  };
 }
 
 /** `runs/<prefix>-YYYYMMDD-HHMMSS` (UTC): a fresh run's default output directory. */

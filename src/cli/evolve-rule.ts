@@ -10,7 +10,16 @@ import { lineChartSvg } from '../chart/svg';
 import { loadDataset } from '../data/load-node';
 import { CLASS_MEAN_RULE } from '../inner/rules/class-mean';
 import { writeFileAtomic } from '../meta/node/io';
-import { type EvolvedRuleFile, evolvedRule, initRuleEs, parseRuleEsState, RULE_ES_DEFAULTS, ruleEsGeneration, type RuleEsConfig, type RuleEsState } from '../meta/rule-es';
+import {
+  type EvolvedRuleFile,
+  evolvedRule,
+  initRuleEs,
+  parseRuleEsState,
+  RULE_ES_DEFAULTS,
+  ruleEsGeneration,
+  type RuleEsConfig,
+  type RuleEsState,
+} from '../meta/rule-es';
 import { buildRuleValidation } from '../meta/rule-fit';
 import { stringifyState } from '../meta/serialize';
 import { UsageError, cliArgs, defineCommand } from './args';
@@ -27,13 +36,28 @@ npm run bench:ordered -- --checkpoint rule:DIR/rule.json). Ctrl-C stops after th
   options: {
     dataset: { type: 'string', value: 'NAME', defaultText: d.dataset, description: 'the dataset (train split only)' },
     terms: { type: 'string', value: 'N', defaultText: String(d.terms), description: 'ink terms (at most 3)' },
-    generations: { type: 'string', value: 'N', defaultText: String(d.generations), description: 'total generations (with --resume: extends the run)' },
+    generations: {
+      type: 'string',
+      value: 'N',
+      defaultText: String(d.generations),
+      description: 'total generations (with --resume: extends the run)',
+    },
     pairs: { type: 'string', value: 'N', defaultText: String(d.pairs), description: 'antithetic pairs per generation' },
     sigma: { type: 'string', value: 'X', defaultText: String(d.sigma), description: 'noise scale' },
     lr: { type: 'string', value: 'X', defaultText: String(d.lr), description: 'learning rate' },
     seed: { type: 'string', value: 'N', defaultText: String(d.seed), description: 'seed (initial terms, noise)' },
-    'max-queries': { type: 'string', value: 'N', defaultText: String(d.maxQueries), description: 'held-out validation queries' },
-    'init-scale': { type: 'string', value: 'X', defaultText: String(d.initScale), description: 'scale of the random initial terms' },
+    'max-queries': {
+      type: 'string',
+      value: 'N',
+      defaultText: String(d.maxQueries),
+      description: 'held-out validation queries',
+    },
+    'init-scale': {
+      type: 'string',
+      value: 'X',
+      defaultText: String(d.initScale),
+      description: 'scale of the random initial terms',
+    },
     out: { type: 'string', value: 'DIR', defaultText: 'runs/rule-es-<time>', description: 'output directory' },
     resume: { type: 'boolean', description: 'continue the run in --out (its state.json)' },
   },
@@ -46,14 +70,16 @@ async function main(): Promise<void> {
   const num = (name: string, s: string | undefined, d: number, int = false, min = 0) => {
     if (s === undefined) return d;
     const x = Number(s);
-    if (!Number.isFinite(x) || x < min || (int && !Number.isInteger(x))) throw new UsageError(`--${name}`, `expected ${int ? 'an integer' : 'a number'} >= ${min}, got '${s}'`);
+    if (!Number.isFinite(x) || x < min || (int && !Number.isInteger(x)))
+      throw new UsageError(`--${name}`, `expected ${int ? 'an integer' : 'a number'} >= ${min}, got '${s}'`);
     return x;
   };
   let state: RuleEsState;
   if (v.resume) {
     if (!existsSync(statePath)) throw new Error(`--resume: no ${statePath}`);
     state = parseRuleEsState(readFileSync(statePath, 'utf8'), statePath);
-    if (v.generations) state = { ...state, config: { ...state.config, generations: num('generations', v.generations, 0, true, 1) } };
+    if (v.generations)
+      state = { ...state, config: { ...state.config, generations: num('generations', v.generations, 0, true, 1) } };
   } else {
     if (existsSync(statePath)) throw new Error(`${statePath} exists: pass --resume to continue it, or another --out`);
     const config: RuleEsConfig = {
@@ -73,14 +99,20 @@ async function main(): Promise<void> {
   }
   const c = state.config;
   const command = `npm run evolve:rule -- --dataset ${c.dataset} --terms ${c.terms} --generations ${c.generations} --pairs ${c.pairs} --sigma ${c.sigma} --lr ${c.lr} --seed ${c.seed} --max-queries ${c.maxQueries} --init-scale ${c.initScale} --out ${out}`;
-  console.log(`evolve:rule: ${c.terms} ink terms, OpenAI-ES ${c.pairs} pairs, sigma ${c.sigma}, lr ${c.lr}, ${c.generations} generations; fitness: ${c.dataset} TRAIN split, class-sorted learn stream, held-out queries`);
+  console.log(
+    `evolve:rule: ${c.terms} ink terms, OpenAI-ES ${c.pairs} pairs, sigma ${c.sigma}, lr ${c.lr}, ${c.generations} generations; fitness: ${c.dataset} TRAIN split, class-sorted learn stream, held-out queries`,
+  );
   const ds = await loadDataset(c.dataset);
-  const set = buildRuleValidation(ds.train, CLASS_MEAN_RULE, { holdFraction: c.holdFraction, maxQueries: c.maxQueries });
+  const set = buildRuleValidation(ds.train, CLASS_MEAN_RULE, {
+    holdFraction: c.holdFraction,
+    maxQueries: c.maxQueries,
+  });
   const metricsPath = join(out, 'metrics.jsonl');
   const writeOutputs = (): EvolvedRuleFile => {
     writeFileAtomic(statePath, stringifyState(state));
     writeFileSync(metricsPath, state.history.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const pts = (k: 'centre' | 'mean' | 'max') => state.history.map((r): [number, number] => [r.generation, 100 * r[k]]);
+    const pts = (k: 'centre' | 'mean' | 'max') =>
+      state.history.map((r): [number, number] => [r.generation, 100 * r[k]]);
     writeFileSync(
       join(out, 'fitness.svg'),
       lineChartSvg({
@@ -111,9 +143,15 @@ async function main(): Promise<void> {
     f = writeOutputs();
   }
   f ??= writeOutputs();
-  console.log(`\nbest centre: generation ${state.best.generation}, validation accuracy ${(100 * f.provenance.validationAccuracy).toFixed(2)}% (cross-entropy ${f.provenance.validationCrossEntropy.toFixed(3)}, lambda ${f.rule.lambda.toFixed(1)})`);
-  console.log(`wall ${formatDuration(state.elapsedMs)}; files in ${out}: state.json (--resume), metrics.jsonl, fitness.svg, rule.json`);
-  console.log(`benchmark it: npm run bench:ordered -- --checkpoint rule:${join(out, 'rule.json')} --methods vsml:label=vsml-ink-es`);
+  console.log(
+    `\nbest centre: generation ${state.best.generation}, validation accuracy ${(100 * f.provenance.validationAccuracy).toFixed(2)}% (cross-entropy ${f.provenance.validationCrossEntropy.toFixed(3)}, lambda ${f.rule.lambda.toFixed(1)})`,
+  );
+  console.log(
+    `wall ${formatDuration(state.elapsedMs)}; files in ${out}: state.json (--resume), metrics.jsonl, fitness.svg, rule.json`,
+  );
+  console.log(
+    `benchmark it: npm run bench:ordered -- --checkpoint rule:${join(out, 'rule.json')} --methods vsml:label=vsml-ink-es`,
+  );
 }
 
 runMain('evolve:rule', main);

@@ -23,15 +23,48 @@ const COMMAND = defineCommand({
 validation split of the TRAIN split: the first 5/6 of every class, sorted by class, is the learn
 stream; the last 1/6 are the queries (state frozen). The test split is never read.`,
   options: {
-    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
-    hidden: { type: 'string', value: 'LIST', default: String(COMPETITIVE_HIDDEN_DEFAULTS.hidden), description: 'hidden units, comma-separated multiples of the class count' },
-    k: { type: 'string', value: 'X', default: '0', description: 'input feature gain: phi(x) = tanh(k x) / tanh(k); 0 = raw pixels' },
-    readout: { type: 'string', choices: ['max', 'lse'], default: 'max', description: 'nearest prototype (max) or soft (log-mean-exp, needs --beta)' },
+    dataset: {
+      type: 'string',
+      value: 'NAME|DIR',
+      default: 'mnist',
+      description: 'mnist, fashion-mnist or an IDX directory',
+    },
+    hidden: {
+      type: 'string',
+      value: 'LIST',
+      default: String(COMPETITIVE_HIDDEN_DEFAULTS.hidden),
+      description: 'hidden units, comma-separated multiples of the class count',
+    },
+    k: {
+      type: 'string',
+      value: 'X',
+      default: '0',
+      description: 'input feature gain: phi(x) = tanh(k x) / tanh(k); 0 = raw pixels',
+    },
+    readout: {
+      type: 'string',
+      choices: ['max', 'lse'],
+      default: 'max',
+      description: 'nearest prototype (max) or soft (log-mean-exp, needs --beta)',
+    },
     beta: { type: 'string', value: 'X', default: '0', description: 'softness of the lse readout' },
-    lengths: { type: 'string', value: 'LIST', default: 'all', description: "examples per class in the stream, e.g. 10,100,1000,all" },
-    kmeans: { type: 'boolean', description: "also run the kmeans:k=H/10 baseline on the same split (the rule's reference)" },
+    lengths: {
+      type: 'string',
+      value: 'LIST',
+      default: 'all',
+      description: 'examples per class in the stream, e.g. 10,100,1000,all',
+    },
+    kmeans: {
+      type: 'boolean',
+      description: "also run the kmeans:k=H/10 baseline on the same split (the rule's reference)",
+    },
     seed: { type: 'string', value: 'N', default: '1', description: 'initial-state seed' },
-    hold: { type: 'string', value: 'F', defaultText: '1/6', description: 'held-out fraction of every class, in (0, 1)' },
+    hold: {
+      type: 'string',
+      value: 'F',
+      defaultText: '1/6',
+      description: 'held-out fraction of every class, in (0, 1)',
+    },
   },
 });
 
@@ -84,14 +117,29 @@ async function main(): Promise<number> {
     for (let i = nLearn; i < pool.length; i++) queries.push(pool[i]);
   }
   const img = (i: number) => train.images.subarray(i * A, (i + 1) * A);
-  console.log(`${ds.name} train split: stream = first ${((1 - args.hold) * 100).toFixed(1)}% of every class (class-sorted), ${queries.length} held-out queries; the test split is not read`);
-  console.log('| rule | H | per class | validation accuracy | learned state (f32; + label-delay memories) | algorithm | FLOPs learn / query | wall (learn + queries) |');
+  console.log(
+    `${ds.name} train split: stream = first ${((1 - args.hold) * 100).toFixed(1)}% of every class (class-sorted), ${queries.length} held-out queries; the test split is not read`,
+  );
+  console.log(
+    '| rule | H | per class | validation accuracy | learned state (f32; + label-delay memories) | algorithm | FLOPs learn / query | wall (learn + queries) |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const H of args.hidden) {
     for (const L of args.lengths) {
-      const rule: CompetitiveHiddenRule = { ...COMPETITIVE_HIDDEN_DEFAULTS, inputs: A, classes: C, hidden: H, k: args.k, readout: args.readout, beta: args.beta, seed: args.seed };
+      const rule: CompetitiveHiddenRule = {
+        ...COMPETITIVE_HIDDEN_DEFAULTS,
+        inputs: A,
+        classes: C,
+        hidden: H,
+        k: args.k,
+        readout: args.readout,
+        beta: args.beta,
+        seed: args.seed,
+      };
       const learner = new CompetitiveHiddenLearner(rule);
-      const km = args.kmeans ? new PerClassKMeans({ rows: train.rows, cols: train.cols, pixels: A, numClasses: C }, { k: H / C }) : null;
+      const km = args.kmeans
+        ? new PerClassKMeans({ rows: train.rows, cols: train.cols, pixels: A, numClasses: C }, { k: H / C })
+        : null;
       const t0 = performance.now();
       let n = 0;
       for (const pool of learnPools) {
@@ -121,7 +169,9 @@ async function main(): Promise<number> {
         const p = f.predictor.predict(qs, queries.length) as Uint8Array;
         let r2 = 0;
         queries.forEach((q, i) => (r2 += p[i] === train.labels[q] ? 1 : 0));
-        console.log(`| kmeans:k=${H / C} baseline (same split) | - | ${per} | ${((100 * r2) / queries.length).toFixed(2)}% | ${(km.stateBytes().reduce((s, b) => s + b.bytes, 0) / 1e3).toFixed(0)} kB | 4 B | | |`);
+        console.log(
+          `| kmeans:k=${H / C} baseline (same split) | - | ${per} | ${((100 * r2) / queries.length).toFixed(2)}% | ${(km.stateBytes().reduce((s, b) => s + b.bytes, 0) / 1e3).toFixed(0)} kB | 4 B | | |`,
+        );
       }
     }
   }

@@ -22,7 +22,12 @@ validation accuracy and the state (10 R 784 f32).`,
     r: { type: 'string', value: 'R', default: '10', description: 'directions per class' },
     c: { type: 'string', value: 'C', default: '30', description: 'rate numerator' },
     n0: { type: 'string', value: 'N0', default: '100', description: 'rate offset' },
-    dataset: { type: 'string', value: 'NAME|DIR', default: 'mnist', description: 'mnist, fashion-mnist or an IDX directory' },
+    dataset: {
+      type: 'string',
+      value: 'NAME|DIR',
+      default: 'mnist',
+      description: 'mnist, fashion-mnist or an IDX directory',
+    },
   },
 });
 
@@ -87,7 +92,9 @@ async function main(): Promise<number> {
     }
     if (best === tr.labels[q]) right++;
   }
-  console.log(`${o.dataset} train-split validation, Oja subspace r=${r} c=${c0} n0=${n0}: ${((100 * right) / queries.length).toFixed(2)}% of ${queries.length} queries; state ${(4 * C * r * A / 1e3).toFixed(0)} kB f32; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `${o.dataset} train-split validation, Oja subspace r=${r} c=${c0} n0=${n0}: ${((100 * right) / queries.length).toFixed(2)}% of ${queries.length} queries; state ${((4 * C * r * A) / 1e3).toFixed(0)} kB f32; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return 0;
 }
 

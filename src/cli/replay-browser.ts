@@ -21,8 +21,18 @@ prints the final status (test accuracy, examples played, adapter). LINK is a sha
 rule:class-mean, rule:FILE.json).`,
   positional: { name: 'LINK|SOURCE', description: 'the learner to play' },
   options: {
-    stream: { type: 'string', choices: ['benchmark', 'episode'], defaultText: 'the one the learner was made for', description: 'the stream' },
-    learn: { type: 'string', value: 'N', defaultText: "the page's", description: 'training examples per class (0 = all)' },
+    stream: {
+      type: 'string',
+      choices: ['benchmark', 'episode'],
+      defaultText: 'the one the learner was made for',
+      description: 'the stream',
+    },
+    learn: {
+      type: 'string',
+      value: 'N',
+      defaultText: "the page's",
+      description: 'training examples per class (0 = all)',
+    },
     test: { type: 'string', value: 'N', defaultText: "the page's", description: 'test images per class (0 = all)' },
     dist: { type: 'string', value: 'DIR', description: 'serve a built site instead of the Vite dev server' },
     timeout: { type: 'string', value: 'SECONDS', default: '7200', description: 'give up after this long' },
@@ -50,7 +60,8 @@ export async function replayBrowserMain(argv: string[]): Promise<number> {
   const hash = arg.indexOf('#');
   let fragment: string;
   try {
-    fragment = hash >= 0 ? arg.slice(hash + 1) : arg.startsWith('s=') ? arg : (await encodeShare(sourcePayload(arg))).fragment;
+    fragment =
+      hash >= 0 ? arg.slice(hash + 1) : arg.startsWith('s=') ? arg : (await encodeShare(sourcePayload(arg))).fragment;
   } catch (e) {
     console.error(`replay:browser: ${(e as Error).message}`);
     return 1;
@@ -62,7 +73,11 @@ export async function replayBrowserMain(argv: string[]): Promise<number> {
     let lastStatus = '';
     const t0 = performance.now();
     for (;;) {
-      const s = await page.evaluate(() => ({ state: document.body.dataset.state ?? '', status: document.getElementById('status')?.textContent ?? '', message: document.getElementById('message')?.textContent ?? '' }));
+      const s = await page.evaluate(() => ({
+        state: document.body.dataset.state ?? '',
+        status: document.getElementById('status')?.textContent ?? '',
+        message: document.getElementById('message')?.textContent ?? '',
+      }));
       if (s.status !== lastStatus && s.status) {
         // Progress lines at most every few seconds (the page updates far more often).
         console.error(s.status);

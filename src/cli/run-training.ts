@@ -74,7 +74,9 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     if (!opts.config) throw new Error('runTraining: a config or a checkpoint to resume is needed');
     outDir = opts.out ?? timestampedRunDir('train');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
-      throw new Error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
+      throw new Error(
+        `${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`,
+      );
     }
   }
   const config = ckpt ? { ...ckpt.config, generations: opts.generations ?? ckpt.config.generations } : opts.config!;
@@ -84,7 +86,11 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   // Every generation's metrics of this run (earlier sessions too), for the chart: read once, then appended.
   let history: GenerationMetrics[] = [];
   const writeChart = () => {
-    if (history.length) writeFileAtomic(chartPath, trainingChartSvg(history, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`));
+    if (history.length)
+      writeFileAtomic(
+        chartPath,
+        trainingChartSvg(history, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`),
+      );
   };
   const say = (s: string) => !opts.quiet && console.error(s);
 
@@ -99,7 +105,9 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let last: GenerationMetrics | undefined;
   try {
     const evaluator = opts.evaluator?.(gpu);
-    trainer = ckpt ? Trainer.resume(gpu, ckpt, train, { generations: config.generations, evaluator }) : Trainer.create(gpu, config, train, { evaluator });
+    trainer = ckpt
+      ? Trainer.resume(gpu, ckpt, train, { generations: config.generations, evaluator })
+      : Trainer.create(gpu, config, train, { evaluator });
     const sessionStart = trainer.generation;
     say(`adapter: ${gpu.describe()}`);
     say(
@@ -130,7 +138,9 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
         writeChart();
       },
       shouldStop: () =>
-        Boolean(interrupt?.stopRequested) || (opts.maxGenerationsThisSession !== undefined && trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
+        Boolean(interrupt?.stopRequested) ||
+        (opts.maxGenerationsThisSession !== undefined &&
+          trainer!.generation - sessionStart >= opts.maxGenerationsThisSession),
     });
     bar.end();
     metrics.close();
@@ -141,9 +151,22 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
       const initial = await evaluateHeldOut(gpu, config, train, initialMetaParams(config), HELD_OUT);
       const evolved = await evaluateHeldOut(gpu, config, train, trainer.metaParams(), HELD_OUT);
       heldOut = { initial, evolved };
-      writeFileAtomic(join(outDir, 'held-out.json'), `${JSON.stringify({ ...HELD_OUT, generation: trainer.generation, initial, evolved }, null, 2)}\n`);
+      writeFileAtomic(
+        join(outDir, 'held-out.json'),
+        `${JSON.stringify({ ...HELD_OUT, generation: trainer.generation, initial, evolved }, null, 2)}\n`,
+      );
     }
-    return { outcome, generation: trainer.generation, checkpointPath, metricsPath, outDir, last, wallMs: performance.now() - wallStart, chartPath, heldOut };
+    return {
+      outcome,
+      generation: trainer.generation,
+      checkpointPath,
+      metricsPath,
+      outDir,
+      last,
+      wallMs: performance.now() - wallStart,
+      chartPath,
+      heldOut,
+    };
   } catch (e) {
     bar.end();
     if (e instanceof GpuDeviceLostError && trainer) {

@@ -31,13 +31,33 @@ export const SHARE_COMMAND = defineCommand({
   rule:FILE.json           a class-mean rule file (npm run evolve:rule)`,
   positional: { name: 'SOURCE', description: 'the learner (above)' },
   options: {
-    site: { type: 'string', value: 'URL', default: DEV_SITE, description: 'site that replays the link (npm run dev serves the default)' },
-    bits: { type: 'string', choices: ['8', '16', '32'], default: '32', description: 'checkpoint parameters: int8/int16 quantised or exact f32 (rules are always exact; GA checkpoints travel as their seed chain)' },
+    site: {
+      type: 'string',
+      value: 'URL',
+      default: DEV_SITE,
+      description: 'site that replays the link (npm run dev serves the default)',
+    },
+    bits: {
+      type: 'string',
+      choices: ['8', '16', '32'],
+      default: '32',
+      description:
+        'checkpoint parameters: int8/int16 quantised or exact f32 (rules are always exact; GA checkpoints travel as their seed chain)',
+    },
     title: { type: 'string', value: 'TEXT', description: 'a title shown by the replay page' },
-    scoreboard: { type: 'string', value: 'FILE', description: "take the learner's full-benchmark accuracy from this scoreboard.json (with --label)" },
+    scoreboard: {
+      type: 'string',
+      value: 'FILE',
+      description: "take the learner's full-benchmark accuracy from this scoreboard.json (with --label)",
+    },
     label: { type: 'string', value: 'ID', description: '... from its row with this id (e.g. vsml-ink-es)' },
     headline: { type: 'boolean', description: "write the demos page's headline links" },
-    out: { type: 'string', value: 'FILE', defaultText: 'demos/src/headline.json', description: 'with --headline: where to write' },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      defaultText: 'demos/src/headline.json',
+      description: 'with --headline: where to write',
+    },
   },
 });
 
@@ -82,9 +102,11 @@ export const HEADLINE: HeadlineSpec[] = [
   },
 ];
 
-
 /** The share payload of a bench:ordered `--checkpoint` source. */
-export function sourcePayload(source: string, opts: { bits?: ShareBits; title?: string; benchmarkAccuracy?: number } = {}): SharePayload {
+export function sourcePayload(
+  source: string,
+  opts: { bits?: ShareBits; title?: string; benchmarkAccuracy?: number } = {},
+): SharePayload {
   const note = { title: opts.title, benchmarkAccuracy: opts.benchmarkAccuracy };
   if (source === 'rule:class-mean') return ruleSharePayload(undefined, source, note);
   if (source.startsWith('rule:')) {
@@ -94,7 +116,8 @@ export function sourcePayload(source: string, opts: { bits?: ShareBits; title?: 
   }
   const final = source.endsWith('#final');
   const file = final ? source.slice(0, -6) : source;
-  if (!existsSync(file)) throw new Error(`no checkpoint ${file} (FILE.json, FILE.json#final, rule:class-mean or rule:FILE.json)`);
+  if (!existsSync(file))
+    throw new Error(`no checkpoint ${file} (FILE.json, FILE.json#final, rule:class-mean or rule:FILE.json)`);
   const c = decodeCheckpoint(readFileSync(file, 'utf8'), file);
   const p = checkpointSharePayload(c, { bits: opts.bits ?? 32, which: final ? 'final' : 'best', ...note });
   return { ...p, config: { ...p.config, note: { ...p.config.note, source: source.slice(0, 200) } } };
@@ -107,13 +130,21 @@ function scoreboardAccuracy(file: string, row: string): number {
   return r.accuracy;
 }
 
-export async function headlineLinks(scoreboard = join(REPO_ROOT, 'results', 'ordered-mnist', 'scoreboard.json')): Promise<HeadlineLink[]> {
+export async function headlineLinks(
+  scoreboard = join(REPO_ROOT, 'results', 'ordered-mnist', 'scoreboard.json'),
+): Promise<HeadlineLink[]> {
   const out: HeadlineLink[] = [];
   for (const h of HEADLINE) {
     const benchmarkAccuracy = scoreboardAccuracy(scoreboard, h.row);
     const payload = sourcePayload(h.source, { title: h.title, benchmarkAccuracy });
     const enc = await encodeShare(payload);
-    out.push({ ...h, benchmarkAccuracy, stream: payload.config.note?.stream ?? 'benchmark', fragment: enc.fragment, fragmentChars: enc.sizes.fragmentChars });
+    out.push({
+      ...h,
+      benchmarkAccuracy,
+      stream: payload.config.note?.stream ?? 'benchmark',
+      fragment: enc.fragment,
+      fragmentChars: enc.sizes.fragmentChars,
+    });
   }
   return out;
 }
@@ -128,7 +159,10 @@ export async function shareMain(argv: string[]): Promise<number> {
       const out = o.out ?? join(REPO_ROOT, 'demos', 'src', 'headline.json');
       const links = await headlineLinks(o.scoreboard);
       writeFileAtomic(out, `${JSON.stringify({ generatedBy: 'npm run share -- --headline', links }, null, 2)}\n`);
-      for (const l of links) console.log(`${l.id}: ${(100 * l.benchmarkAccuracy).toFixed(2)}% (scoreboard row ${l.row}), ${l.fragmentChars} characters\n  ${replayLink(site, l.fragment)}`);
+      for (const l of links)
+        console.log(
+          `${l.id}: ${(100 * l.benchmarkAccuracy).toFixed(2)}% (scoreboard row ${l.row}), ${l.fragmentChars} characters\n  ${replayLink(site, l.fragment)}`,
+        );
       console.log(`wrote ${out}`);
       return 0;
     }
@@ -146,7 +180,9 @@ export async function shareMain(argv: string[]): Promise<number> {
     const enc = await encodeShare(sourcePayload(source, { bits, title: o.title, benchmarkAccuracy }));
     const serve = serveCommand(site);
     console.log(replayLink(site, enc.fragment));
-    console.error(`${source}: ${enc.sizes.fragmentChars} characters; ${serve ? `serve ${site} with: ${serve}` : `open it where ${site} hosts a build of this site (npm run build)`}`);
+    console.error(
+      `${source}: ${enc.sizes.fragmentChars} characters; ${serve ? `serve ${site} with: ${serve}` : `open it where ${site} hosts a build of this site (npm run build)`}`,
+    );
     return 0;
   } catch (e) {
     console.error(`share: ${(e as Error).message}`);

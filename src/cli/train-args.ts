@@ -5,22 +5,54 @@
  * top-level await runs) can import it without waiting on train.ts.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_TRAIN_CONFIG, FITNESS_KINDS, PRESETS, TrainConfigError, layerConfig, validateTrainConfig, type TrainConfig } from '../meta/train-config';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  FITNESS_KINDS,
+  PRESETS,
+  TrainConfigError,
+  layerConfig,
+  validateTrainConfig,
+  type TrainConfig,
+} from '../meta/train-config';
 import { type OptionSpecs, UsageError, defineCommand, intArg, parseCommand } from './args';
 
 /** The training options (npm run train; train:browser and the distributed coordinator take them too). */
 export const TRAIN_OPTIONS = {
-  preset: { type: 'string', value: 'NAME', choices: Object.keys(PRESETS), default: 'default', description: 'base config: default is SwiftShader-sized (minutes), vsml close to the paper (GPU), tiny for tests' },
+  preset: {
+    type: 'string',
+    value: 'NAME',
+    choices: Object.keys(PRESETS),
+    default: 'default',
+    description: 'base config: default is SwiftShader-sized (minutes), vsml close to the paper (GPU), tiny for tests',
+  },
   config: { type: 'string', value: 'FILE.json', description: 'a (partial) training config layered over the preset' },
   out: { type: 'string', value: 'DIR', defaultText: 'runs/train-<time>', description: 'output directory' },
   resume: { type: 'string', value: 'CHECKPOINT', description: 'continue a run exactly where its checkpoint left it' },
-  generations: { type: 'string', value: 'N', description: 'total generations (also allowed with --resume, to extend a run)' },
+  generations: {
+    type: 'string',
+    value: 'N',
+    description: 'total generations (also allowed with --resume, to extend a run)',
+  },
   seed: { type: 'string', value: 'N', description: 'run seed (tasks, noise, GA choices)' },
-  dataset: { type: 'string', value: 'NAME|DIR|URL', description: 'mnist, fashion-mnist, an IDX directory or URL (train split only)' },
+  dataset: {
+    type: 'string',
+    value: 'NAME|DIR|URL',
+    description: 'mnist, fashion-mnist, an IDX directory or URL (train split only)',
+  },
   strategy: { type: 'string', value: 'KIND', description: "openai-es, snes or ga (with that strategy's defaults)" },
   fitness: { type: 'string', value: 'KIND', choices: FITNESS_KINDS, description: 'what members are scored by' },
-  'checkpoint-every': { type: 'string', value: 'N', description: 'checkpoint interval in generations (0: end and Ctrl-C only)' },
-  set: { type: 'string', value: 'PATH=VALUE', multiple: true, description: 'any config field, e.g. --set strategy.pairs=64 (VALUE parsed as JSON when it can be, else a string; applied after the flags above)' },
+  'checkpoint-every': {
+    type: 'string',
+    value: 'N',
+    description: 'checkpoint interval in generations (0: end and Ctrl-C only)',
+  },
+  set: {
+    type: 'string',
+    value: 'PATH=VALUE',
+    multiple: true,
+    description:
+      'any config field, e.g. --set strategy.pairs=64 (VALUE parsed as JSON when it can be, else a string; applied after the flags above)',
+  },
   'print-config': { type: 'boolean', description: 'print the resolved config and exit' },
   quiet: { type: 'boolean', description: 'no progress output' },
 } as const satisfies OptionSpecs;
@@ -102,11 +134,17 @@ export function parseTrainArgs(argv: string[]): ParsedArgs {
   }
   if (out.resume) {
     const changed = [
-      ...(['seed', 'dataset', 'strategy', 'fitness', 'checkpoint-every', 'config'] as const).filter((k) => v[k] !== undefined).map((k) => `--${k}`),
+      ...(['seed', 'dataset', 'strategy', 'fitness', 'checkpoint-every', 'config'] as const)
+        .filter((k) => v[k] !== undefined)
+        .map((k) => `--${k}`),
       ...v.set.map((kv) => `--set ${kv.slice(0, Math.max(0, kv.indexOf('=')))}`),
       ...(v.preset !== 'default' ? ['--preset'] : []),
     ];
-    if (changed.length) throw new UsageError('--resume', `continues the checkpoint's own config; only --generations may change (got ${changed.join(', ')})`);
+    if (changed.length)
+      throw new UsageError(
+        '--resume',
+        `continues the checkpoint's own config; only --generations may change (got ${changed.join(', ')})`,
+      );
     return out;
   }
   const base = DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>;

@@ -28,13 +28,42 @@ import { type OptionSpecs, UsageError, argvOf, defineCommand, helpText, intArg, 
 import { TRAIN_EPILOG, TRAIN_OPTIONS, parseTrainArgs } from './train-args';
 
 const BROWSER_OPTIONS = {
-  dist: { type: 'string', value: 'DIR', description: 'serve a built site (npm run build) instead of the Vite dev server' },
-  'probe-every': { type: 'string', value: 'N', default: '0', description: 'OrderedMNIST probe of the current learner every N generations (0: off)' },
-  'probe-learn': { type: 'string', value: 'N', default: '20', description: 'probe: class-sorted training examples per class' },
+  dist: {
+    type: 'string',
+    value: 'DIR',
+    description: 'serve a built site (npm run build) instead of the Vite dev server',
+  },
+  'probe-every': {
+    type: 'string',
+    value: 'N',
+    default: '0',
+    description: 'OrderedMNIST probe of the current learner every N generations (0: off)',
+  },
+  'probe-learn': {
+    type: 'string',
+    value: 'N',
+    default: '20',
+    description: 'probe: class-sorted training examples per class',
+  },
   'probe-test': { type: 'string', value: 'N', default: '20', description: 'probe: test images per class' },
-  'share-bits': { type: 'string', choices: ['8', '16', '32'], default: '16', description: 'ES/SNES parameters in the share link: int8/int16 quantised or exact f32' },
-  site: { type: 'string', value: 'URL', defaultText: `${DEV_SITE} (npm run dev); with --dist, ${PREVIEW_SITE} (npm run preview)`, description: 'site that replays the printed share link' },
-  'browser-arg': { type: 'string', value: 'ARG', multiple: true, description: 'extra Chromium flag, e.g. --browser-arg=--use-webgpu-adapter=swiftshader' },
+  'share-bits': {
+    type: 'string',
+    choices: ['8', '16', '32'],
+    default: '16',
+    description: 'ES/SNES parameters in the share link: int8/int16 quantised or exact f32',
+  },
+  site: {
+    type: 'string',
+    value: 'URL',
+    defaultText: `${DEV_SITE} (npm run dev); with --dist, ${PREVIEW_SITE} (npm run preview)`,
+    description: 'site that replays the printed share link',
+  },
+  'browser-arg': {
+    type: 'string',
+    value: 'ARG',
+    multiple: true,
+    description: 'extra Chromium flag, e.g. --browser-arg=--use-webgpu-adapter=swiftshader',
+  },
   timeout: { type: 'string', value: 'SECONDS', defaultText: 'none', description: 'give up (exit 1) after this long' },
 } as const satisfies OptionSpecs;
 
@@ -75,12 +104,23 @@ function siteArg(v: string): string {
 /** Split our options from the training options (which parseTrainArgs handles). */
 export function parseBrowserArgs(argv: string[]): BrowserArgs {
   const parsed = parseCommand(TRAIN_BROWSER_COMMAND, argv);
-  if (!parsed) return { probe: { every: 0, learnPerClass: 20, testPerClass: 20 }, shareBits: 16, browserArgs: [], rest: [], help: true };
+  if (!parsed)
+    return {
+      probe: { every: 0, learnPerClass: 20, testPerClass: 20 },
+      shareBits: 16,
+      browserArgs: [],
+      rest: [],
+      help: true,
+    };
   const v = parsed.values;
   if (v.dist === '') throw new UsageError('--dist', 'needs a directory');
   return {
     dist: v.dist,
-    probe: { every: intArg('--probe-every', v['probe-every'], 0), learnPerClass: intArg('--probe-learn', v['probe-learn'], 1), testPerClass: intArg('--probe-test', v['probe-test'], 1) },
+    probe: {
+      every: intArg('--probe-every', v['probe-every'], 0),
+      learnPerClass: intArg('--probe-learn', v['probe-learn'], 1),
+      testPerClass: intArg('--probe-test', v['probe-test'], 1),
+    },
     shareBits: Number(v['share-bits']) as 8 | 16 | 32,
     site: v.site === undefined ? undefined : siteArg(v.site),
     browserArgs: v['browser-arg'],
@@ -162,7 +202,9 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     config = args.config!;
     outDir = args.out ?? timestampedRunDir('train-browser');
     if (existsSync(join(outDir, 'checkpoint.json'))) {
-      console.error(`${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`);
+      console.error(
+        `${outDir} already holds a run; continue it with --resume ${join(outDir, 'checkpoint.json')} or choose another --out`,
+      );
       return 1;
     }
   }
@@ -184,7 +226,9 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
         say(e.message);
         break;
       case 'started':
-        say(`learner: ${e.describe}, ${e.dim} meta-parameters; strategy ${e.config.strategy.kind}; dataset ${e.trainName} (${e.trainCount} train examples)`);
+        say(
+          `learner: ${e.describe}, ${e.dim} meta-parameters; strategy ${e.config.strategy.kind}; dataset ${e.trainName} (${e.trainCount} train examples)`,
+        );
         break;
       case 'generation':
         last = e.metrics;
@@ -193,7 +237,9 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
         break;
       case 'probe':
         writeFileSync(probePath, `${JSON.stringify(e.probe)}\n`, { flag: 'a' });
-        say(`probe after generation ${e.probe.generation}: OrderedMNIST test accuracy ${(100 * e.probe.accuracy).toFixed(1)}% on classes 0-${e.probe.classes - 1}`);
+        say(
+          `probe after generation ${e.probe.generation}: OrderedMNIST test accuracy ${(100 * e.probe.accuracy).toFixed(1)}% on classes 0-${e.probe.classes - 1}`,
+        );
         break;
       case 'checkpoint':
         if (e.text) writeFileAtomic(checkpointPath, e.text);
@@ -221,7 +267,9 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     await page
       .waitForFunction(() => typeof window.vsmlApp === 'object', { timeout: 30_000 })
       .catch(() => {
-        throw new BrowserRunError(`the train page did not start (is ${b.dist ? `${b.dist} a build of this app` : 'the dev server working'}?)`);
+        throw new BrowserRunError(
+          `the train page did not start (is ${b.dist ? `${b.dist} a build of this app` : 'the dev server working'}?)`,
+        );
       });
     const ready = await page.evaluate(() => window.vsmlApp.ready);
     if (!ready.ok) throw new BrowserRunError(`the browser has no usable WebGPU: ${ready.message}`);
@@ -234,7 +282,13 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
       (opts) => {
         window.__vsmlRun = window.vsmlApp.start(opts).catch((e: Error) => `error: ${e.message}`);
       },
-      { config: checkpointText ? undefined : config, checkpointText, generations: args.generations, probe: b.probe, emitCheckpoints: true },
+      {
+        config: checkpointText ? undefined : config,
+        checkpointText,
+        generations: args.generations,
+        probe: b.probe,
+        emitCheckpoints: true,
+      },
     );
     const timeout = new Promise<string>((resolve) => {
       if (b.timeoutS) timer = setTimeout(() => resolve('timeout'), b.timeoutS * 1000);
@@ -247,7 +301,8 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
     bar.end();
     if (outcome === 'timeout') throw new BrowserRunError(`gave up after --timeout ${b.timeoutS} s`);
     if (outcome !== 'completed' && outcome !== 'stopped') throw new BrowserRunError(failure ?? outcome);
-    if (session.pageErrors.length) throw new BrowserRunError(`the page reported errors:\n  ${session.pageErrors.join('\n  ')}`);
+    if (session.pageErrors.length)
+      throw new BrowserRunError(`the page reported errors:\n  ${session.pageErrors.join('\n  ')}`);
     const share: ShareResult & { url: string } = await page.evaluate((bits) => window.vsmlApp.share(bits), b.shareBits);
     const site = b.site ?? (b.dist ? PREVIEW_SITE : DEV_SITE);
     const link = replayLink(site, share.fragment);
@@ -259,13 +314,19 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
         outcome === 'completed'
           ? `Finished ${generation} generations in ${formatDuration(performance.now() - wallStart)} (headless Chromium).`
           : `Stopped at generation ${generation} of ${config.generations}.`,
-        ...(last ? [`  last generation: fitness (${last.fitnessKind}) best ${last.fitness.best.toFixed(4)} mean ${last.fitness.mean.toFixed(4)}`] : []),
+        ...(last
+          ? [
+              `  last generation: fitness (${last.fitnessKind}) best ${last.fitness.best.toFixed(4)} mean ${last.fitness.mean.toFixed(4)}`,
+            ]
+          : []),
         `  learner:    ${describeVsmlConfig(config.learner)}`,
         `  checkpoint: ${checkpointPath}`,
         `  metrics:    ${metricsPath} (one JSON object per generation)`,
         `  share link: ${link}`,
         `              (${share.sizes.fragmentChars} characters${share.exact ? ', exact parameters' : ', quantised parameters'}; saved in ${join(outDir, 'share.txt')})`,
-        serve ? `              serve ${site} with: ${serve}` : `              (it opens where ${site} hosts a build of this site: npm run build)`,
+        serve
+          ? `              serve ${site} with: ${serve}`
+          : `              (it opens where ${site} hosts a build of this site: npm run build)`,
         ...(outcome === 'stopped' ? [`Continue with: npm run train:browser -- --resume ${checkpointPath}`] : []),
       ].join('\n'),
     );
@@ -273,7 +334,10 @@ export async function trainBrowserMain(argv: string[]): Promise<number> {
   } catch (e) {
     bar.end();
     console.error(`\n${(e as Error).name}: ${(e as Error).message}`);
-    if (existsSync(checkpointPath)) console.error(`The last checkpoint is ${checkpointPath}; continue with: npm run train:browser -- --resume ${checkpointPath}`);
+    if (existsSync(checkpointPath))
+      console.error(
+        `The last checkpoint is ${checkpointPath}; continue with: npm run train:browser -- --resume ${checkpointPath}`,
+      );
     return 1;
   } finally {
     if (timer) clearTimeout(timer);

@@ -17,17 +17,57 @@ import { onInterrupt } from './interrupt';
 import { type ParsedArgs, TRAIN_OPTIONS, parseTrainArgs } from './train-args';
 
 const DIST_OPTIONS = {
-  redis: { type: 'string', value: 'URL', description: 'redis://[user:password@]host:port[/db], or rediss://... for TLS (password also from $VSML_REDIS_PASSWORD; CA file from $VSML_REDIS_CA)' },
-  role: { type: 'string', value: 'ROLE', choices: ['coordinator', 'worker'], description: 'this process: the outer loop, or a worker evaluating member ranges' },
+  redis: {
+    type: 'string',
+    value: 'URL',
+    description:
+      'redis://[user:password@]host:port[/db], or rediss://... for TLS (password also from $VSML_REDIS_PASSWORD; CA file from $VSML_REDIS_CA)',
+  },
+  role: {
+    type: 'string',
+    value: 'ROLE',
+    choices: ['coordinator', 'worker'],
+    description: 'this process: the outer loop, or a worker evaluating member ranges',
+  },
   prefix: { type: 'string', value: 'NAME', defaultText: 'vsml', description: 'Redis key prefix: one run per prefix' },
-  'slice-size': { type: 'string', value: 'N', defaultText: 'population / 8', description: 'coordinator: members per job' },
-  'slice-timeout': { type: 'string', value: 'S', defaultText: '120', description: 'coordinator: seconds a slice may run on one worker before it is given to another too' },
+  'slice-size': {
+    type: 'string',
+    value: 'N',
+    defaultText: 'population / 8',
+    description: 'coordinator: members per job',
+  },
+  'slice-timeout': {
+    type: 'string',
+    value: 'S',
+    defaultText: '120',
+    description: 'coordinator: seconds a slice may run on one worker before it is given to another too',
+  },
   'no-held-out': { type: 'boolean', description: 'coordinator: skip the closing held-out comparison' },
-  'worker-id': { type: 'string', value: 'ID', defaultText: 'host-pid', description: 'worker: unique name, [A-Za-z0-9_.-]' },
-  'allow-dataset': { type: 'string', value: 'D', multiple: true, description: 'worker: also load dataset D (an IDX directory or URL) when a run names it; mnist and fashion-mnist are always allowed' },
+  'worker-id': {
+    type: 'string',
+    value: 'ID',
+    defaultText: 'host-pid',
+    description: 'worker: unique name, [A-Za-z0-9_.-]',
+  },
+  'allow-dataset': {
+    type: 'string',
+    value: 'D',
+    multiple: true,
+    description:
+      'worker: also load dataset D (an IDX directory or URL) when a run names it; mnist and fashion-mnist are always allowed',
+  },
   'exit-when-done': { type: 'boolean', description: 'worker: exit when the coordinator finishes its run' },
-  'heartbeat-ms': { type: 'string', value: 'N', defaultText: '1000', description: 'worker: heartbeat period (a worker silent for 4 periods is dead)' },
-  'slice-delay-ms': { type: 'string', value: 'N', description: 'worker: sleep before each slice (simulates a slow GPU; tests)' },
+  'heartbeat-ms': {
+    type: 'string',
+    value: 'N',
+    defaultText: '1000',
+    description: 'worker: heartbeat period (a worker silent for 4 periods is dead)',
+  },
+  'slice-delay-ms': {
+    type: 'string',
+    value: 'N',
+    description: 'worker: sleep before each slice (simulates a slow GPU; tests)',
+  },
 } as const satisfies OptionSpecs;
 
 export const DISTRIBUTED_COMMAND = defineCommand({
@@ -67,13 +107,15 @@ export function parseDistributedArgs(argv: string[]): DistArgs {
   const parsed = parseCommand(DISTRIBUTED_COMMAND, argv);
   if (!parsed) return { heldOut: true, allowDatasets: [], exitWhenDone: false, quiet: false, help: true, rest: [] };
   const v = parsed.values;
-  const opt = (flag: string, s: string | undefined, min: number) => (s === undefined ? undefined : intArg(flag, s, min));
+  const opt = (flag: string, s: string | undefined, min: number) =>
+    s === undefined ? undefined : intArg(flag, s, min);
   const out: DistArgs = {
     redis: v.redis,
     role: v.role as DistArgs['role'],
     prefix: v.prefix,
     sliceSize: opt('--slice-size', v['slice-size'], 1),
-    sliceTimeoutMs: v['slice-timeout'] === undefined ? undefined : intArg('--slice-timeout', v['slice-timeout'], 1) * 1000,
+    sliceTimeoutMs:
+      v['slice-timeout'] === undefined ? undefined : intArg('--slice-timeout', v['slice-timeout'], 1) * 1000,
     heldOut: !v['no-held-out'],
     workerId: v['worker-id'],
     allowDatasets: v['allow-dataset'],
@@ -87,7 +129,10 @@ export function parseDistributedArgs(argv: string[]): DistArgs {
   if (!out.redis) throw new UsageError('--redis', 'is required with --role (e.g. --redis redis://127.0.0.1:6379)');
   if (!out.role) throw new UsageError('--role', 'is required with --redis: coordinator or worker');
   if (out.role === 'worker' && out.rest.some((x) => x !== '--quiet')) {
-    throw new UsageError(out.rest.find((x) => x !== '--quiet')!, 'a worker takes its config from the coordinator; only worker options are allowed (see --help)');
+    throw new UsageError(
+      out.rest.find((x) => x !== '--quiet')!,
+      'a worker takes its config from the coordinator; only worker options are allowed (see --help)',
+    );
   }
   return out;
 }
@@ -109,7 +154,12 @@ export async function distributedMain(argv: string[]): Promise<number> {
   try {
     return args.role === 'worker' ? await worker(args) : await coordinator(args, train!);
   } catch (e) {
-    if (e instanceof CheckpointError || e instanceof TrainConfigError || e instanceof ProtocolError || /cannot reach Redis|--redis/.test((e as Error).message)) {
+    if (
+      e instanceof CheckpointError ||
+      e instanceof TrainConfigError ||
+      e instanceof ProtocolError ||
+      /cannot reach Redis|--redis/.test((e as Error).message)
+    ) {
       console.error(`\n${(e as Error).name}: ${(e as Error).message}`);
       return 1;
     }
@@ -118,7 +168,10 @@ export async function distributedMain(argv: string[]): Promise<number> {
 }
 
 async function worker(args: DistArgs): Promise<number> {
-  const interrupt = onInterrupt({ message: 'worker: stopping after the current slice (again to exit now)', signals: ['SIGINT', 'SIGTERM'] });
+  const interrupt = onInterrupt({
+    message: 'worker: stopping after the current slice (again to exit now)',
+    signals: ['SIGINT', 'SIGTERM'],
+  });
   try {
     await runWorker({
       redis: args.redis!,
@@ -151,7 +204,10 @@ async function coordinator(args: DistArgs, parsed: ParsedArgs): Promise<number> 
     sliceSize: args.sliceSize,
     sliceTimeoutMs: args.sliceTimeoutMs,
   });
-  if (!parsed.quiet) console.error(`coordinator on ${hostname()}: run ${ev.run.slice(0, 8)} published at ${redactUrl(args.redis!)} (prefix ${args.prefix ?? 'vsml'}); waiting for workers`);
+  if (!parsed.quiet)
+    console.error(
+      `coordinator on ${hostname()}: run ${ev.run.slice(0, 8)} published at ${redactUrl(args.redis!)} (prefix ${args.prefix ?? 'vsml'}); waiting for workers`,
+    );
   setProgressStatus(() => ev.statusLine());
   try {
     const r = await runTraining({

@@ -14,7 +14,8 @@ export { TRAIN_COMMAND, TRAIN_OPTIONS, parseTrainArgs, type ParsedArgs } from '.
 /** The `npm run train` / `npm start` job; returns the exit code. */
 export async function trainMain(argv: string[], name = 'train'): Promise<number> {
   // Distributed roles (coordinator / worker over Redis) have their own options: src/cli/train-distributed.ts.
-  if (argv.some((a) => /^--(redis|role)(=|$)/.test(a))) return (await import('./train-distributed')).distributedMain(argv);
+  if (argv.some((a) => /^--(redis|role)(=|$)/.test(a)))
+    return (await import('./train-distributed')).distributedMain(argv);
   let args: ParsedArgs;
   try {
     args = parseTrainArgs(argv);
@@ -31,8 +32,15 @@ export async function trainMain(argv: string[], name = 'train'): Promise<number>
     return 0;
   }
   try {
-    const r = await runTraining({ config: args.config, resume: args.resume, generations: args.generations, out: args.out, quiet: args.quiet, handleSignals: true });
-    const config = args.config ?? { generations: args.generations ?? r.generation } as TrainConfig;
+    const r = await runTraining({
+      config: args.config,
+      resume: args.resume,
+      generations: args.generations,
+      out: args.out,
+      quiet: args.quiet,
+      handleSignals: true,
+    });
+    const config = args.config ?? ({ generations: args.generations ?? r.generation } as TrainConfig);
     console.log(summary(r, config));
     return 0;
   } catch (e) {

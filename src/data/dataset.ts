@@ -90,5 +90,11 @@ export function imageAsFloat(split: ImageSplit, index: number): Float32Array {
 export function subsetSplit(split: ImageSplit, n: number): ImageSplit {
   const k = Math.min(n, split.count);
   const px = pixelsPerImage(split);
-  return { ...split, name: `${split.name}[:${k}]`, count: k, images: split.images.subarray(0, k * px), labels: split.labels.subarray(0, k) };
+  return {
+    ...split,
+    name: `${split.name}[:${k}]`,
+    count: k,
+    images: split.images.subarray(0, k * px),
+    labels: split.labels.subarray(0, k),
+  };
 }

@@ -66,7 +66,8 @@ export function uploadImageSplit(gpu: GpuContext, split: ImageSplit, opts: Uploa
   const lists = wordsPerImage <= 0x10000;
   // A piece's nonzero lists take at most 2 + wordsPerImage / 2 u32 per image.
   const perPiece = Math.floor(cap / Math.max(bytesPerImage, lists ? 4 * (2 + (wordsPerImage >> 1)) : 0));
-  if (perPiece < 1) throw new GpuLimitError(`one ${pixels}-pixel image (${bytesPerImage} bytes) exceeds the binding limit ${cap}`);
+  if (perPiece < 1)
+    throw new GpuLimitError(`one ${pixels}-pixel image (${bytesPerImage} bytes) exceeds the binding limit ${cap}`);
   const packed: { first: number; count: number; words: Uint32Array }[] = [];
   let most = 0;
   let nonzeroWords = 0;
@@ -75,7 +76,9 @@ export function uploadImageSplit(gpu: GpuContext, split: ImageSplit, opts: Uploa
     const words = new Uint32Array(count * wordsPerImage);
     const bytes = new Uint8Array(words.buffer);
     if (pixels === bytesPerImage) bytes.set(split.images.subarray(first * pixels, (first + count) * pixels));
-    else for (let i = 0; i < count; i++) bytes.set(split.images.subarray((first + i) * pixels, (first + i + 1) * pixels), i * bytesPerImage);
+    else
+      for (let i = 0; i < count; i++)
+        bytes.set(split.images.subarray((first + i) * pixels, (first + i + 1) * pixels), i * bytesPerImage);
     for (let i = 0; i < count; i++) {
       let n = 0;
       for (let w = i * wordsPerImage; w < (i + 1) * wordsPerImage; w++) if (words[w] !== 0) n++;

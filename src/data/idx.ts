@@ -56,7 +56,10 @@ export function parseIdx(bytes: Uint8Array, source: string, expectedDims?: (numb
   if (ndims < 1 || ndims > 4) throw new IdxFormatError(source, `dimension count ${ndims} is outside 1..4`);
   const headerLen = 4 + 4 * ndims;
   if (bytes.length < headerLen) {
-    throw new IdxFormatError(source, `truncated header: ${bytes.length} bytes, need ${headerLen} for ${ndims} dimensions`);
+    throw new IdxFormatError(
+      source,
+      `truncated header: ${bytes.length} bytes, need ${headerLen} for ${ndims} dimensions`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -71,7 +74,10 @@ export function parseIdx(bytes: Uint8Array, source: string, expectedDims?: (numb
     );
   }
   if (bytes.length > expectedLen) {
-    throw new IdxFormatError(source, `${bytes.length - expectedLen} unexpected trailing bytes after ${dims.join(' x ')} data`);
+    throw new IdxFormatError(
+      source,
+      `${bytes.length - expectedLen} unexpected trailing bytes after ${dims.join(' x ')} data`,
+    );
   }
   if (expectedDims) {
     const ok = expectedDims.length === dims.length && expectedDims.every((d, i) => d === null || d === dims[i]);
@@ -86,7 +92,11 @@ export function parseIdx(bytes: Uint8Array, source: string, expectedDims?: (numb
 }
 
 /** Parse raw or gzipped IDX bytes. */
-export async function decodeIdx(bytes: Uint8Array, source: string, expectedDims?: (number | null)[]): Promise<IdxArray> {
+export async function decodeIdx(
+  bytes: Uint8Array,
+  source: string,
+  expectedDims?: (number | null)[],
+): Promise<IdxArray> {
   const raw = isGzip(bytes) ? await gunzip(bytes, source) : bytes;
   return parseIdx(raw, source, expectedDims);
 }

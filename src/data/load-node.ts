@@ -57,7 +57,9 @@ export function loadDataset(spec = 'mnist'): Promise<Dataset> {
     if (spec === 'mnist') p = loadIdxDir(mnistDir(), 'mnist');
     else if (spec === 'fashion-mnist') {
       if (!existsSync(FASHION_MNIST_DIR)) {
-        p = Promise.reject(new Error(`Fashion-MNIST not found at ${FASHION_MNIST_DIR}: apt-get install dataset-fashion-mnist`));
+        p = Promise.reject(
+          new Error(`Fashion-MNIST not found at ${FASHION_MNIST_DIR}: apt-get install dataset-fashion-mnist`),
+        );
       } else p = loadIdxDir(FASHION_MNIST_DIR, 'fashion-mnist');
     } else if (/^https?:\/\//.test(spec)) p = loadIdxUrl(spec);
     else p = loadIdxDir(spec);

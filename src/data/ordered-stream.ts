@@ -26,7 +26,8 @@ export function orderedIndices(split: ImageSplit, opts: OrderedStreamOptions = {
   return concat(
     classes.map((c) => {
       const pool = byClass[c];
-      if (pool === undefined) throw new Error(`class ${c} is not a class of ${split.name} (0..${split.numClasses - 1})`);
+      if (pool === undefined)
+        throw new Error(`class ${c} is not a class of ${split.name} (0..${split.numClasses - 1})`);
       const end = opts.perClass === undefined ? pool.length : from + opts.perClass;
       if (strict && end > pool.length) throw new Error(`class ${c} has ${pool.length} examples, need ${end}`);
       return pool.subarray(Math.min(from, pool.length), Math.min(end, pool.length));
@@ -39,7 +40,10 @@ export function orderedIndices(split: ImageSplit, opts: OrderedStreamOptions = {
  * first (1 - holdFraction) of every class as one class-sorted stream, the rest of each class
  * held out as queries (class-grouped). `learnPerClass[c]` / `queriesPerClass[c]`: class c's shares.
  */
-export function heldOutStream(split: ImageSplit, holdFraction: number): { learn: Uint32Array; queries: Uint32Array; learnPerClass: number[]; queriesPerClass: number[] } {
+export function heldOutStream(
+  split: ImageSplit,
+  holdFraction: number,
+): { learn: Uint32Array; queries: Uint32Array; learnPerClass: number[]; queriesPerClass: number[] } {
   if (!(holdFraction >= 0 && holdFraction < 1)) throw new Error(`holdFraction ${holdFraction} must be in [0, 1)`);
   const byClass = indicesByClass(split.labels, split.numClasses);
   const learnPerClass = byClass.map((pool) => pool.length - Math.round(pool.length * holdFraction));

@@ -24,7 +24,8 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
       );
     }
     const adapter = await nav.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new GpuUnavailableError(`navigator.gpu.requestAdapter() returned null. ${BROWSER_NO_ADAPTER_HELP}`);
+    if (!adapter)
+      throw new GpuUnavailableError(`navigator.gpu.requestAdapter() returned null. ${BROWSER_NO_ADAPTER_HELP}`);
     return GpuContext.fromAdapter(adapter, 'browser', 'browser', opts);
   }
   const nodeAdapter = await import(/* @vite-ignore */ './node-adapter');

@@ -127,7 +127,9 @@ export class GpuContext {
       Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
       SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.description}`);
     // Name the software driver from what the adapter says of itself, not from how it was found.
-    const named = /llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`) ? 'lavapipe' : 'swiftshader';
+    const named = /llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`)
+      ? 'lavapipe'
+      : 'swiftshader';
     const report: AdapterReport = {
       vendor: info.vendor || 'unknown',
       architecture: info.architecture || 'unknown',

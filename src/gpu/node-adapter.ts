@@ -69,7 +69,8 @@ export function planAdapterAttempts(input: AdapterPlanInput): AdapterAttempt[] {
   if (input.userIcd) return [{ icd: input.userIcd, source: 'hardware' }];
   const sys = input.system;
   const hwIcd = sys && sys.hardware.length > 0 ? sys.hardware.join(':') : undefined;
-  const hw: AdapterAttempt[] = !sys || hwIcd || input.preference === 'hardware' ? [{ icd: hwIcd, source: 'hardware' }] : [];
+  const hw: AdapterAttempt[] =
+    !sys || hwIcd || input.preference === 'hardware' ? [{ icd: hwIcd, source: 'hardware' }] : [];
   const lvp: AdapterAttempt[] = sys?.lavapipe ? [{ icd: sys.lavapipe, source: 'lavapipe' }] : [];
   const sw: AdapterAttempt[] = input.swiftshaderIcd ? [{ icd: input.swiftshaderIcd, source: 'swiftshader' }] : [];
   switch (input.preference) {
@@ -115,7 +116,9 @@ export async function requestNodeAdapter(
     try {
       dawnModule = await import('webgpu');
     } catch (e) {
-      throw new GpuUnavailableError(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}. Run npm ci.`);
+      throw new GpuUnavailableError(
+        `cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}. Run npm ci.`,
+      );
     }
     Object.assign(globalThis, dawnModule.globals);
   }

@@ -15,7 +15,8 @@ import { type VsmlConfig, metaParamLayout, validateVsmlConfig } from '../spec/vs
 
 /** Average-pool every image by k x k (rows and cols must be multiples of k): 28x28 -> 7x7 for k = 4. */
 export function poolSplit(split: ImageSplit, k: number): ImageSplit {
-  if (split.rows % k || split.cols % k) throw new Error(`poolSplit: ${split.rows}x${split.cols} is not a multiple of ${k}`);
+  if (split.rows % k || split.cols % k)
+    throw new Error(`poolSplit: ${split.rows}x${split.cols} is not a multiple of ${k}`);
   const rows = split.rows / k;
   const cols = split.cols / k;
   const px = pixelsPerImage(split);
@@ -24,7 +25,8 @@ export function poolSplit(split: ImageSplit, k: number): ImageSplit {
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         let s = 0;
-        for (let dr = 0; dr < k; dr++) for (let dc = 0; dc < k; dc++) s += split.images[i * px + (r * k + dr) * split.cols + c * k + dc];
+        for (let dr = 0; dr < k; dr++)
+          for (let dc = 0; dc < k; dc++) s += split.images[i * px + (r * k + dr) * split.cols + c * k + dc];
         images[(i * rows + r) * cols + c] = Math.round(s / (k * k));
       }
     }
@@ -91,7 +93,12 @@ export async function evaluateOrdered(
   const learnSplit = uploadImageSplit(gpu, data.train);
   const querySplit = uploadImageSplit(gpu, data.test);
   const paramBuf = gpu.storage('evaluateOrdered params', params);
-  const pop = VsmlPopulation.create(gpu, cfg, { members: 1, tasksPerMember: 1, learnLength: learnIndices.length, queryLength: queryIndices.length }, opts.population);
+  const pop = VsmlPopulation.create(
+    gpu,
+    cfg,
+    { members: 1, tasksPerMember: 1, learnLength: learnIndices.length, queryLength: queryIndices.length },
+    opts.population,
+  );
   try {
     const batch: EpisodeBatch = {
       learnSplit,
@@ -103,7 +110,10 @@ export async function evaluateOrdered(
       stateSeeds: Uint32Array.of(opts.stateSeed ?? 0),
       projectionSeeds: Uint32Array.of(opts.projectionSeed ?? cfg.projectionSeed),
     };
-    const m: EpisodeMetrics = await pop.runEpisodes(paramBuf, batch, { wantPredictions: true, onProgress: opts.onProgress });
+    const m: EpisodeMetrics = await pop.runEpisodes(paramBuf, batch, {
+      wantPredictions: true,
+      onProgress: opts.onProgress,
+    });
     const cost = vsmlCost(cfg);
     return {
       accuracy: m.queryCorrect[0] / Math.max(1, queryIndices.length),

@@ -86,7 +86,15 @@ export interface Group {
   members: [number, number];
 }
 
-export function allocateGroup(pool: BufferPool, c: VsmlConfig, run: RunPlan, shape: PopulationShape, first: number, count: number, slabs: [number, number][][]): Group {
+export function allocateGroup(
+  pool: BufferPool,
+  c: VsmlConfig,
+  run: RunPlan,
+  shape: PopulationShape,
+  first: number,
+  count: number,
+  slabs: [number, number][][],
+): Group {
   const E = run.plan.queryBatch;
   const H = c.hidden;
   const M = c.message;
@@ -104,7 +112,10 @@ export function allocateGroup(pool: BufferPool, c: VsmlConfig, run: RunPlan, sha
     partA: lp.isInput ? null : buffer(`${name} L${k} partA`, count * lp.bTiles * lp.A * H * 4),
     fwdOut: buffer(`${name} L${k} fwdOut`, count * E * lp.B * M * 4),
     bwdIn: buffer(`${name} L${k} bwdIn`, count * lp.B * M * 4),
-    gb: lp.weights === 'private' && !lp.columns ? buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16) : null,
+    gb:
+      lp.weights === 'private' && !lp.columns
+        ? buffer(`${name} L${k} gb`, count * lp.B * packedLayout(c).rowQuads * 16)
+        : null,
   }));
   const idxWords = Math.max(run.stepsPerSubmit, run.queryStepsPerSubmit * E);
   const members: [number, number] = [Math.floor(first / T), Math.floor((first + count - 1) / T)];

@@ -50,10 +50,12 @@ export interface RunPlan {
 
 export function validateShape(shape: PopulationShape): void {
   for (const k of ['members', 'tasksPerMember'] as const) {
-    if (!Number.isInteger(shape[k]) || shape[k] < 1) throw new Error(`population shape: ${k} must be a positive integer, got ${shape[k]}`);
+    if (!Number.isInteger(shape[k]) || shape[k] < 1)
+      throw new Error(`population shape: ${k} must be a positive integer, got ${shape[k]}`);
   }
   for (const k of ['learnLength', 'queryLength'] as const) {
-    if (!Number.isInteger(shape[k]) || shape[k] < 0) throw new Error(`population shape: ${k} must be a non-negative integer, got ${shape[k]}`);
+    if (!Number.isInteger(shape[k]) || shape[k] < 0)
+      throw new Error(`population shape: ${k} must be a non-negative integer, got ${shape[k]}`);
   }
 }
 
@@ -71,7 +73,10 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
   const Q = Math.max(1, shape.queryLength);
   const E0 = opts.queryBatch !== undefined ? Math.max(1, opts.queryBatch) : Math.ceil(Q / Math.ceil(Q / 16));
   const autoSteps = Math.floor(budget / (learners * cost.flopsPerLearnExample));
-  const S = Math.max(1, Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)));
+  const S = Math.max(
+    1,
+    Math.min(MAX_STEPS_PER_SUBMIT, opts.stepsPerSubmit ?? autoSteps, Math.max(1, shape.learnLength)),
+  );
   const soft = gpu.report.isFallback;
   const cell: CellKernelOptions = {
     weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
@@ -85,7 +90,12 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
       maxSharedBytes: gpu.limits.maxComputeWorkgroupStorageSize,
       maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
     },
-    { queryBatch: Math.min(E0, Math.max(1, shape.queryLength)), stepsPerSubmit: Math.max(S, E0), queryLength: shape.queryLength, cell },
+    {
+      queryBatch: Math.min(E0, Math.max(1, shape.queryLength)),
+      stepsPerSubmit: Math.max(S, E0),
+      queryLength: shape.queryLength,
+      cell,
+    },
   );
   const E = plan.queryBatch;
   const autoQuery = Math.floor(budget / (learners * E * cost.flopsPerQueryExample));

@@ -52,12 +52,21 @@ export function paramRange(ctx: StepContext, g: Group, metaParams: GPUBuffer): {
   const offset = Math.floor((g.members[0] * D4) / align) * align;
   const end = (g.members[1] + 1) * D4;
   const size = end - offset;
-  if (size > maxBindingBytes(ctx.gpu)) throw new GpuLimitError(`meta-parameters of group ${g.first} need ${size} bytes, above the binding limit`);
+  if (size > maxBindingBytes(ctx.gpu))
+    throw new GpuLimitError(`meta-parameters of group ${g.first} need ${size} bytes, above the binding limit`);
   return { binding: { buffer: metaParams, offset, size }, shift: offset / 4 };
 }
 
 /** Everything one example step of one group needs, encoded once per runEpisodes call. */
-export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams: GPUBuffer, split: GpuImageSplit, length: number, wantPredictions: boolean): Dispatch[] {
+export function buildStep(
+  ctx: StepContext,
+  g: Group,
+  mode: CellMode,
+  metaParams: GPUBuffer,
+  split: GpuImageSplit,
+  length: number,
+  wantPredictions: boolean,
+): Dispatch[] {
   const { gpu, config: c, pool } = ctx;
   const plan = ctx.run.plan;
   const learn = mode === 'learn';
@@ -82,12 +91,25 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
     },
     `vsml-input-${mode}`,
   );
-  const inGrid = threadGrid(gpu, inProg, g.count * E * inputThreadsPerExample({ units: c.layers[0], projection: c.projection }));
+  const inGrid = threadGrid(
+    gpu,
+    inProg,
+    g.count * E * inputThreadsPerExample({ units: c.layers[0], projection: c.projection }),
+  );
   split.pieces.forEach((piece, i) => {
     const bindings: Binding[] = [g.ctrl, g.indices, piece.images, piece.labels, g.labelMap, g.x, g.labels];
     if (c.projection) bindings.push(g.projBits!);
     if (sparse) bindings.push(piece.nonzero);
-    const uniforms = inputParams({ learners: g.count, length, gridX: inGrid[0], pieceFirst: piece.first, pieceCount: piece.count, isFirstPiece: i === 0 ? 1 : 0, nonzeroStride: split.nonzeroStride, pad1: 0 });
+    const uniforms = inputParams({
+      learners: g.count,
+      length,
+      gridX: inGrid[0],
+      pieceFirst: piece.first,
+      pieceCount: piece.count,
+      isFirstPiece: i === 0 ? 1 : 0,
+      nonzeroStride: split.nonzeroStride,
+      pad1: 0,
+    });
     calls.push({ program: inProg, grid: inGrid, uniforms, bindings, label: 'vsml input' });
   });
 
@@ -98,14 +120,33 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
     const fwdIn = k === 0 ? g.x : g.layers[k - 1].fwdOut;
     const zeroBwd = !learn && lp.isLast ? 1 : 0;
     if (lb.gb) {
-      const uniforms = { learners: g.count, firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd };
-      calls.push({ program: termsProgram(c, lp), threads: g.count * lp.B * packedLayout(c).rowQuads, uniforms, bindings: [g.packed, lb.bwdIn, lb.gb], label: `vsml terms L${k}` });
+      const uniforms = {
+        learners: g.count,
+        firstLearner: g.first,
+        tasksPerMember: T,
+        firstMember: g.members[0],
+        zeroBwd,
+      };
+      calls.push({
+        program: termsProgram(c, lp),
+        threads: g.count * lp.B * packedLayout(c).rowQuads,
+        uniforms,
+        bindings: [g.packed, lb.bwdIn, lb.gb],
+        label: `vsml terms L${k}`,
+      });
     }
     // Cell: one workgroup per tile ("unit"), slab by slab.
     for (const slab of lb.slabs) {
       const bindings: Binding[] = [g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
       if (learn && !lp.isInput) bindings.push(lb.partA!);
-      const uniforms = { unitBase: slab.unitBase, unitCount: slab.unitCount, firstLearner: g.first, tasksPerMember: T, firstMember: g.members[0], zeroBwd };
+      const uniforms = {
+        unitBase: slab.unitBase,
+        unitCount: slab.unitCount,
+        firstLearner: g.first,
+        tasksPerMember: T,
+        firstMember: g.members[0],
+        zeroBwd,
+      };
       const size = lp.columns ? { threads: slab.unitCount * lp.TB } : { grid: gpu.grid(slab.unitCount) };
       calls.push({ program: cellProg, ...size, uniforms, bindings, label: `vsml cell L${k}` });
     }
@@ -124,7 +165,13 @@ export function buildStep(ctx: StepContext, g: Group, mode: CellMode, metaParams
   const roBindings: Binding[] = [g.ctrl, g.layers[K - 1].fwdOut, g.labels, g.metrics];
   if (learn) roBindings.push(g.layers[K - 1].bwdIn);
   else if (wantPredictions) roBindings.push(g.predictions);
-  calls.push({ program: readoutProgram(c, mode, E, wantPredictions), threads: g.count, uniforms: { learners: g.count, length }, bindings: roBindings, label: 'vsml readout' });
+  calls.push({
+    program: readoutProgram(c, mode, E, wantPredictions),
+    threads: g.count,
+    uniforms: { learners: g.count, length },
+    bindings: roBindings,
+    label: 'vsml readout',
+  });
   calls.push({ program: advanceProgram(), grid: [1, 1], bindings: [g.ctrl], label: 'vsml advance' });
   return calls.map((call) => prepareKernel(gpu, call, (label, data) => pool.uniform(label, data)));
 }

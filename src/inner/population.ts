@@ -98,10 +98,16 @@ export class VsmlPopulation {
     this.stepsPerSubmit = this.run.stepsPerSubmit;
     this.queryStepsPerSubmit = this.run.queryStepsPerSubmit;
     this.pool = new BufferPool(gpu, !!opts.poison);
-    for (const g of this.plan.groups) this.groups.push(allocateGroup(this.pool, config, this.run, shape, g.first, g.count, g.slabs));
+    for (const g of this.plan.groups)
+      this.groups.push(allocateGroup(this.pool, config, this.run, shape, g.first, g.count, g.slabs));
   }
 
-  static create(gpu: GpuContext, config: VsmlConfig, shape: PopulationShape, opts: PopulationOptions = {}): VsmlPopulation {
+  static create(
+    gpu: GpuContext,
+    config: VsmlConfig,
+    shape: PopulationShape,
+    opts: PopulationOptions = {},
+  ): VsmlPopulation {
     return new VsmlPopulation(gpu, validateVsmlConfig(config), shape, opts);
   }
 
@@ -115,7 +121,13 @@ export class VsmlPopulation {
   }
 
   private get stepContext(): StepContext {
-    return { gpu: this.gpu, config: this.config, run: this.run, tasksPerMember: this.shape.tasksPerMember, pool: this.pool };
+    return {
+      gpu: this.gpu,
+      config: this.config,
+      run: this.run,
+      tasksPerMember: this.shape.tasksPerMember,
+      pool: this.pool,
+    };
   }
 
   private validateBatch(metaParams: GPUBuffer, b: EpisodeBatch): void {
@@ -126,12 +138,17 @@ export class VsmlPopulation {
       throw new Error(`EpisodeBatch: ${msg}`);
     };
     if (b.learnLength !== this.shape.learnLength || b.queryLength !== this.shape.queryLength) {
-      fail(`lengths ${b.learnLength}/${b.queryLength} differ from the population's ${this.shape.learnLength}/${this.shape.queryLength}`);
+      fail(
+        `lengths ${b.learnLength}/${b.queryLength} differ from the population's ${this.shape.learnLength}/${this.shape.queryLength}`,
+      );
     }
-    if (b.learnIndices.length !== L * b.learnLength) fail(`learnIndices has ${b.learnIndices.length} entries, expected L x learnLength = ${L * b.learnLength}`);
-    if (b.queryIndices.length !== L * b.queryLength) fail(`queryIndices has ${b.queryIndices.length} entries, expected L x queryLength = ${L * b.queryLength}`);
+    if (b.learnIndices.length !== L * b.learnLength)
+      fail(`learnIndices has ${b.learnIndices.length} entries, expected L x learnLength = ${L * b.learnLength}`);
+    if (b.queryIndices.length !== L * b.queryLength)
+      fail(`queryIndices has ${b.queryIndices.length} entries, expected L x queryLength = ${L * b.queryLength}`);
     if (b.stateSeeds.length !== L) fail(`stateSeeds has ${b.stateSeeds.length} entries, expected ${L}`);
-    if (b.projectionSeeds && b.projectionSeeds.length !== L) fail(`projectionSeeds has ${b.projectionSeeds.length} entries, expected ${L}`);
+    if (b.projectionSeeds && b.projectionSeeds.length !== L)
+      fail(`projectionSeeds has ${b.projectionSeeds.length} entries, expected ${L}`);
     if (b.labelMap) {
       if (b.labelMap.length !== L * C) fail(`labelMap has ${b.labelMap.length} entries, expected L x ${C}`);
       for (const v of b.labelMap) if (v >= C) fail(`labelMap entry ${v} is not a class (< ${C})`);
@@ -141,12 +158,15 @@ export class VsmlPopulation {
       ['query', b.querySplit, b.queryIndices],
     ] as const) {
       if (idx.length === 0) continue;
-      if (split.pixels !== c.inputSize) fail(`${name}Split has ${split.pixels} pixels per image, the config's inputSize is ${c.inputSize}`);
+      if (split.pixels !== c.inputSize)
+        fail(`${name}Split has ${split.pixels} pixels per image, the config's inputSize is ${c.inputSize}`);
       if (split.numClasses > C) fail(`${name}Split has ${split.numClasses} classes, the learner outputs ${C}`);
-      for (const i of idx) if (i >= split.count) fail(`${name}Indices entry ${i} is outside ${name}Split (${split.count} examples)`);
+      for (const i of idx)
+        if (i >= split.count) fail(`${name}Indices entry ${i} is outside ${name}Split (${split.count} examples)`);
     }
     const need = this.shape.members * this.paramsPerMember * 4;
-    if (metaParams.size < need) fail(`metaParams buffer holds ${metaParams.size} bytes, needs members x D x 4 = ${need}`);
+    if (metaParams.size < need)
+      fail(`metaParams buffer holds ${metaParams.size} bytes, needs members x D x 4 = ${need}`);
   }
 
   /** Run every learner's episode: learning phase, then queries from the frozen state. */
@@ -167,14 +187,22 @@ export class VsmlPopulation {
       }
       gpu.upload(g.labelMap, map);
       gpu.upload(g.stateSeeds, batch.stateSeeds.subarray(g.first, g.first + g.count));
-      const ps = batch.projectionSeeds ? batch.projectionSeeds.subarray(g.first, g.first + g.count) : new Uint32Array(g.count).fill(c.projectionSeed);
+      const ps = batch.projectionSeeds
+        ? batch.projectionSeeds.subarray(g.first, g.first + g.count)
+        : new Uint32Array(g.count).fill(c.projectionSeed);
       gpu.upload(g.projSeeds, ps);
     }
     const transient = this.pool.mark();
     const ctx = this.stepContext;
     // Pipelines are built only for phases that run (compiling is slow on software adapters).
-    const learnSteps = batch.learnLength > 0 ? this.groups.map((g) => buildStep(ctx, g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false)) : [];
-    const querySteps = batch.queryLength > 0 ? this.groups.map((g) => buildStep(ctx, g, 'query', metaParams, batch.querySplit, batch.queryLength, want)) : [];
+    const learnSteps =
+      batch.learnLength > 0
+        ? this.groups.map((g) => buildStep(ctx, g, 'learn', metaParams, batch.learnSplit, batch.learnLength, false))
+        : [];
+    const querySteps =
+      batch.queryLength > 0
+        ? this.groups.map((g) => buildStep(ctx, g, 'query', metaParams, batch.querySplit, batch.queryLength, want))
+        : [];
 
     // Initial state, zero messages and metrics.
     const enc = gpu.device.createCommandEncoder({ label: 'vsml episode init' });
@@ -190,7 +218,12 @@ export class VsmlPopulation {
       await gpu.device.queue.onSubmittedWorkDone();
       return performance.now() - t;
     };
-    if (timeKernels) timeKernels('init', 'vsml init (pack, projection signs, states)', await timed(() => gpu.device.queue.submit([enc.finish()])));
+    if (timeKernels)
+      timeKernels(
+        'init',
+        'vsml init (pack, projection signs, states)',
+        await timed(() => gpu.device.queue.submit([enc.finish()])),
+      );
     else gpu.device.queue.submit([enc.finish()]);
 
     const total = batch.learnLength + batch.queryLength;
@@ -206,7 +239,14 @@ export class VsmlPopulation {
       }
     };
 
-    const phase = async (mode: CellMode, steps: typeof learnSteps, length: number, perStep: number, stepsPerSubmit: number, indices: Uint32Array) => {
+    const phase = async (
+      mode: CellMode,
+      steps: typeof learnSteps,
+      length: number,
+      perStep: number,
+      stepsPerSubmit: number,
+      indices: Uint32Array,
+    ) => {
       const totalSteps = Math.ceil(length / perStep);
       for (let s0 = 0; s0 < totalSteps; s0 += stepsPerSubmit) {
         const n = Math.min(stepsPerSubmit, totalSteps - s0);
@@ -278,7 +318,11 @@ export class VsmlPopulation {
           m.queryCorrect[g.first + i] = w[o + METRIC.queryCorrect];
           m.queryCrossEntropy[g.first + i] = f[o + METRIC.queryCe];
         }
-        if (want) m.queryPredictions!.set(await gpu.readU32(g.predictions, 0, g.count * batch.queryLength), g.first * batch.queryLength);
+        if (want)
+          m.queryPredictions!.set(
+            await gpu.readU32(g.predictions, 0, g.count * batch.queryLength),
+            g.first * batch.queryLength,
+          );
       }
       return m;
     } finally {
@@ -324,7 +368,8 @@ export class VsmlPopulation {
   async readInputs(examples = 1): Promise<Float32Array> {
     const A0 = this.config.layers[0];
     const out = new Float32Array(this.learners * examples * A0);
-    for (const g of this.groups) out.set(await this.gpu.readF32(g.x, 0, g.count * examples * A0), g.first * examples * A0);
+    for (const g of this.groups)
+      out.set(await this.gpu.readF32(g.x, 0, g.count * examples * A0), g.first * examples * A0);
     return out;
   }
 
@@ -345,7 +390,8 @@ export class VsmlPopulation {
     const lp = this.plan.layers[layer];
     const M = this.config.message;
     const out = new Float32Array(this.learners * lp.B * M);
-    for (const g of this.groups) out.set(await this.gpu.readF32(g.layers[layer].bwdIn, 0, g.count * lp.B * M), g.first * lp.B * M);
+    for (const g of this.groups)
+      out.set(await this.gpu.readF32(g.layers[layer].bwdIn, 0, g.count * lp.B * M), g.first * lp.B * M);
     return out;
   }
 
@@ -355,4 +401,3 @@ export class VsmlPopulation {
     this.pool.release();
   }
 }
-

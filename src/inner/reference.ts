@@ -4,7 +4,13 @@
  * heads), with none of the kernels' rewrites. The GPU kernels are tested against it.
  */
 import { RNG_DOMAIN, normalAt, philox4x32 } from '../rng/philox';
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from '../spec/vsml-config';
+import {
+  FORGET_GATE_OFFSET,
+  INPUT_GATE_OFFSET,
+  type VsmlConfig,
+  metaParamLayout,
+  numClasses,
+} from '../spec/vsml-config';
 
 export interface ReferenceOptions {
   stateSeed: number;
@@ -59,7 +65,8 @@ export class VsmlReference {
       const c = new Float64Array(A * B * H);
       for (let cell = 0; cell < A * B; cell++) {
         for (let j = 0; j < H / 2; j++) {
-          c[cell * H + j] = normalAt(opts.stateSeed >>> 0, RNG_DOMAIN.stateInit, cell * (H / 2) + j, k, 0, 0) / Math.sqrt(A);
+          c[cell * H + j] =
+            normalAt(opts.stateSeed >>> 0, RNG_DOMAIN.stateInit, cell * (H / 2) + j, k, 0, 0) / Math.sqrt(A);
         }
       }
       this.h.push(h);
@@ -99,7 +106,8 @@ export class VsmlReference {
     for (let a = 0; a < A0; a++) {
       for (let j = 0; j * 128 < n; j++) {
         const w = philox4x32(seed, RNG_DOMAIN.projection, j, a, 0, 0);
-        for (let p = j * 128; p < Math.min(n, j * 128 + 128); p++) s[a * n + p] = (w[(p >> 5) & 3] >>> (p & 31)) & 1 ? -1 : 1;
+        for (let p = j * 128; p < Math.min(n, j * 128 + 128); p++)
+          s[a * n + p] = (w[(p >> 5) & 3] >>> (p & 31)) & 1 ? -1 : 1;
       }
     }
     this.signs = s;
@@ -155,7 +163,12 @@ export class VsmlReference {
   }
 
   /** One layer for one example: every cell ticks, heads averaged. Writes the state when `write`. */
-  private layer(k: number, fwdIn: Float64Array, bwdIn: Float64Array, write: boolean): { fwdOut: Float64Array; bwdOut: Float64Array } {
+  private layer(
+    k: number,
+    fwdIn: Float64Array,
+    bwdIn: Float64Array,
+    write: boolean,
+  ): { fwdOut: Float64Array; bwdOut: Float64Array } {
     const cfg = this.config;
     const H = cfg.hidden;
     const M = cfg.message;
@@ -257,7 +270,12 @@ function isNearTie(y: Float64Array): boolean {
 export function referenceEpisode(
   config: VsmlConfig,
   params: ArrayLike<number>,
-  data: { learnImages: Uint8Array; learnLabels: ArrayLike<number>; queryImages: Uint8Array; queryLabels: ArrayLike<number> },
+  data: {
+    learnImages: Uint8Array;
+    learnLabels: ArrayLike<number>;
+    queryImages: Uint8Array;
+    queryLabels: ArrayLike<number>;
+  },
   learnIndices: ArrayLike<number>,
   queryIndices: ArrayLike<number>,
   opts: ReferenceOptions,

@@ -43,9 +43,12 @@ export class CopyCeiling extends CeilingProbe<(typeof UNIFORMS)[number]> {
     /** Initial output words (tests: a poison pattern). */
     initialOutput?: Uint32Array,
   ) {
-    if (input && input.length !== vec4s * 4) throw new Error(`ceiling-copy: input has ${input.length} floats, expected ${vec4s * 4}`);
+    if (input && input.length !== vec4s * 4)
+      throw new Error(`ceiling-copy: input has ${input.length} floats, expected ${vec4s * 4}`);
     const inBuf = input ? gpu.storage('ceiling-copy in', input) : gpu.storage('ceiling-copy in', vec4s * 16);
-    const outBuf = initialOutput ? gpu.storage('ceiling-copy out', initialOutput) : gpu.storage('ceiling-copy out', vec4s * 16);
+    const outBuf = initialOutput
+      ? gpu.storage('ceiling-copy out', initialOutput)
+      : gpu.storage('ceiling-copy out', vec4s * 16);
     super(gpu, copyCeilingProgram(), vec4s, { count: vec4s }, inBuf, outBuf, vec4s * 4);
     this.bytes = copyCeilingBytes(vec4s);
   }

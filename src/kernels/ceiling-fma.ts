@@ -87,8 +87,18 @@ export class FmaCeiling extends CeilingProbe<(typeof UNIFORMS)[number]> {
     initialOutput?: Uint32Array,
   ) {
     const inBuf = gpu.storage('ceiling-fma in', inputs.data);
-    const outBuf = initialOutput ? gpu.storage('ceiling-fma out', initialOutput) : gpu.storage('ceiling-fma out', inputs.threads * 16);
-    super(gpu, fmaCeilingProgram(), inputs.threads, { threads: inputs.threads, iters }, inBuf, outBuf, inputs.threads * 4);
+    const outBuf = initialOutput
+      ? gpu.storage('ceiling-fma out', initialOutput)
+      : gpu.storage('ceiling-fma out', inputs.threads * 16);
+    super(
+      gpu,
+      fmaCeilingProgram(),
+      inputs.threads,
+      { threads: inputs.threads, iters },
+      inBuf,
+      outBuf,
+      inputs.threads * 4,
+    );
     this.flops = fmaCeilingFlops(inputs.threads, iters);
   }
 }

@@ -22,7 +22,11 @@ export class CeilingProbe<U extends string> {
     private readonly outputFloats: number,
   ) {
     let params: GPUBuffer | undefined;
-    this.dispatch = prepareKernel(gpu, { program, threads, uniforms, bindings: [input, output] }, (l, d) => (params = gpu.uniform(l, d)));
+    this.dispatch = prepareKernel(
+      gpu,
+      { program, threads, uniforms, bindings: [input, output] },
+      (l, d) => (params = gpu.uniform(l, d)),
+    );
     this.params = params!;
   }
 

@@ -78,7 +78,8 @@ export class GpuPopulation {
    */
   encode(enc: GPUCommandEncoder, out: GPUBuffer, offset: number, count: number): void {
     const { gpu, dim } = this;
-    if (offset < 0 || count < 1 || offset + count > this.size) throw new Error(`members [${offset}, ${offset + count}) outside 0..${this.size}`);
+    if (offset < 0 || count < 1 || offset + count > this.size)
+      throw new Error(`members [${offset}, ${offset + count}) outside 0..${this.size}`);
     if (count * dim * 4 > out.size) throw new Error(`output buffer holds ${out.size} bytes, ${count * dim * 4} needed`);
     if (count * dim * 4 > gpu.limits.maxStorageBufferBindingSize) {
       throw new GpuLimitError(`${count} members exceed one storage binding; use maxMembersPerBuffer()`);
@@ -88,8 +89,26 @@ export class GpuPopulation {
     const uniforms = { dim, blocksPerRow, members: count, memberOffset: offset };
     // Each entry point's auto layout holds only the bindings it uses.
     const calls: KernelCall[] = [
-      { program: populationProgram('delta'), threads, uniforms, bindings: [[2, this.scale], [3, this.rows], [4, out]] },
-      { program: populationProgram('add'), threads, uniforms, bindings: [[1, this.centres], [3, this.rows], [4, out]] },
+      {
+        program: populationProgram('delta'),
+        threads,
+        uniforms,
+        bindings: [
+          [2, this.scale],
+          [3, this.rows],
+          [4, out],
+        ],
+      },
+      {
+        program: populationProgram('add'),
+        threads,
+        uniforms,
+        bindings: [
+          [1, this.centres],
+          [3, this.rows],
+          [4, out],
+        ],
+      },
     ];
     encodeKernels(
       enc,

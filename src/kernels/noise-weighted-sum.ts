@@ -50,7 +50,10 @@ export async function weightedNoiseSumsGpu(
   const program = weightedSumProgram();
   const maxBinding = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   const outBytesPerChunk = blocks * 16 * (squares ? 2 : 1);
-  const chunksPerBatch = Math.max(1, Math.min(Math.floor(maxBinding / outBytesPerChunk), Math.floor(maxBinding / (32 * tpc))));
+  const chunksPerBatch = Math.max(
+    1,
+    Math.min(Math.floor(maxBinding / outBytesPerChunk), Math.floor(maxBinding / (32 * tpc))),
+  );
   if (outBytesPerChunk > maxBinding) throw new Error(`dim ${dim} too large for one storage binding`);
   const termsPerBatch = chunksPerBatch * tpc;
   for (let first = 0; first < terms.length; first += termsPerBatch) {
@@ -65,9 +68,15 @@ export async function weightedNoiseSumsGpu(
     });
     const termBuf = gpu.storage('noise terms', words);
     const outLen = chunks * outBytesPerChunk;
-    const outBuf = opts.poisonOutputs ? gpu.storage('noise sums', new Float32Array(outLen / 4).fill(NaN)) : gpu.storage('noise sums', outLen);
+    const outBuf = opts.poisonOutputs
+      ? gpu.storage('noise sums', new Float32Array(outLen / 4).fill(NaN))
+      : gpu.storage('noise sums', outLen);
     const uniforms = { blocks, terms: batch.length, chunks, squares: squares ? 1 : 0, termsPerChunk: tpc };
-    runKernels(gpu, [{ program, threads: chunks * blocks, uniforms, bindings: [termBuf, outBuf] }], 'noise-weighted-sum');
+    runKernels(
+      gpu,
+      [{ program, threads: chunks * blocks, uniforms, bindings: [termBuf, outBuf] }],
+      'noise-weighted-sum',
+    );
     const partial = await gpu.readF32(outBuf, 0, outLen / 4);
     termBuf.destroy();
     outBuf.destroy();

@@ -51,7 +51,10 @@ function checkUniforms(p: Program): void {
     return;
   }
   const words: string[] = [];
-  for (const field of m[1].split(',').map((f) => f.trim()).filter(Boolean)) {
+  for (const field of m[1]
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)) {
     const [name, type] = field.split(':').map((x) => x.trim());
     const vec = /^vec([234])<u32>$/.exec(type);
     if (type === 'u32') words.push(name);
@@ -59,7 +62,10 @@ function checkUniforms(p: Program): void {
     else throw new Error(`${p.label}: uniform field '${field}' is not u32 words`);
   }
   const ok = words.length === p.uniforms.length && words.every((w, i) => w.includes('[') || w === p.uniforms[i]);
-  if (!ok) throw new Error(`${p.label}: struct Params (${words.join(', ')}) does not match the uniforms (${p.uniforms.join(', ')})`);
+  if (!ok)
+    throw new Error(
+      `${p.label}: struct Params (${words.join(', ')}) does not match the uniforms (${p.uniforms.join(', ')})`,
+    );
 }
 
 /** `struct Params { a: u32, b: u32, ... }` for a uniform block. */
@@ -92,7 +98,12 @@ export function threadGrid(gpu: GpuContext, p: Program, threads: number): [numbe
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
 
 /** Bind group 0 from bindings in binding order (binding i = entries[i]), or explicit [binding, buffer] pairs. */
-export function bindGroupOf(gpu: GpuContext, pipeline: GPUComputePipeline, entries: Binding[] | [number, Binding][], label?: string): GPUBindGroup {
+export function bindGroupOf(
+  gpu: GpuContext,
+  pipeline: GPUComputePipeline,
+  entries: Binding[] | [number, Binding][],
+  label?: string,
+): GPUBindGroup {
   return gpu.device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),

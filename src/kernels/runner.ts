@@ -9,7 +9,15 @@
  *   runKernels(gpu, [d]);                       // one encoder, one pass, one submit
  */
 import type { GpuContext } from '../gpu/context';
-import { type Binding, bindGroupOf, type Dispatch, encodeDispatch, pipelineOf, type Program, threadGrid } from './program';
+import {
+  type Binding,
+  bindGroupOf,
+  type Dispatch,
+  encodeDispatch,
+  pipelineOf,
+  type Program,
+  threadGrid,
+} from './program';
 
 export interface KernelCall<U extends string = string> {
   program: Program<U>;
@@ -40,7 +48,8 @@ const isPadding = (field: string): boolean => /^(pad\d*|p\d+)$/.test(field);
 export function uniformWords<U extends string>(call: KernelCall<U>, grid: [number, number]): Uint32Array {
   const { program: p, uniforms } = call;
   if (uniforms instanceof Uint32Array) {
-    if (uniforms.length !== p.uniforms.length) throw new Error(`${p.label}: ${uniforms.length} uniform words given, ${p.uniforms.length} expected`);
+    if (uniforms.length !== p.uniforms.length)
+      throw new Error(`${p.label}: ${uniforms.length} uniform words given, ${p.uniforms.length} expected`);
     return uniforms;
   }
   const given = (uniforms ?? {}) as Partial<Record<string, number>>;
@@ -55,7 +64,11 @@ export function uniformWords<U extends string>(call: KernelCall<U>, grid: [numbe
 }
 
 /** Pipeline, bind group and grid of one call, ready to encode (nothing is submitted). */
-export function prepareKernel<U extends string>(gpu: GpuContext, call: KernelCall<U>, uniform: UniformSource = (l, d) => gpu.uniform(l, d)): Dispatch {
+export function prepareKernel<U extends string>(
+  gpu: GpuContext,
+  call: KernelCall<U>,
+  uniform: UniformSource = (l, d) => gpu.uniform(l, d),
+): Dispatch {
   const { program: p } = call;
   const grid = call.grid ?? (call.threads !== undefined ? threadGrid(gpu, p, call.threads) : undefined);
   if (!grid) throw new Error(`${p.label}: a call needs threads or a grid`);

@@ -49,7 +49,16 @@ export interface CellKernelSpec {
 }
 
 /** Uniform block of the cell kernel, in u32 words (order = WGSL struct order). */
-export const CELL_PARAMS = ['unitBase', 'unitCount', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad'] as const;
+export const CELL_PARAMS = [
+  'unitBase',
+  'unitCount',
+  'gridX',
+  'firstLearner',
+  'tasksPerMember',
+  'firstMember',
+  'zeroBwd',
+  'pad',
+] as const;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -87,25 +96,44 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   // ---- weight accessors (indices are compile-time constants after unrolling).
   // Weights needed per tick: the recurrent block, U and the gate constants (low-rank).
   const tickVec4s = pk.recSize + pk.uSize + (lowRank ? H : 0);
-  const wIdx = (region: 'rec' | 'u' | 'cq', i: number) => (region === 'rec' ? i : region === 'u' ? pk.recSize + i : pk.recSize + pk.uSize + i);
-  const pkIdx = (region: 'rec' | 'u' | 'cq', i: number) => (region === 'rec' ? pk.rec + i : region === 'u' ? pk.u + i : pk.cq + i);
+  const wIdx = (region: 'rec' | 'u' | 'cq', i: number) =>
+    region === 'rec' ? i : region === 'u' ? pk.recSize + i : pk.recSize + pk.uSize + i;
+  const pkIdx = (region: 'rec' | 'u' | 'cq', i: number) =>
+    region === 'rec' ? pk.rec + i : region === 'u' ? pk.u + i : pk.cq + i;
   const W = (region: 'rec' | 'u' | 'cq', i: number) =>
-    src === 'workgroup' ? `sW[${u(wIdx(region, i))}]` : src === 'private' ? `wp[${u(wIdx(region, i))}]` : `pk[pb + ${u(pkIdx(region, i))}]`;
+    src === 'workgroup'
+      ? `sW[${u(wIdx(region, i))}]`
+      : src === 'private'
+        ? `wp[${u(wIdx(region, i))}]`
+        : `pk[pb + ${u(pkIdx(region, i))}]`;
   // Message terms of row quad qi: constant per (cell, example). Private mode keeps them in a private array.
   const GT = (qi: number) => (src === 'private' ? `gt[${u(qi)}]` : `(sGf[fo + ${u(qi)}] + sGb[bo + ${u(qi)}])`);
 
   // ---- the unrolled cell tick: h_j, c_q, n_q are the cell's quads.
   const quads = range(H4);
   /** target = base + (rows row0..row0+3 of matrix acc(row * n + j)) . vec(j). */
-  const rowQuad = (target: string, base: string, acc: (idx: number) => string, row0: number, n: number, vec: (j: number) => string) => {
-    const comps = range(4).map((k) => range(n).map((j) => `dot(${acc((row0 + k) * n + j)}, ${vec(j)})`).join(' + '));
+  const rowQuad = (
+    target: string,
+    base: string,
+    acc: (idx: number) => string,
+    row0: number,
+    n: number,
+    vec: (j: number) => string,
+  ) => {
+    const comps = range(4).map((k) =>
+      range(n)
+        .map((j) => `dot(${acc((row0 + k) * n + j)}, ${vec(j)})`)
+        .join(' + '),
+    );
     return `${target} = ${base} + vec4<f32>(\n          ${comps.join(',\n          ')});`;
   };
   let tick = '';
   if (lowRank) {
     for (const p of range(RQ)) {
       tick += `
-        let v${p} = ${GT(p)} + vec4<f32>(\n          ${range(4).map((k) => quads.map((j) => `dot(${W('rec', (4 * p + k) * H4 + j)}, h${j})`).join(' + ')).join(',\n          ')});`;
+        let v${p} = ${GT(p)} + vec4<f32>(\n          ${range(4)
+          .map((k) => quads.map((j) => `dot(${W('rec', (4 * p + k) * H4 + j)}, h${j})`).join(' + '))
+          .join(',\n          ')});`;
     }
   }
   const gates = ['pi', 'pf', 'pg', 'po'];
@@ -118,8 +146,22 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         var ${gates[G]}: vec4<f32>;
         ${
           lowRank
-            ? rowQuad(gates[G], W('cq', qi), (idx) => W('u', idx), G * H + 4 * q, RQ, (j) => `v${j}`)
-            : rowQuad(gates[G], GT(qi), (idx) => W('rec', idx), G * H + 4 * q, H4, (j) => `h${j}`)
+            ? rowQuad(
+                gates[G],
+                W('cq', qi),
+                (idx) => W('u', idx),
+                G * H + 4 * q,
+                RQ,
+                (j) => `v${j}`,
+              )
+            : rowQuad(
+                gates[G],
+                GT(qi),
+                (idx) => W('rec', idx),
+                G * H + 4 * q,
+                H4,
+                (j) => `h${j}`,
+              )
         }`;
     }
     tick += `
@@ -134,7 +176,13 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   const colW = (region: 'rec' | 'u' | 'cq', i: number) => `wp[${u(wIdx(region, i))}]`;
   const colGT = (qi: number) => `gt${qi}`;
   const dotsRow = (acc: (idx: number) => string, row0: number, n: number, vec: (j: number) => string) =>
-    `vec4<f32>(\n          ${range(4).map((k) => range(n).map((j) => `dot(${acc((row0 + k) * n + j)}, ${vec(j)})`).join(' + ')).join(',\n          ')})`;
+    `vec4<f32>(\n          ${range(4)
+      .map((k) =>
+        range(n)
+          .map((j) => `dot(${acc((row0 + k) * n + j)}, ${vec(j)})`)
+          .join(' + '),
+      )
+      .join(',\n          ')})`;
   let colK = '';
   let colTickFirst = '';
   let colTick = '';
@@ -147,7 +195,12 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         colTickFirst += `
         let v${p} = ${colGT(p)} + k${p};`;
         colTick += `
-        let v${p} = ${colGT(p)} + ${dotsRow((idx) => colW('rec', idx), 4 * p, H4, (j) => `h${j}`)};`;
+        let v${p} = ${colGT(p)} + ${dotsRow(
+          (idx) => colW('rec', idx),
+          4 * p,
+          H4,
+          (j) => `h${j}`,
+        )};`;
       }
     }
     for (const q of quads) {
@@ -158,7 +211,14 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       for (const G of range(4)) {
         const qi = G * H4 + q;
         if (lowRank) {
-          const g = rowQuad(gates[G], colW('cq', qi), (idx) => colW('u', idx), G * H + 4 * q, RQ, (j) => `v${j}`);
+          const g = rowQuad(
+            gates[G],
+            colW('cq', qi),
+            (idx) => colW('u', idx),
+            G * H + 4 * q,
+            RQ,
+            (j) => `v${j}`,
+          );
           colTickFirst += `
         var ${gates[G]}: vec4<f32>;
         ${g}`;
@@ -173,7 +233,14 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         ${gates[G]} = ${colGT(qi)} + k${qi};`;
           colTick += `
         var ${gates[G]}: vec4<f32>;
-        ${rowQuad(gates[G], colGT(qi), (idx) => colW('rec', idx), G * H + 4 * q, H4, (j) => `h${j}`)}`;
+        ${rowQuad(
+          gates[G],
+          colGT(qi),
+          (idx) => colW('rec', idx),
+          G * H + 4 * q,
+          H4,
+          (j) => `h${j}`,
+        )}`;
         }
       }
       const upd = `
@@ -184,7 +251,8 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       colTick += upd;
     }
   }
-  const tickIdx = (i: number) => (i < pk.recSize ? pk.rec + i : i < pk.recSize + pk.uSize ? pk.u + i - pk.recSize : pk.cq + i - pk.recSize - pk.uSize);
+  const tickIdx = (i: number) =>
+    i < pk.recSize ? pk.rec + i : i < pk.recSize + pk.uSize ? pk.u + i - pk.recSize : pk.cq + i - pk.recSize - pk.uSize;
   const rqs = range(RQ);
 
   const hAt = (q: number) => u(q * lp.TT);
@@ -213,7 +281,8 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       }
       ${nextH}`;
       // Each tick in its own scope (the low-rank tick declares v0..).
-      for (let t = 1; t < c.ticks; t++) code += `
+      for (let t = 1; t < c.ticks; t++)
+        code += `
       {${colTick}
       }
       ${nextH}`;
@@ -301,7 +370,9 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       // Generated per-quad code.
       TICK: tick,
       NEXT_H: quads.map((q) => `h${q} = n${q};`).join(' '),
-      LOAD_CELL: perQuad((q) => `var h${q} = state[sb + ${hAt(q)}]; var c${q} = state[sb + ${cAt(q)}]; var n${q}: vec4<f32>;`),
+      LOAD_CELL: perQuad(
+        (q) => `var h${q} = state[sb + ${hAt(q)}]; var c${q} = state[sb + ${cAt(q)}]; var n${q}: vec4<f32>;`,
+      ),
       WRITE_PART_B: perQuad((q) => `partB[(((lg * E + e) * A + a) * B + b) * H4 + ${u(q)}] = h${q};`),
       STORE_STATE: perQuad((q) => `state[sb + ${hAt(q)}] = h${q}; state[sb + ${cAt(q)}] = c${q};`),
       SUM_HS: quads.map((q) => `hs[${q}] += h${q};`).join(' '),
@@ -310,22 +381,33 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       INIT_HC: quads.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' '),
       WRITE_SH: quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' '),
       COLUMNS: lp.columns,
-      COL_LOAD_W: range(tickVec4s).map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`).join('\n  '),
-      COL_LOAD_TERMS: rqs.map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`).join('\n  '),
-      COL_LOAD_CELL: perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    '),
+      COL_LOAD_W: range(tickVec4s)
+        .map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`)
+        .join('\n  '),
+      COL_LOAD_TERMS: rqs
+        .map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`)
+        .join('\n  '),
+      COL_LOAD_CELL: perQuad(
+        (q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`,
+        '\n    ',
+      ),
       COL_K: colK,
       COL_EXAMPLES: colExamples,
       COL_DECL_SUM:
         E === 1
           ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ')
           : skipZeros
-            ? range(E).map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' ')).join('\n  ')
+            ? range(E)
+                .map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' '))
+                .join('\n  ')
             : `var acc: array<vec4<f32>, ${E * H4}>;`,
       COL_WRITE:
         E === 1
           ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')
           : skipZeros
-            ? range(E).map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  ')).join('\n  ')
+            ? range(E)
+                .map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  '))
+                .join('\n  ')
             : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
     },
     'vsml-cell',

@@ -17,20 +17,37 @@ import { fillWgsl, u } from '../wgsl/template';
 
 export const HEADS_WORKGROUP = 64;
 
-export const HEADS_PARAMS = ['learners', 'gridX', 'firstLearner', 'tasksPerMember', 'paramShift', 'pad0', 'pad1', 'pad2'] as const;
+export const HEADS_PARAMS = [
+  'learners',
+  'gridX',
+  'firstLearner',
+  'tasksPerMember',
+  'paramShift',
+  'pad0',
+  'pad1',
+  'pad2',
+] as const;
 
 export function headsThreads(lp: LayerPlan, learners: number, E: number, backward: boolean): number {
   return learners * E * lp.B + (backward ? learners * lp.A : 0);
 }
 
-export function headsProgram(c: VsmlConfig, lp: LayerPlan, E: number, backward: boolean): Program<(typeof HEADS_PARAMS)[number]> {
-  return cachedProgram(`vsml-heads/${configKey(c)}/L${lp.k}/A${lp.A}/B${lp.B}/R${lp.partRows}/T${lp.bTiles}/E${E}/${backward ? 'bwd' : ''}`, () => ({
-    label: `vsml-heads-${backward ? 'learn' : 'fwd'}-L${lp.k}`,
-    code: headsKernelSource(c, lp, E, backward),
-    entryPoint: 'main',
-    workgroupSize: HEADS_WORKGROUP,
-    uniforms: HEADS_PARAMS,
-  }));
+export function headsProgram(
+  c: VsmlConfig,
+  lp: LayerPlan,
+  E: number,
+  backward: boolean,
+): Program<(typeof HEADS_PARAMS)[number]> {
+  return cachedProgram(
+    `vsml-heads/${configKey(c)}/L${lp.k}/A${lp.A}/B${lp.B}/R${lp.partRows}/T${lp.bTiles}/E${E}/${backward ? 'bwd' : ''}`,
+    () => ({
+      label: `vsml-heads-${backward ? 'learn' : 'fwd'}-L${lp.k}`,
+      code: headsKernelSource(c, lp, E, backward),
+      entryPoint: 'main',
+      workgroupSize: HEADS_WORKGROUP,
+      uniforms: HEADS_PARAMS,
+    }),
+  );
 }
 
 export function headsKernelSource(c: VsmlConfig, lp: LayerPlan, E: number, backward: boolean): string {

@@ -42,8 +42,11 @@ export function initScale(A: number): number {
   return Math.fround(1 / Math.sqrt(A));
 }
 
-
-export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; unitCount: number; gridX: number }): Uint32Array {
+export function initParams(
+  lp: LayerPlan,
+  H: number,
+  slab: { unitBase: number; unitCount: number; gridX: number },
+): Uint32Array {
   const v: Record<(typeof INIT_PARAMS)[number], number> = {
     ...slab,
     layer: lp.k,
@@ -64,7 +67,16 @@ export function initParams(lp: LayerPlan, H: number, slab: { unitBase: number; u
 }
 
 /** c_k of cell (a, b) of layer `layer` (0 for k >= H/2), as the GPU computes it (f32). */
-export function initialCell(seed: number, layer: number, A: number, B: number, H: number, a: number, b: number, k: number): number {
+export function initialCell(
+  seed: number,
+  layer: number,
+  A: number,
+  B: number,
+  H: number,
+  a: number,
+  b: number,
+  k: number,
+): number {
   if (k >= H / 2) return 0;
   return Math.fround(normalAt(seed >>> 0, RNG_DOMAIN.stateInit, (a * B + b) * (H / 2) + k, layer, 0, 0) * initScale(A));
 }
@@ -83,7 +95,13 @@ export function initProgram(H: number): Program<(typeof INIT_PARAMS)[number]> {
     label: 'vsml-init',
     code: fillWgsl(
       template,
-      { PHILOX: PHILOX_WGSL, DOMAIN_STATE_INIT: u(RNG_DOMAIN.stateInit), WG: INIT_WORKGROUP, WG_U: u(INIT_WORKGROUP), STRADDLE: straddle },
+      {
+        PHILOX: PHILOX_WGSL,
+        DOMAIN_STATE_INIT: u(RNG_DOMAIN.stateInit),
+        WG: INIT_WORKGROUP,
+        WG_U: u(INIT_WORKGROUP),
+        STRADDLE: straddle,
+      },
       'vsml-init',
     ),
     entryPoint: 'main',

@@ -23,7 +23,16 @@ import template from './vsml-input.wgsl?raw';
 import { fillWgsl, u } from '../wgsl/template';
 
 export const INPUT_WORKGROUP = 64;
-export const INPUT_PARAMS = ['learners', 'length', 'gridX', 'pieceFirst', 'pieceCount', 'isFirstPiece', 'nonzeroStride', 'pad1'] as const;
+export const INPUT_PARAMS = [
+  'learners',
+  'length',
+  'gridX',
+  'pieceFirst',
+  'pieceCount',
+  'isFirstPiece',
+  'nonzeroStride',
+  'pad1',
+] as const;
 
 export function inputParams(v: Record<(typeof INPUT_PARAMS)[number], number>): Uint32Array {
   return Uint32Array.from(INPUT_PARAMS.map((k) => v[k]));
@@ -50,7 +59,14 @@ export function projectionScale(pixels: number): number {
 export const PIXEL_SCALE = Math.fround(1 / 255);
 
 /** TypeScript twin of the projected input (f32 result, bit-identical to the kernel). */
-export function projectInput(image: Uint8Array, offset: number, pixels: number, units: number, seed: number, out: Float32Array): Float32Array {
+export function projectInput(
+  image: Uint8Array,
+  offset: number,
+  pixels: number,
+  units: number,
+  seed: number,
+  out: Float32Array,
+): Float32Array {
   const blocks = Math.ceil(pixels / 128);
   const scale = projectionScale(pixels);
   for (let a = 0; a < units; a++) {
@@ -80,7 +96,8 @@ export function inputProgram(s: InputKernelSpec, label = 'vsml-input'): Program<
 
 export function inputKernelSource(s: InputKernelSpec): string {
   const W = s.wordsPerImage;
-  if (W !== Math.ceil(s.pixels / 4)) throw new Error(`vsml-input: ${s.pixels} pixels are ${Math.ceil(s.pixels / 4)} words, not ${W}`);
+  if (W !== Math.ceil(s.pixels / 4))
+    throw new Error(`vsml-input: ${s.pixels} pixels are ${Math.ceil(s.pixels / 4)} words, not ${W}`);
   const T = inputThreadsPerExample(s);
   // The projection's units of thread t: a = 8t + k, k < 8; the last group is partial unless 8 | A0.
   const units = range8.map((k) => ({ k, a: `t * 8u + ${u(k)}` }));
@@ -95,9 +112,16 @@ export function inputKernelSource(s: InputKernelSpec): string {
       DECL_NEG: s.projection ? units.map(({ k }) => `  var neg${k} = 0u;`).join('\n') : '',
       PROJ_SUM: !s.projection ? '' : s.sparse ? sparseProjection() : denseProjection(s),
       WRITE_X: s.projection
-        ? units.map(({ k, a }) => `  ${guard(a, `x[le * A0 + ${a}] = f32(i32(tot) - 2i * i32(neg${k})) * ${projectionScale(s.pixels).toPrecision(9)};`)}`).join('\n')
+        ? units
+            .map(
+              ({ k, a }) =>
+                `  ${guard(a, `x[le * A0 + ${a}] = f32(i32(tot) - 2i * i32(neg${k})) * ${projectionScale(s.pixels).toPrecision(9)};`)}`,
+            )
+            .join('\n')
         : '',
-      CLEAR_X: s.projection ? units.map(({ a }) => `      ${guard(a, `x[le * A0 + ${a}] = 0.0;`)}`).join('\n') : '      x[le * A0 + t] = 0.0;',
+      CLEAR_X: s.projection
+        ? units.map(({ a }) => `      ${guard(a, `x[le * A0 + ${a}] = 0.0;`)}`).join('\n')
+        : '      x[le * A0 + t] = 0.0;',
       A0: u(s.units),
       E: u(s.examples),
       C: u(s.numClasses),

@@ -17,7 +17,6 @@ import { fillWgsl, u } from '../wgsl/template';
 export const PACK_WORKGROUP = 64;
 export const PACK_PARAMS = ['members', 'firstMember', 'paramShift', 'gridX'] as const;
 
-
 function gateOffset(row: number, H: number): number {
   return row < H ? INPUT_GATE_OFFSET : row < 2 * H ? FORGET_GATE_OFFSET : 0;
 }

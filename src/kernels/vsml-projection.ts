@@ -30,7 +30,8 @@ export function projectionProgram(units: number, pixels: number): Program<(typeo
       .join('\n');
     const write = Array.from(
       { length: 32 },
-      (_, w) => `  bits[o + ${u(w)}] = ${us.map((k) => `(((b${k}[${w >> 3}] >> ${u(4 * (w & 7))}) & 15u) << ${u(4 * k)})`).join(' | ')};`,
+      (_, w) =>
+        `  bits[o + ${u(w)}] = ${us.map((k) => `(((b${k}[${w >> 3}] >> ${u(4 * (w & 7))}) & 15u) << ${u(4 * k)})`).join(' | ')};`,
     ).join('\n');
     return {
       label: 'vsml-projection',

@@ -33,7 +33,12 @@ export const CTRL_WORDS = 4;
 export const READOUT_WORKGROUP = 64;
 export const READOUT_PARAMS = ['learners', 'length', 'gridX', 'pad'] as const;
 
-export function readoutProgram(c: VsmlConfig, mode: 'learn' | 'query', E: number, wantPredictions: boolean): Program<(typeof READOUT_PARAMS)[number]> {
+export function readoutProgram(
+  c: VsmlConfig,
+  mode: 'learn' | 'query',
+  E: number,
+  wantPredictions: boolean,
+): Program<(typeof READOUT_PARAMS)[number]> {
   const learn = mode === 'learn';
   const predictions = !learn && wantPredictions;
   return cachedProgram(`vsml-readout/${configKey(c)}/${mode}/E${E}/${predictions ? 'pred' : ''}`, () => ({
@@ -45,7 +50,12 @@ export function readoutProgram(c: VsmlConfig, mode: 'learn' | 'query', E: number
   }));
 }
 
-export function readoutKernelSource(c: VsmlConfig, mode: 'learn' | 'query', E: number, wantPredictions: boolean): string {
+export function readoutKernelSource(
+  c: VsmlConfig,
+  mode: 'learn' | 'query',
+  E: number,
+  wantPredictions: boolean,
+): string {
   const C = numClasses(c);
   const learn = mode === 'learn';
   return fillWgsl(
@@ -74,5 +84,11 @@ export function readoutKernelSource(c: VsmlConfig, mode: 'learn' | 'query', E: n
 
 /** One invocation: advance the group's step counter (separate dispatch: other kernels read it). */
 export function advanceProgram(): Program<never> {
-  return cachedProgram('vsml-advance', () => ({ label: 'vsml-advance', code: advanceSource, entryPoint: 'main', workgroupSize: 1, uniforms: [] }));
+  return cachedProgram('vsml-advance', () => ({
+    label: 'vsml-advance',
+    code: advanceSource,
+    entryPoint: 'main',
+    workgroupSize: 1,
+    uniforms: [],
+  }));
 }

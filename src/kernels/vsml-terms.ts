@@ -12,7 +12,16 @@ import template from './vsml-terms.wgsl?raw';
 import { fillWgsl, u } from '../wgsl/template';
 
 export const TERMS_WORKGROUP = 64;
-export const TERMS_PARAMS = ['learners', 'gridX', 'firstLearner', 'tasksPerMember', 'firstMember', 'zeroBwd', 'pad0', 'pad1'] as const;
+export const TERMS_PARAMS = [
+  'learners',
+  'gridX',
+  'firstLearner',
+  'tasksPerMember',
+  'firstMember',
+  'zeroBwd',
+  'pad0',
+  'pad1',
+] as const;
 
 export function termsProgram(c: VsmlConfig, lp: LayerPlan): Program<(typeof TERMS_PARAMS)[number]> {
   return cachedProgram(`vsml-terms/${configKey(c)}/B${lp.B}`, () => ({

@@ -29,7 +29,11 @@ export function adamInit(dim: number): AdamState {
  * lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t) (the form OpenAI ES and the Adam paper's
  * "efficient" variant use).
  */
-export function adamStep(state: AdamState, grad: ArrayLike<number>, h: AdamHyper): { state: AdamState; step: Float64Array } {
+export function adamStep(
+  state: AdamState,
+  grad: ArrayLike<number>,
+  h: AdamHyper,
+): { state: AdamState; step: Float64Array } {
   const n = state.m.length;
   if (grad.length !== n) throw new Error(`adamStep: gradient has ${grad.length} entries, state has ${n}`);
   const t = state.t + 1;

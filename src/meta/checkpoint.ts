@@ -71,22 +71,38 @@ export function decodeCheckpoint(text: string, source = 'checkpoint'): Checkpoin
     throw new CheckpointError(`${source}: version ${c.version}, this build reads version ${CHECKPOINT_VERSION}`);
   }
   if (!(c.metaParams instanceof Float32Array)) throw new CheckpointError(`${source}: metaParams missing`);
-  if (!Number.isInteger(c.generation) || c.generation < 0) throw new CheckpointError(`${source}: bad generation ${c.generation}`);
+  if (!Number.isInteger(c.generation) || c.generation < 0)
+    throw new CheckpointError(`${source}: bad generation ${c.generation}`);
   if (c.strategy?.generation !== c.generation) {
-    throw new CheckpointError(`${source}: strategy is at generation ${c.strategy?.generation}, checkpoint says ${c.generation}`);
+    throw new CheckpointError(
+      `${source}: strategy is at generation ${c.strategy?.generation}, checkpoint says ${c.generation}`,
+    );
   }
   if (c.best !== undefined) {
     const b = c.best;
-    if (b === null || typeof b !== 'object' || !(b.metaParams instanceof Float32Array) || b.metaParams.length !== c.metaParams.length) {
+    if (
+      b === null ||
+      typeof b !== 'object' ||
+      !(b.metaParams instanceof Float32Array) ||
+      b.metaParams.length !== c.metaParams.length
+    ) {
       throw new CheckpointError(`${source}: best parameters malformed`);
     }
-    if (!Number.isInteger(b.generation) || b.generation < 0 || b.generation > c.generation || !Number.isFinite(b.score)) {
+    if (
+      !Number.isInteger(b.generation) ||
+      b.generation < 0 ||
+      b.generation > c.generation ||
+      !Number.isFinite(b.score)
+    ) {
       throw new CheckpointError(`${source}: best parameters: bad generation ${b.generation} or score ${b.score}`);
     }
   }
   // Valid JSON can still decode to NaN (base64 parameters): refuse it here, not after a whole run.
   const nonFinite = nonFiniteInState(c);
-  if (nonFinite) throw new CheckpointError(`${source}: ${nonFinite}; the run diverged or the file was altered (resume from an earlier checkpoint)`);
+  if (nonFinite)
+    throw new CheckpointError(
+      `${source}: ${nonFinite}; the run diverged or the file was altered (resume from an earlier checkpoint)`,
+    );
   try {
     c.config = validateTrainConfig(c.config);
   } catch (e) {
@@ -118,7 +134,15 @@ export function deployLearner(config: TrainConfig, pixels: number, classes: numb
  * `which`: 'best' (default) takes the best parameters by validation score when the run kept
  * them (chosen on the train split), 'final' the strategy's current ones.
  */
-export function checkpointLearner(c: Checkpoint, which: 'best' | 'final' = 'best'): { learner: VsmlConfig; metaParams: Float32Array; generation: number; best: boolean } {
+export function checkpointLearner(
+  c: Checkpoint,
+  which: 'best' | 'final' = 'best',
+): { learner: VsmlConfig; metaParams: Float32Array; generation: number; best: boolean } {
   const best = which === 'best' && c.best !== undefined;
-  return { learner: c.deployLearner ?? c.learner, metaParams: best ? c.best!.metaParams : c.metaParams, generation: best ? c.best!.generation : c.generation, best };
+  return {
+    learner: c.deployLearner ?? c.learner,
+    metaParams: best ? c.best!.metaParams : c.metaParams,
+    generation: best ? c.best!.generation : c.generation,
+    best,
+  };
 }

@@ -70,7 +70,10 @@ export class VsmlEvaluator implements Evaluator {
   ) {
     const pixels = config.tasks.pixelSubset > 0 ? config.tasks.pixelSubset : train.rows * train.cols;
     if (pixels !== config.learner.inputSize) {
-      const what = config.tasks.pixelSubset > 0 ? `tasks show ${pixels} pixels (tasks.pixelSubset)` : `${train.name} images have ${pixels} pixels`;
+      const what =
+        config.tasks.pixelSubset > 0
+          ? `tasks show ${pixels} pixels (tasks.pixelSubset)`
+          : `${train.name} images have ${pixels} pixels`;
       throw new Error(`learner.inputSize is ${config.learner.inputSize} but ${what}`);
     }
     this.sampler = new TaskSampler(train, config.tasks, numClasses(config.learner), config.seed);
@@ -117,7 +120,8 @@ export class VsmlEvaluator implements Evaluator {
     const chunk = chunkMembers(gpu, config, P);
     const pop = new GpuPopulation(gpu, spec);
     const params = gpu.storage('member params', chunk * this.dim * 4);
-    const fixedProjection = config.learner.projection && !config.tasks.projectionPerTask ? config.learner.projectionSeed : null;
+    const fixedProjection =
+      config.learner.projection && !config.tasks.projectionPerTask ? config.learner.projectionSeed : null;
     try {
       for (let first = 0; first < P; first += chunk) {
         const count = Math.min(chunk, P - first);

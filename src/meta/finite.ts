@@ -23,7 +23,9 @@ export function nonFiniteProblem(values: ArrayLike<number>, what: string): strin
 export function floatArrays(value: unknown, path = ''): { path: string; values: Float32Array | Float64Array }[] {
   if (value instanceof Float32Array || value instanceof Float64Array) return [{ path, values: value }];
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return [];
-  const entries = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v] as const);
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v] as const);
   return entries.flatMap(([p, v]) => floatArrays(v, p));
 }
 
@@ -44,11 +46,13 @@ export function nonFiniteInState(value: unknown): string | null {
 export function describeJsonError(text: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const literal = nonFiniteLiteral(text);
-  if (literal) return `invalid JSON: non-finite literal ${literal.token} at line ${literal.line}, column ${literal.column} (JSON has no NaN or Infinity)`;
+  if (literal)
+    return `invalid JSON: non-finite literal ${literal.token} at line ${literal.line}, column ${literal.column} (JSON has no NaN or Infinity)`;
   // Truncated: the parser ran out of input (V8 says so, or points at the end of the text).
   const at = /at position (\d+)/.exec(message);
   const atEnd = at !== null && Number(at[1]) >= text.trimEnd().length;
-  if (/end of (JSON )?input|Unterminated string/i.test(message) || atEnd || text.trim() === '') return `not valid JSON (${message}); the file may be truncated`;
+  if (/end of (JSON )?input|Unterminated string/i.test(message) || atEnd || text.trim() === '')
+    return `not valid JSON (${message}); the file may be truncated`;
   return `invalid JSON (${message})`;
 }
 

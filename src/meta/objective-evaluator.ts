@@ -30,7 +30,8 @@ export class ObjectiveEvaluator implements Evaluator {
         const count = Math.min(chunk, P - first);
         pop.build(first, count, buf);
         const x = await this.gpu.readF32(buf, 0, count * spec.dim);
-        for (let m = 0; m < count; m++) fitness[first + m] = this.objective(x.subarray(m * spec.dim, (m + 1) * spec.dim));
+        for (let m = 0; m < count; m++)
+          fitness[first + m] = this.objective(x.subarray(m * spec.dim, (m + 1) * spec.dim));
       }
     } finally {
       pop.destroy();

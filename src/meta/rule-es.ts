@@ -35,7 +35,18 @@ export interface RuleEsConfig {
   initScale: number;
 }
 
-export const RULE_ES_DEFAULTS: RuleEsConfig = { dataset: 'mnist', terms: 2, seed: 1, generations: 200, pairs: 16, sigma: 0.1, lr: 0.05, maxQueries: 5000, holdFraction: 1 / 6, initScale: 0.3 };
+export const RULE_ES_DEFAULTS: RuleEsConfig = {
+  dataset: 'mnist',
+  terms: 2,
+  seed: 1,
+  generations: 200,
+  pairs: 16,
+  sigma: 0.1,
+  lr: 0.05,
+  maxQueries: 5000,
+  holdFraction: 1 / 6,
+  initScale: 0.3,
+};
 
 /** Scale of each ink constant per unit of theta: a, b, w, c, gamma. */
 export const INK_SCALES = [10, 5, 10, 5, 1] as const;
@@ -51,7 +62,9 @@ export function inkFromTheta(theta: ArrayLike<number>): InkTerm[] {
 
 /** Random start: theta ~ scale * N(0, 1) from Philox (key [seed, paramInit], counter (0, 0x1e5, 0)). */
 export function initialInkTheta(seed: number, terms: number, scale: number): Float32Array {
-  return noiseStream(new Float32Array(5 * terms), seed >>> 0, RNG_DOMAIN.paramInit, 0, 0x1e5, 0).map((z) => Math.fround(scale * z));
+  return noiseStream(new Float32Array(5 * terms), seed >>> 0, RNG_DOMAIN.paramInit, 0, 0x1e5, 0).map((z) =>
+    Math.fround(scale * z),
+  );
 }
 
 export interface RuleEsRecord {
@@ -76,8 +89,20 @@ export interface RuleEsState {
 
 export function initRuleEs(config: RuleEsConfig): RuleEsState {
   const theta0 = initialInkTheta(config.seed, config.terms, config.initScale);
-  const es = initOpenAiEs({ ...OPENAI_ES_DEFAULTS, pairs: config.pairs, sigma: config.sigma, lr: config.lr, evalCentre: true }, theta0, config.seed);
-  return { format: 'vsml-rule-es', version: 1, config: { ...config }, es, best: { generation: -1, accuracy: -1, theta: theta0 }, history: [], elapsedMs: 0 };
+  const es = initOpenAiEs(
+    { ...OPENAI_ES_DEFAULTS, pairs: config.pairs, sigma: config.sigma, lr: config.lr, evalCentre: true },
+    theta0,
+    config.seed,
+  );
+  return {
+    format: 'vsml-rule-es',
+    version: 1,
+    config: { ...config },
+    es,
+    best: { generation: -1, accuracy: -1, theta: theta0 },
+    history: [],
+    elapsedMs: 0,
+  };
 }
 
 /** One generation: evaluate every member (and the centre), update the ES, keep the best centre. */
@@ -90,9 +115,18 @@ export async function ruleEsGeneration(set: RuleValidationSet, state: RuleEsStat
   const samples = fitness.filter((_, i) => i !== centreIndex);
   const { state: es } = await openAiEs.tell(state.es, fitness, cpuNoiseBackend);
   const generation = state.es.generation;
-  const best = centre > state.best.accuracy ? { generation, accuracy: centre, theta: Float32Array.from(state.es.theta) } : state.best;
+  const best =
+    centre > state.best.accuracy
+      ? { generation, accuracy: centre, theta: Float32Array.from(state.es.theta) }
+      : state.best;
   const ms = Date.now() - t0;
-  const record = { generation, centre, mean: samples.reduce((s, v) => s + v, 0) / samples.length, max: Math.max(...samples), ms };
+  const record = {
+    generation,
+    centre,
+    mean: samples.reduce((s, v) => s + v, 0) / samples.length,
+    max: Math.max(...samples),
+    ms,
+  };
   return { ...state, es, best, history: [...state.history, record], elapsedMs: state.elapsedMs + ms };
 }
 
@@ -101,7 +135,14 @@ export interface EvolvedRuleFile {
   version: 1;
   rule: ClassMeanRule;
   /** How it was made and what it scored on the train-split validation (never the test split). */
-  provenance: { command: string; generation: number; validationAccuracy: number; validationCrossEntropy: number; queries: number; dataset: string };
+  provenance: {
+    command: string;
+    generation: number;
+    validationAccuracy: number;
+    validationCrossEntropy: number;
+    queries: number;
+    dataset: string;
+  };
 }
 
 /** The deployable rule of a state's best centre: ink terms plus a calibrated readout. */
@@ -113,7 +154,14 @@ export function evolvedRule(set: RuleValidationSet, state: RuleEsState, command:
     format: 'vsml-class-mean-rule',
     version: 1,
     rule,
-    provenance: { command, generation: state.best.generation, validationAccuracy: cal.score.accuracy, validationCrossEntropy: cal.score.crossEntropy, queries: set.queries, dataset: state.config.dataset },
+    provenance: {
+      command,
+      generation: state.best.generation,
+      validationAccuracy: cal.score.accuracy,
+      validationCrossEntropy: cal.score.crossEntropy,
+      queries: set.queries,
+      dataset: state.config.dataset,
+    },
   };
 }
 
@@ -139,15 +187,19 @@ export function parseRuleFile(text: string, source: string): ClassMeanRule {
   } catch (e) {
     throw new Error(`${source}: ${describeJsonError(text, e)}`, { cause: e });
   }
-  if (f?.format !== 'vsml-class-mean-rule' || f.version !== 1) throw new Error(`${source}: not a vsml-class-mean-rule version 1 file`);
+  if (f?.format !== 'vsml-class-mean-rule' || f.version !== 1)
+    throw new Error(`${source}: not a vsml-class-mean-rule version 1 file`);
   const r = f.rule;
   const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  for (const k of ['k', 'l', 'm', 'beta', 'lambda'] as const) if (!finite(r?.[k])) throw new Error(`${source}: rule.${k} must be a finite number`);
+  for (const k of ['k', 'l', 'm', 'beta', 'lambda'] as const)
+    if (!finite(r?.[k])) throw new Error(`${source}: rule.${k} must be a finite number`);
   if (r.offset !== undefined && !finite(r.offset)) throw new Error(`${source}: rule.offset must be a finite number`);
   if (r.ink !== undefined) {
-    if (!Array.isArray(r.ink) || r.ink.length > 16) throw new Error(`${source}: rule.ink must be a list of at most 16 terms`);
+    if (!Array.isArray(r.ink) || r.ink.length > 16)
+      throw new Error(`${source}: rule.ink must be a list of at most 16 terms`);
     r.ink.forEach((t, j) => {
-      for (const k of ['a', 'b', 'w', 'c', 'gamma'] as const) if (!finite(t?.[k])) throw new Error(`${source}: rule.ink[${j}].${k} must be a finite number`);
+      for (const k of ['a', 'b', 'w', 'c', 'gamma'] as const)
+        if (!finite(t?.[k])) throw new Error(`${source}: rule.ink[${j}].${k} must be a finite number`);
     });
   }
   return r;

@@ -38,7 +38,11 @@ export interface RuleScore {
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** Learn stream and queries of the train split (see the file comment); `maxQueries` caps the queries evenly per class (0: all). */
-export function buildRuleValidation(train: ImageSplit, rule: ClassMeanRule, opts: { holdFraction?: number; maxQueries?: number; bound?: number } = {}): RuleValidationSet {
+export function buildRuleValidation(
+  train: ImageSplit,
+  rule: ClassMeanRule,
+  opts: { holdFraction?: number; maxQueries?: number; bound?: number } = {},
+): RuleValidationSet {
   const hold = opts.holdFraction ?? 1 / 6;
   const A = train.rows * train.cols;
   const C = train.numClasses;
@@ -77,7 +81,8 @@ export function buildRuleValidation(train: ImageSplit, rule: ClassMeanRule, opts
   const { G1, G2 } = readoutGains(rule);
   const psi = Float64Array.from({ length: 256 }, (_, v) => G1 * Math.tanh((f(rule.m) * (v / 255)) / 2));
   const sq = new Float64Array(C);
-  for (let b = 0; b < C; b++) for (let a = 0; a < A; a++) sq[b] += G2 * (sigmoid(f(rule.beta) * t[b * A + a]) - 0.5) * t[b * A + a];
+  for (let b = 0; b < C; b++)
+    for (let a = 0; a < A; a++) sq[b] += G2 * (sigmoid(f(rule.beta) * t[b * A + a]) - 0.5) * t[b * A + a];
   const base = new Float64Array(Q * C);
   const row = new Float64Array(A);
   for (let q = 0; q < Q; q++) {
@@ -89,7 +94,17 @@ export function buildRuleValidation(train: ImageSplit, rule: ClassMeanRule, opts
       base[q * C + b] = s;
     }
   }
-  return { classes: C, pixels: A, queries: Q, labels, images, t, base, rule: { ...rule, ink: undefined }, bound: opts.bound ?? 100 };
+  return {
+    classes: C,
+    pixels: A,
+    queries: Q,
+    labels,
+    images,
+    t,
+    base,
+    rule: { ...rule, ink: undefined },
+    bound: opts.bound ?? 100,
+  };
 }
 
 /**
@@ -170,7 +185,10 @@ export function readoutScore(set: RuleValidationSet, S: Float64Array, lambda: nu
  * logit (keeps the bounded readout in its linear range), lambda = the value on a log grid
  * (10 .. 10,000, 61 points) with the least cross-entropy. Neither changes which class wins.
  */
-export function calibrateReadout(set: RuleValidationSet, S: Float64Array): { lambda: number; offset: number; score: RuleScore } {
+export function calibrateReadout(
+  set: RuleValidationSet,
+  S: Float64Array,
+): { lambda: number; offset: number; score: RuleScore } {
   const C = set.classes;
   const tops = Float64Array.from({ length: set.queries }, (_, q) => Math.max(...S.subarray(q * C, (q + 1) * C))).sort();
   const offset = tops[tops.length >> 1];

@@ -76,7 +76,10 @@ function sampleDistinct(pool: Uint32Array, n: number, rng: PhiloxStream): Uint32
     const t = rng.int(j + 1);
     chosen.add(chosen.has(t) ? j : t);
   }
-  return Uint32Array.from([...chosen].sort((a, b) => a - b), (p) => pool[p]);
+  return Uint32Array.from(
+    [...chosen].sort((a, b) => a - b),
+    (p) => pool[p],
+  );
 }
 
 export class TaskSampler {
@@ -94,9 +97,12 @@ export class TaskSampler {
     const byClass = indicesByClass(split.labels, split.numClasses);
     const usable = byClass.map((ix, cls) => ({ cls, n: ix.length })).filter((x) => x.n > 0);
     if (c.maxClasses > usable.length) {
-      throw new Error(`tasks.maxClasses = ${c.maxClasses}, but ${split.name} has examples of only ${usable.length} classes`);
+      throw new Error(
+        `tasks.maxClasses = ${c.maxClasses}, but ${split.name} has examples of only ${usable.length} classes`,
+      );
     }
-    if (c.maxClasses > outputs) throw new Error(`tasks.maxClasses = ${c.maxClasses} exceeds the learner's ${outputs} output units`);
+    if (c.maxClasses > outputs)
+      throw new Error(`tasks.maxClasses = ${c.maxClasses} exceeds the learner's ${outputs} output units`);
     this.learnPools = [];
     this.queryPools = [];
     for (const ix of byClass) {
@@ -105,7 +111,8 @@ export class TaskSampler {
       this.queryPools.push(ix.subarray(ix.length - nQuery));
     }
     const pixels = split.rows * split.cols;
-    if (c.pixelSubset > pixels) throw new Error(`tasks.pixelSubset = ${c.pixelSubset}, but ${split.name} images have only ${pixels} pixels`);
+    if (c.pixelSubset > pixels)
+      throw new Error(`tasks.pixelSubset = ${c.pixelSubset}, but ${split.name} images have only ${pixels} pixels`);
     // Every class must be able to fill its largest share in both phases.
     const learnNeed = Math.ceil(Math.max(c.learnLength, c.maxLearnLength) / c.minClasses);
     const queryNeed = Math.ceil(c.queryLength / c.minClasses);
@@ -170,7 +177,14 @@ export class TaskSampler {
     const projectionSeed = rng.nextU32();
     // Drawn last, so tasks without pixel subsets are exactly what they were before the option.
     const all = this.split.rows * this.split.cols;
-    const pixels = c.pixelSubset > 0 ? sampleDistinct(Uint32Array.from({ length: all }, (_, i) => i), c.pixelSubset, rng) : undefined;
+    const pixels =
+      c.pixelSubset > 0
+        ? sampleDistinct(
+            Uint32Array.from({ length: all }, (_, i) => i),
+            c.pixelSubset,
+            rng,
+          )
+        : undefined;
     return {
       classes: order.map((i) => classes[i]),
       units: order.map((i) => units[i]),
@@ -204,7 +218,8 @@ export interface EpisodeSplit {
 export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number): EpisodeSplit {
   const full = train.rows * train.cols;
   const subset = tasks[0]?.pixels;
-  if (tasks.some((t) => (t.pixels?.length ?? 0) !== (subset?.length ?? 0))) throw new Error('episodeSplit: tasks disagree on the pixel subset size');
+  if (tasks.some((t) => (t.pixels?.length ?? 0) !== (subset?.length ?? 0)))
+    throw new Error('episodeSplit: tasks disagree on the pixel subset size');
   const px = subset ? subset.length : full;
   const total = tasks.reduce((n, t) => n + t.learn.length + t.query.length, 0);
   const images = new Uint8Array(total * px);
@@ -226,7 +241,15 @@ export function episodeSplit(train: ImageSplit, tasks: Task[], outputs: number):
     query.push(copy(task.query));
   }
   return {
-    split: { name: `${train.name} episodes`, count: total, rows: subset ? 1 : train.rows, cols: subset ? px : train.cols, images, labels, numClasses: outputs },
+    split: {
+      name: `${train.name} episodes`,
+      count: total,
+      rows: subset ? 1 : train.rows,
+      cols: subset ? px : train.cols,
+      images,
+      labels,
+      numClasses: outputs,
+    },
     learn,
     query,
   };
@@ -240,7 +263,12 @@ export interface EpisodeArrays {
   projectionSeeds: Uint32Array;
 }
 
-export function episodeArrays(ep: EpisodeSplit, tasks: Task[], members: number, fixedProjectionSeed: number | null): EpisodeArrays {
+export function episodeArrays(
+  ep: EpisodeSplit,
+  tasks: Task[],
+  members: number,
+  fixedProjectionSeed: number | null,
+): EpisodeArrays {
   const T = tasks.length;
   const L = members * T;
   const learnLength = ep.learn[0].length;

@@ -66,7 +66,13 @@ export interface ValidationConfig {
   seed: number;
 }
 
-const VALIDATION_DEFAULTS: ValidationConfig = { every: 0, perClass: [100, 1000], classes: 10, queryLength: 500, seed: 9001 };
+const VALIDATION_DEFAULTS: ValidationConfig = {
+  every: 0,
+  perClass: [100, 1000],
+  classes: 10,
+  queryLength: 500,
+  seed: 9001,
+};
 
 export class TrainConfigError extends Error {
   override name = 'TrainConfigError';
@@ -106,7 +112,14 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   generations: 150,
   dataset: 'mnist',
   trainSubset: 0,
-  learner: validateVsmlConfig({ inputSize: 784, projection: true, layers: [8, 2], hidden: 8, message: 4, labelFeeding: true }),
+  learner: validateVsmlConfig({
+    inputSize: 784,
+    projection: true,
+    layers: [8, 2],
+    hidden: 8,
+    message: 4,
+    labelFeeding: true,
+  }),
   tasks: TASK_DEFAULTS,
   strategy: { ...OPENAI_ES_DEFAULTS, pairs: 16, sigma: 0.1, lr: 0.2 },
   fitness: 'query-cross-entropy',
@@ -124,7 +137,15 @@ export const PRESETS: Record<string, Record<string, unknown>> = {
   vsml: {
     generations: 10000,
     learner: { inputSize: 784, projection: false, layers: [784, 10], hidden: 16, message: 8, labelFeeding: false },
-    tasks: { tasksPerMember: 1, minClasses: 2, maxClasses: 10, learnLength: 500, queryLength: 100, labelPermutation: true, projectionPerTask: false },
+    tasks: {
+      tasksPerMember: 1,
+      minClasses: 2,
+      maxClasses: 10,
+      learnLength: 500,
+      queryLength: 100,
+      labelPermutation: true,
+      projectionPerTask: false,
+    },
     strategy: { kind: 'openai-es', pairs: 1024, sigma: 0.05, lr: 0.025 },
     checkpointEvery: 50,
   },
@@ -138,8 +159,26 @@ export const PRESETS: Record<string, Record<string, unknown>> = {
    */
   ordered: {
     generations: 75,
-    learner: { inputSize: 64, projection: false, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true },
-    tasks: { tasksPerMember: 2, minClasses: 2, maxClasses: 10, learnLength: 50, maxLearnLength: 300, growGenerations: 50, queryLength: 100, labelPermutation: true, pixelSubset: 64 },
+    learner: {
+      inputSize: 64,
+      projection: false,
+      layers: [64, 10],
+      hidden: 8,
+      message: 2,
+      ticks: 1,
+      labelFeeding: true,
+    },
+    tasks: {
+      tasksPerMember: 2,
+      minClasses: 2,
+      maxClasses: 10,
+      learnLength: 50,
+      maxLearnLength: 300,
+      growGenerations: 50,
+      queryLength: 100,
+      labelPermutation: true,
+      pixelSubset: 64,
+    },
     strategy: { kind: 'openai-es', pairs: 16, sigma: 0.05, lr: 0.02 },
     fitness: 'query-cross-entropy',
     checkpointEvery: 5,
@@ -232,12 +271,20 @@ const gaShape = {
 
 /** The strategy block: its kind picks the fields, each missing one takes that kind's default. */
 const strategySchema = z
-  .discriminatedUnion('kind', [strict(withDefaults(openAiEsShape, OPENAI_ES_DEFAULTS)), strict(withDefaults(snesShape, SNES_DEFAULTS)), strict(withDefaults(gaShape, GA_DEFAULTS))], {
-    error: (iss) =>
-      iss.code === 'invalid_union'
-        ? `must be one of openai-es, snes, ga; got ${shown((iss.input as { kind?: unknown }).kind)}`
-        : `expected an object, got ${shown(iss.input)}`,
-  })
+  .discriminatedUnion(
+    'kind',
+    [
+      strict(withDefaults(openAiEsShape, OPENAI_ES_DEFAULTS)),
+      strict(withDefaults(snesShape, SNES_DEFAULTS)),
+      strict(withDefaults(gaShape, GA_DEFAULTS)),
+    ],
+    {
+      error: (iss) =>
+        iss.code === 'invalid_union'
+          ? `must be one of openai-es, snes, ga; got ${shown((iss.input as { kind?: unknown }).kind)}`
+          : `expected an object, got ${shown(iss.input)}`,
+    },
+  )
   .superRefine((c, ctx) => {
     const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
     if (c.kind === 'snes') {
@@ -268,22 +315,29 @@ const tasksSchema = strict(withDefaults(taskShape, TASK_DEFAULTS)).superRefine((
   const fail = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [field], message });
   if (t.maxLearnLength > 0 && t.maxLearnLength < t.learnLength) {
     fail('maxLearnLength', `must be 0 (no curriculum) or >= learnLength (${t.learnLength}), got ${t.maxLearnLength}`);
-  } else if (t.minClasses > t.maxClasses) fail('minClasses', `must be <= maxClasses (${t.maxClasses}), got ${t.minClasses}`);
-  else if (t.learnLength < t.maxClasses) fail('learnLength', `must give every class at least one example (>= maxClasses ${t.maxClasses})`);
-  else if (t.queryLength < t.maxClasses) fail('queryLength', `must ask every class at least once (>= maxClasses ${t.maxClasses})`);
+  } else if (t.minClasses > t.maxClasses)
+    fail('minClasses', `must be <= maxClasses (${t.maxClasses}), got ${t.minClasses}`);
+  else if (t.learnLength < t.maxClasses)
+    fail('learnLength', `must give every class at least one example (>= maxClasses ${t.maxClasses})`);
+  else if (t.queryLength < t.maxClasses)
+    fail('queryLength', `must ask every class at least once (>= maxClasses ${t.maxClasses})`);
 });
 
 const perClassMessage = (iss: { input?: unknown }) => `must be a list of 1-8 lengths, got ${shown(iss.input)}`;
 
 const validationShape = {
   every: int(0, MAX_INT),
-  perClass: z.array(int(1, 1 << 20), { error: perClassMessage }).min(1, { error: perClassMessage }).max(8, { error: perClassMessage }),
+  perClass: z
+    .array(int(1, 1 << 20), { error: perClassMessage })
+    .min(1, { error: perClassMessage })
+    .max(8, { error: perClassMessage }),
   classes: int(2, 1 << 16),
   queryLength: int(1, 1 << 20),
   seed: int(0, 0xffffffff),
 } satisfies Record<keyof ValidationConfig, z.ZodType>;
 
-const datasetMessage = (iss: { input?: unknown }) => `must be 'mnist', 'fashion-mnist', an IDX directory or URL; got ${shown(iss.input)}`;
+const datasetMessage = (iss: { input?: unknown }) =>
+  `must be 'mnist', 'fashion-mnist', an IDX directory or URL; got ${shown(iss.input)}`;
 
 const trainShape = {
   seed: int(0, 0xffffffff),
@@ -309,11 +363,19 @@ const trainShape = {
 export const trainConfigSchema = strict(trainShape).superRefine((c, ctx) => {
   const fail = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const outputs = numClasses(c.learner);
-  if (c.tasks.maxClasses > outputs) return fail(['tasks', 'maxClasses'], `must be <= the learner's output units (${outputs}), got ${c.tasks.maxClasses}`);
+  if (c.tasks.maxClasses > outputs)
+    return fail(
+      ['tasks', 'maxClasses'],
+      `must be <= the learner's output units (${outputs}), got ${c.tasks.maxClasses}`,
+    );
   if (c.tasks.pixelSubset > 0) {
-    if (c.learner.projection) return fail(['tasks', 'pixelSubset'], 'shows raw pixels: use it with learner.projection false');
+    if (c.learner.projection)
+      return fail(['tasks', 'pixelSubset'], 'shows raw pixels: use it with learner.projection false');
     if (c.learner.inputSize !== c.tasks.pixelSubset) {
-      return fail(['learner', 'inputSize'], `must equal tasks.pixelSubset (${c.tasks.pixelSubset}), got ${c.learner.inputSize}`);
+      return fail(
+        ['learner', 'inputSize'],
+        `must equal tasks.pixelSubset (${c.tasks.pixelSubset}), got ${c.learner.inputSize}`,
+      );
     }
   }
   if (c.init !== 'random') {

@@ -38,7 +38,13 @@ export interface GenerationMetrics {
   onlineCrossEntropy: Stat;
   onlineAccuracy: Stat;
   /** The unperturbed centre (ES/SNES with evalCentre) or the re-evaluated GA elite, on this generation's tasks. */
-  centre?: { role: 'centre' | 'elite'; fitness: number; queryAccuracy: number; queryCrossEntropy: number; onlineCrossEntropy: number };
+  centre?: {
+    role: 'centre' | 'elite';
+    fitness: number;
+    queryAccuracy: number;
+    queryCrossEntropy: number;
+    onlineCrossEntropy: number;
+  };
   strategy: TellInfo;
   members: number;
   learnerSteps: number;
@@ -97,17 +103,31 @@ export class Trainer {
   static create(gpu: GpuContext, config: TrainConfig, train: ImageSplit, opts: TrainerOptions = {}): Trainer {
     const theta0 = initialMetaParams(config);
     const state = initStrategy(config.strategy, theta0, config.seed, config.initSeed);
-    return new Trainer(gpu, config, state, opts.evaluator ?? new VsmlEvaluator(gpu, config, train), opts.noise ?? gpuNoiseBackend(gpu), 0, train);
+    return new Trainer(
+      gpu,
+      config,
+      state,
+      opts.evaluator ?? new VsmlEvaluator(gpu, config, train),
+      opts.noise ?? gpuNoiseBackend(gpu),
+      0,
+      train,
+    );
   }
 
   /**
    * Continue from a checkpoint. Only `generations` may differ from the checkpoint's config (to
    * extend a run); everything else is the checkpoint's, so the continuation is exact.
    */
-  static resume(gpu: GpuContext, ckpt: Checkpoint, train: ImageSplit, opts: TrainerOptions & { generations?: number } = {}): Trainer {
+  static resume(
+    gpu: GpuContext,
+    ckpt: Checkpoint,
+    train: ImageSplit,
+    opts: TrainerOptions & { generations?: number } = {},
+  ): Trainer {
     const config = { ...ckpt.config, generations: opts.generations ?? ckpt.config.generations };
     const dim = metaParamLayout(config.learner).size;
-    if (ckpt.metaParams.length !== dim) throw new Error(`checkpoint has ${ckpt.metaParams.length} meta-parameters, its learner needs ${dim}`);
+    if (ckpt.metaParams.length !== dim)
+      throw new Error(`checkpoint has ${ckpt.metaParams.length} meta-parameters, its learner needs ${dim}`);
     return new Trainer(
       gpu,
       config,
@@ -171,7 +191,14 @@ export class Trainer {
     validationMs += now() - tv;
     this.strategyState = next;
     if (after) validation.push(after);
-    const m = this.metrics(state.generation, spec.members.map((r) => r.role), ev, info, update, now() - t0);
+    const m = this.metrics(
+      state.generation,
+      spec.members.map((r) => r.role),
+      ev,
+      info,
+      update,
+      now() - t0,
+    );
     if (validation.length) {
       m.validation = validation;
       m.timeMs.validation = validationMs;
@@ -192,7 +219,14 @@ export class Trainer {
     return this.best;
   }
 
-  private metrics(generation: number, roles: string[], ev: GenerationEval, info: TellInfo, update: number, total: number): GenerationMetrics {
+  private metrics(
+    generation: number,
+    roles: string[],
+    ev: GenerationEval,
+    info: TellInfo,
+    update: number,
+    total: number,
+  ): GenerationMetrics {
     const inPop = (i: number) => roles[i] !== 'centre';
     const popFitness = Array.from(ev.fitness).filter((_, i) => inPop(i));
     const m = ev.metrics;

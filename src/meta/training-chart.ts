@@ -48,7 +48,15 @@ export function trainingChartSvg(metrics: GenerationMetrics[], title: string): s
     series: [
       { name: 'population best', points: pts(metrics.map((m) => m.fitness.best)) },
       { name: 'population mean', points: pts(metrics.map((m) => m.fitness.mean)) },
-      { name: `centre (avg of ${window})`, points: pts(smooth(metrics.map((m) => m.centre?.fitness ?? NaN), window)) },
+      {
+        name: `centre (avg of ${window})`,
+        points: pts(
+          smooth(
+            metrics.map((m) => m.centre?.fitness ?? NaN),
+            window,
+          ),
+        ),
+      },
     ],
   });
   const accuracy = lineChartSvg({
@@ -57,14 +65,31 @@ export function trainingChartSvg(metrics: GenerationMetrics[], title: string): s
     yLabel: 'query accuracy',
     height: 320,
     series: [
-      { name: `centre (avg of ${window})`, points: pts(smooth(metrics.map((m) => m.centre?.queryAccuracy ?? NaN), window)) },
-      { name: `population mean (avg of ${window})`, points: pts(smooth(metrics.map((m) => m.queryAccuracy.mean), window)) },
+      {
+        name: `centre (avg of ${window})`,
+        points: pts(
+          smooth(
+            metrics.map((m) => m.centre?.queryAccuracy ?? NaN),
+            window,
+          ),
+        ),
+      },
+      {
+        name: `population mean (avg of ${window})`,
+        points: pts(
+          smooth(
+            metrics.map((m) => m.queryAccuracy.mean),
+            window,
+          ),
+        ),
+      },
       { name: 'population best', points: pts(metrics.map((m) => m.queryAccuracy.best)), dashed: true },
       ...validationSeries(metrics),
     ],
   });
   // Stack the two charts in one SVG.
-  const inner = (svg: string, dy: number) => svg.replace(/^<svg [^>]*>/, `<g transform="translate(0 ${dy})">`).replace(/<\/svg>$/, '</g>');
+  const inner = (svg: string, dy: number) =>
+    svg.replace(/^<svg [^>]*>/, `<g transform="translate(0 ${dy})">`).replace(/<\/svg>$/, '</g>');
   return [
     '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="664" viewBox="0 0 760 664" font-family="sans-serif" font-size="12">',
     '<rect width="760" height="664" fill="white"/>',

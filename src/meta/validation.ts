@@ -20,7 +20,13 @@ export interface ValidationResult {
   score: number;
 }
 
-export async function validateParams(gpu: GpuContext, config: TrainConfig, train: ImageSplit, params: Float32Array, generation: number): Promise<ValidationResult> {
+export async function validateParams(
+  gpu: GpuContext,
+  config: TrainConfig,
+  train: ImageSplit,
+  params: Float32Array,
+  generation: number,
+): Promise<ValidationResult> {
   const v = config.validation;
   const learner = deployLearner(config, train.rows * train.cols, train.numClasses);
   const accuracy: number[] = [];
@@ -41,5 +47,10 @@ export async function validateParams(gpu: GpuContext, config: TrainConfig, train
     const r = await evaluateHeldOut(gpu, cfg, train, params, { tasks: 1, seed: v.seed });
     accuracy.push(r.queryAccuracy);
   }
-  return { generation, perClass: [...v.perClass], accuracy, score: accuracy.reduce((s, a) => s + a, 0) / accuracy.length };
+  return {
+    generation,
+    perClass: [...v.perClass],
+    accuracy,
+    score: accuracy.reduce((s, a) => s + a, 0) / accuracy.length,
+  };
 }

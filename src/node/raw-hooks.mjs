@@ -9,7 +9,11 @@ export async function load(url, context, nextLoad) {
   if (url.startsWith('file:') && url.endsWith('?raw')) {
     const file = new URL(url);
     file.search = '';
-    return { format: 'module', source: `export default ${JSON.stringify(await readFile(file, 'utf8'))};`, shortCircuit: true };
+    return {
+      format: 'module',
+      source: `export default ${JSON.stringify(await readFile(file, 'utf8'))};`,
+      shortCircuit: true,
+    };
   }
   return nextLoad(url, context);
 }

@@ -39,7 +39,16 @@ export interface PlayOptions {
 
 export type ReplayEvent = { playId?: number } & (
   | { type: 'status'; message: string }
-  | { type: 'stream'; classes: number; learnCount: number; testCount: number; images: Uint8Array; labels: Uint8Array; rows: number; cols: number }
+  | {
+      type: 'stream';
+      classes: number;
+      learnCount: number;
+      testCount: number;
+      images: Uint8Array;
+      labels: Uint8Array;
+      rows: number;
+      cols: number;
+    }
   /** Example steps done of learn + test (learn steps come first). */
   | { type: 'progress'; done: number; total: number; learnCount: number }
 );

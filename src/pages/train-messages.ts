@@ -44,7 +44,16 @@ export interface ProbeResult {
 
 export type RunEvent =
   | { type: 'status'; message: string }
-  | { type: 'started'; generation: number; total: number; describe: string; dim: number; config: TrainConfig; trainName: string; trainCount: number }
+  | {
+      type: 'started';
+      generation: number;
+      total: number;
+      describe: string;
+      dim: number;
+      config: TrainConfig;
+      trainName: string;
+      trainCount: number;
+    }
   | { type: 'generation'; metrics: GenerationMetrics; elapsedMs: number }
   | { type: 'probe'; probe: ProbeResult }
   | { type: 'checkpoint'; generation: number; text?: string }

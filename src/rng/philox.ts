@@ -37,9 +37,8 @@ const W1 = 0xbb67ae85;
 
 /** atan(2^-i) in Q2.30, i = 0..29, and the CORDIC gain 1/prod(sqrt(1 + 2^-2i)) in Q2.30. */
 const ATAN_Q30 = [
-  843314857, 497837829, 263043837, 133525159, 67021687, 33543516, 16775851, 8388437, 4194283,
-  2097149, 1048576, 524288, 262144, 131072, 65536, 32768, 16384, 8192, 4096, 2048, 1024, 512, 256,
-  128, 64, 32, 16, 8, 4, 2,
+  843314857, 497837829, 263043837, 133525159, 67021687, 33543516, 16775851, 8388437, 4194283, 2097149, 1048576, 524288,
+  262144, 131072, 65536, 32768, 16384, 8192, 4096, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2,
 ];
 const CORDIC_GAIN_Q30 = 652032874;
 const TWO_LN2_Q30 = 1488522236; // 2 ln 2
@@ -279,7 +278,10 @@ export const PHILOX_WGSL = fillWgsl(
     W1: `${W1}u`,
     LOG2_FRAC_BITS: `${LOG2_FRAC_BITS}u`,
     // Square m (Q1.31) and take the next fraction bit: the top bit of m^2, renormalised.
-    LOG2_STEPS: Array.from({ length: LOG2_FRAC_BITS }, () => '  { let hi = rng_mulhilo(m, m).x; let top = hi >> 31u; frac = (frac << 1u) | top; m = hi << (1u - top); }').join('\n'),
+    LOG2_STEPS: Array.from(
+      { length: LOG2_FRAC_BITS },
+      () => '  { let hi = rng_mulhilo(m, m).x; let top = hi >> 31u; frac = (frac << 1u) | top; m = hi << (1u - top); }',
+    ).join('\n'),
     // Digit by digit: the next pair of q's bits (0 past the end), then keep the trial digit if it fits.
     ISQRT_STEPS: Array.from(
       { length: 24 },
@@ -288,7 +290,10 @@ export const PHILOX_WGSL = fillWgsl(
     ).join('\n'),
     // Rotate towards z = 0 by atan(2^-i).
     CORDIC_STEPS: ATAN_Q30.slice(0, CORDIC_ITERS)
-      .map((t, i) => `  { let dx = y >> ${i}u; let dy = x >> ${i}u; let pos = z >= 0i; x = select(x + dx, x - dx, pos); y = select(y - dy, y + dy, pos); z = select(z + ${t}i, z - ${t}i, pos); }`)
+      .map(
+        (t, i) =>
+          `  { let dx = y >> ${i}u; let dy = x >> ${i}u; let pos = z >= 0i; x = select(x + dx, x - dx, pos); y = select(y - dy, y + dy, pos); z = select(z + ${t}i, z - ${t}i, pos); }`,
+      )
       .join('\n'),
     CORDIC_GAIN_Q30: `${CORDIC_GAIN_Q30}i`,
     TWO_LN2_Q30: `${TWO_LN2_Q30}u`,

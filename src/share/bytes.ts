@@ -76,7 +76,9 @@ export class ByteReader {
 
   private need(n: number, what: string): void {
     if (n > this.remaining) {
-      throw new TruncatedError(`truncated while reading ${what}: need ${n} bytes at offset ${this.offset}, ${this.remaining} left`);
+      throw new TruncatedError(
+        `truncated while reading ${what}: need ${n} bytes at offset ${this.offset}, ${this.remaining} left`,
+      );
     }
   }
 

@@ -63,13 +63,20 @@ export function checkpointSharePayload(c: Checkpoint, opts: CheckpointShareOptio
   const stateSeed = stream === 'benchmark' ? BENCHMARK_STATE_SEED : c.config.seed;
   if (s.kind === 'ga' && !best) {
     const g = s.parents[0].genome;
-    return { config, stateSeed, learner: { kind: 'ga', initSeed: g.initSeed, sigma: s.config.sigma, chain: [...g.chain] } };
+    return {
+      config,
+      stateSeed,
+      learner: { kind: 'ga', initSeed: g.initSeed, sigma: s.config.sigma, chain: [...g.chain] },
+    };
   }
   return { config, stateSeed, learner: { kind: 'params', params, bits: opts.bits ?? 16 } };
 }
 
 /** Encode a checkpoint's learner; `exact` says whether the shared parameters equal the checkpoint's. */
-export async function shareCheckpoint(c: Checkpoint, opts: CheckpointShareOptions | ShareBits = {}): Promise<EncodedShare & { exact: boolean }> {
+export async function shareCheckpoint(
+  c: Checkpoint,
+  opts: CheckpointShareOptions | ShareBits = {},
+): Promise<EncodedShare & { exact: boolean }> {
   const o = typeof opts === 'number' ? { bits: opts } : opts;
   const payload = checkpointSharePayload(c, o);
   const want = o.which === 'best' && c.best ? c.best.metaParams : c.metaParams;
@@ -84,12 +91,18 @@ export async function shareCheckpoint(c: Checkpoint, opts: CheckpointShareOption
  * A class-mean rule (hand-designed when `rule` is undefined, or a rule file's evolved ink terms):
  * the 784 -> 10 rule learner, its exact f32 parameters, the benchmark's state seed.
  */
-export function ruleSharePayload(rule: ClassMeanRule | undefined, source: string, opts: { title?: string; benchmarkAccuracy?: number } = {}): SharePayload {
+export function ruleSharePayload(
+  rule: ClassMeanRule | undefined,
+  source: string,
+  opts: { title?: string; benchmarkAccuracy?: number } = {},
+): SharePayload {
   const vsml = validateVsmlConfig(CLASS_MEAN_LEARNER);
   const params = rule ? classMeanRuleParams(vsml, rule) : classMeanRuleParams(vsml);
   const note = {
     source: source.slice(0, 200),
-    strategy: rule?.ink?.length ? `class-mean rule, ${rule.ink.length} evolved ink terms` : 'hand-designed class-mean rule',
+    strategy: rule?.ink?.length
+      ? `class-mean rule, ${rule.ink.length} evolved ink terms`
+      : 'hand-designed class-mean rule',
     stream: 'benchmark' as const,
     ...(opts.title ? { title: opts.title } : {}),
     ...(opts.benchmarkAccuracy !== undefined ? { benchmarkAccuracy: opts.benchmarkAccuracy } : {}),

@@ -171,13 +171,20 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
     throw new ShareError('encode', `config JSON is ${json.length} bytes, above ${SHARE_LIMITS.maxConfigBytes}`);
   }
   const dim = metaParamLayout(config.vsml).size;
-  const body = new ByteWriter().u32(json.length).bytes(json).u32(checkU32(payload.stateSeed, 'stateSeed', 'encode'));
+  const body = new ByteWriter()
+    .u32(json.length)
+    .bytes(json)
+    .u32(checkU32(payload.stateSeed, 'stateSeed', 'encode'));
   let params: Float32Array = new Float32Array(0);
   const l = payload.learner;
   if (l.kind === 'ga') {
     const chain = l.chain.map((s, i) => checkU32(s, `chain[${i}]`, 'encode'));
     checkGa(chain.length, Math.fround(l.sigma), dim, 'encode');
-    body.u8(KIND_GA).u32(checkU32(l.initSeed, 'initSeed', 'encode')).f32(l.sigma).u32(chain.length);
+    body
+      .u8(KIND_GA)
+      .u32(checkU32(l.initSeed, 'initSeed', 'encode'))
+      .f32(l.sigma)
+      .u32(chain.length);
     for (const s of chain) body.u32(s);
     params = rebuildGa(config.vsml, l.initSeed >>> 0, Math.fround(l.sigma), chain);
   } else {
@@ -225,7 +232,10 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
   const wire = new ByteWriter().bytes(header).u32(crc).bytes(stored).finish();
   const fragment = SHARE_PREFIX + encodeBase64url(wire);
   if (fragment.length - SHARE_PREFIX.length > SHARE_LIMITS.maxFragmentChars) {
-    throw new ShareError('encode', `link would be ${fragment.length} characters, above ${SHARE_LIMITS.maxFragmentChars}`);
+    throw new ShareError(
+      'encode',
+      `link would be ${fragment.length} characters, above ${SHARE_LIMITS.maxFragmentChars}`,
+    );
   }
   return { fragment, params, sizes: { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: fragment.length } };
 }
@@ -249,7 +259,10 @@ export async function decodeShare(input: string, opts: ShareCodecOptions = {}): 
     throw new ShareError('too-long', `${frag.length} characters, the limit is ${SHARE_LIMITS.maxFragmentChars}`);
   }
   if (!frag.startsWith(SHARE_PREFIX)) {
-    throw new ShareError('bad-prefix', `expected the fragment to start with "${SHARE_PREFIX}", got "${frag.slice(0, 12)}"`);
+    throw new ShareError(
+      'bad-prefix',
+      `expected the fragment to start with "${SHARE_PREFIX}", got "${frag.slice(0, 12)}"`,
+    );
   }
   frag = frag.slice(SHARE_PREFIX.length);
   let wire: Uint8Array;
@@ -257,11 +270,15 @@ export async function decodeShare(input: string, opts: ShareCodecOptions = {}): 
     wire = decodeBase64url(frag);
   } catch (e) {
     if (e instanceof Base64Error && e.kind === 'length') {
-      throw new ShareError('truncated', `the link ends mid-character-group (${e.message}): was it cut short when copied?`);
+      throw new ShareError(
+        'truncated',
+        `the link ends mid-character-group (${e.message}): was it cut short when copied?`,
+      );
     }
     throw new ShareError('bad-encoding', (e as Error).message);
   }
-  if (MAGIC.some((b, i) => i < wire.length && wire[i] !== b)) throw new ShareError('bad-magic', 'this is not a VSML share link');
+  if (MAGIC.some((b, i) => i < wire.length && wire[i] !== b))
+    throw new ShareError('bad-magic', 'this is not a VSML share link');
   if (wire.length < HEADER_BYTES) {
     throw new ShareError('truncated', `${wire.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   }
@@ -284,12 +301,19 @@ export async function decodeShare(input: string, opts: ShareCodecOptions = {}): 
   const crc = r.u32('checksum');
   const stored = wire.subarray(HEADER_BYTES);
   if (stored.length < storedLength) {
-    throw new ShareError('truncated', `the link is cut short: ${stored.length} of ${storedLength} payload bytes present`);
+    throw new ShareError(
+      'truncated',
+      `the link is cut short: ${stored.length} of ${storedLength} payload bytes present`,
+    );
   }
-  if (stored.length > storedLength) throw new ShareError('trailing-bytes', `${stored.length - storedLength} unexpected bytes after the payload`);
+  if (stored.length > storedLength)
+    throw new ShareError('trailing-bytes', `${stored.length - storedLength} unexpected bytes after the payload`);
   const want = crc32(stored, crc32(wire.subarray(0, 13)));
   if (want !== crc) {
-    throw new ShareError('checksum', `checksum mismatch (stored ${hex(crc)}, computed ${hex(want)}): the link was altered or cut`);
+    throw new ShareError(
+      'checksum',
+      `checksum mismatch (stored ${hex(crc)}, computed ${hex(want)}): the link was altered or cut`,
+    );
   }
   let raw: Uint8Array;
   if (flags & FLAG_DEFLATE) {
@@ -298,15 +322,23 @@ export async function decodeShare(input: string, opts: ShareCodecOptions = {}): 
       raw = await inflateRawBounded(stored, bodyLength + 1);
     } catch (e) {
       if (!(e instanceof InflateError)) throw e;
-      if (e.reason === 'too-large') throw new ShareError('too-large', `body inflates past its declared ${bodyLength} bytes`);
+      if (e.reason === 'too-large')
+        throw new ShareError('too-large', `body inflates past its declared ${bodyLength} bytes`);
       throw new ShareError('corrupt', e.message);
     }
   } else raw = stored;
   if (raw.length !== bodyLength) {
-    throw new ShareError(raw.length < bodyLength ? 'truncated' : 'length-mismatch', `body is ${raw.length} bytes, the header says ${bodyLength}`);
+    throw new ShareError(
+      raw.length < bodyLength ? 'truncated' : 'length-mismatch',
+      `body is ${raw.length} bytes, the header says ${bodyLength}`,
+    );
   }
   try {
-    return parseBody(raw, { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: frag.length + SHARE_PREFIX.length }, opts);
+    return parseBody(
+      raw,
+      { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: frag.length + SHARE_PREFIX.length },
+      opts,
+    );
   } catch (e) {
     if (e instanceof TruncatedError) throw new ShareError('truncated', e.message);
     throw e;
@@ -343,7 +375,10 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
     const sigma = r.f32('GA sigma');
     const n = r.u32('GA chain length');
     checkGa(n, sigma, dim, 'bad-learner');
-    if (n * 4 > r.remaining) throw new TruncatedError(`truncated while reading the GA seed chain: ${n} seeds need ${n * 4} bytes, ${r.remaining} left`);
+    if (n * 4 > r.remaining)
+      throw new TruncatedError(
+        `truncated while reading the GA seed chain: ${n} seeds need ${n * 4} bytes, ${r.remaining} left`,
+      );
     const chain: number[] = [];
     for (let i = 0; i < n; i++) chain.push(r.u32('GA seed chain'));
     learner = { kind: 'ga', initSeed, sigma, chain };
@@ -357,20 +392,25 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
     if (blockSize < 1) throw new ShareError('bad-learner', 'block size 0');
     const blocks = Math.ceil(d / blockSize);
     const need = blocks * 4 + d * (bits / 8);
-    if (need > r.remaining) throw new TruncatedError(`truncated while reading quantised parameters: need ${need} bytes, ${r.remaining} left`);
+    if (need > r.remaining)
+      throw new TruncatedError(`truncated while reading quantised parameters: need ${need} bytes, ${r.remaining} left`);
     const scales = new Float32Array(blocks);
     const qmax = QMAX[bits];
     for (let b = 0; b < blocks; b++) {
       const s = r.f32('scales');
       if (!Number.isFinite(s) || s < 0 || s * qmax > SHARE_LIMITS.maxAbsParam) {
-        throw new ShareError('bad-learner', `scale ${b} is ${s}: must be finite, >= 0 and below ${SHARE_LIMITS.maxAbsParam / qmax}`);
+        throw new ShareError(
+          'bad-learner',
+          `scale ${b} is ${s}: must be finite, >= 0 and below ${SHARE_LIMITS.maxAbsParam / qmax}`,
+        );
       }
       scales[b] = s;
     }
     const bytes = r.bytesCopy(d * (bits / 8), 'quantised values');
     const values = bits === 8 ? new Int8Array(bytes.buffer) : new Int16Array(bytes.buffer);
     for (let i = 0; i < d; i++) {
-      if (values[i] < -qmax) throw new ShareError('bad-learner', `value ${i} is ${values[i]}, outside [-${qmax}, ${qmax}]`);
+      if (values[i] < -qmax)
+        throw new ShareError('bad-learner', `value ${i} is ${values[i]}, outside [-${qmax}, ${qmax}]`);
     }
     learner = { kind: 'quantised', bits, blockSize, dim: d };
     params = dequantise({ bits, blockSize, scales, values });
@@ -378,7 +418,8 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
   } else if (kind === KIND_F32) {
     const d = r.u32('parameter count');
     if (d !== dim) throw new ShareError('bad-learner', `learner has ${d} parameters, the config's layout needs ${dim}`);
-    if (d * 4 > r.remaining) throw new TruncatedError(`truncated while reading f32 parameters: need ${d * 4} bytes, ${r.remaining} left`);
+    if (d * 4 > r.remaining)
+      throw new TruncatedError(`truncated while reading f32 parameters: need ${d * 4} bytes, ${r.remaining} left`);
     params = new Float32Array(d);
     for (let i = 0; i < d; i++) params[i] = r.f32('parameters');
     checkParams(params, 'bad-learner');
@@ -398,14 +439,18 @@ function hex(n: number): string {
 }
 
 function checkU32(v: number, what: string, code: ShareErrorCode): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ShareError(code, `${what} must be a 32-bit unsigned integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new ShareError(code, `${what} must be a 32-bit unsigned integer, got ${v}`);
   return v;
 }
 
 function checkGa(n: number, sigma: number, dim: number, code: ShareErrorCode): void {
   if (n > SHARE_LIMITS.maxChain) throw new ShareError(code, `GA chain of ${n} seeds exceeds ${SHARE_LIMITS.maxChain}`);
   if (n * dim > SHARE_LIMITS.maxChainWork) {
-    throw new ShareError(code, `GA chain of ${n} seeds x ${dim} parameters is too costly to rebuild (limit ${SHARE_LIMITS.maxChainWork})`);
+    throw new ShareError(
+      code,
+      `GA chain of ${n} seeds x ${dim} parameters is too costly to rebuild (limit ${SHARE_LIMITS.maxChainWork})`,
+    );
   }
   if (!Number.isFinite(sigma) || sigma <= 0 || sigma > SHARE_LIMITS.maxSigma) {
     throw new ShareError(code, `GA sigma ${sigma} must be finite and in (0, ${SHARE_LIMITS.maxSigma}]`);
@@ -415,7 +460,10 @@ function checkGa(n: number, sigma: number, dim: number, code: ShareErrorCode): v
 function checkParams(params: Float32Array, code: ShareErrorCode): void {
   for (let i = 0; i < params.length; i++) {
     if (!Number.isFinite(params[i]) || Math.abs(params[i]) > SHARE_LIMITS.maxAbsParam) {
-      throw new ShareError(code, `parameter ${i} is ${params[i]}, outside [-${SHARE_LIMITS.maxAbsParam}, ${SHARE_LIMITS.maxAbsParam}]`);
+      throw new ShareError(
+        code,
+        `parameter ${i} is ${params[i]}, outside [-${SHARE_LIMITS.maxAbsParam}, ${SHARE_LIMITS.maxAbsParam}]`,
+      );
     }
   }
 }
@@ -432,13 +480,18 @@ function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
   if (!parsed.success) throw new ShareError('bad-config', formatIssue(parsed.error, 'config'));
   const { vsml, train, note } = parsed.data;
   const dim = metaParamLayout(vsml).size;
-  if (dim > SHARE_LIMITS.maxDim) throw new ShareError('bad-config', `the config needs ${dim} meta-parameters, above ${SHARE_LIMITS.maxDim}`);
+  if (dim > SHARE_LIMITS.maxDim)
+    throw new ShareError('bad-config', `the config needs ${dim} meta-parameters, above ${SHARE_LIMITS.maxDim}`);
   const stateBytes = learnerStateBytes(vsml);
   if (stateBytes > SHARE_LIMITS.maxStateBytes) {
-    throw new ShareError('bad-config', `the learner would hold ${stateBytes} bytes of state, above ${SHARE_LIMITS.maxStateBytes}`);
+    throw new ShareError(
+      'bad-config',
+      `the learner would hold ${stateBytes} bytes of state, above ${SHARE_LIMITS.maxStateBytes}`,
+    );
   }
   const out: ShareConfig = { vsml };
   if (train !== undefined) out.train = train;
-  if (note !== undefined) out.note = Object.fromEntries(Object.entries(note).filter(([, x]) => x !== undefined)) as ShareNote;
+  if (note !== undefined)
+    out.note = Object.fromEntries(Object.entries(note).filter(([, x]) => x !== undefined)) as ShareNote;
   return out;
 }

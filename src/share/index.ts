@@ -22,4 +22,12 @@ export { crc32 } from './crc32';
 export { STREAM_KINDS, sameCell, shareNoteSchema, type StreamKind } from './schema';
 export { decodeBase64url, encodeBase64url } from './base64url';
 export { dequantise, quantise, type QuantBits } from './quantise';
-export { BENCHMARK_STATE_SEED, checkpointSharePayload, ruleSharePayload, shareCheckpoint, trainedStream, type CheckpointShareOptions, type ShareBits } from './checkpoint';
+export {
+  BENCHMARK_STATE_SEED,
+  checkpointSharePayload,
+  ruleSharePayload,
+  shareCheckpoint,
+  trainedStream,
+  type CheckpointShareOptions,
+  type ShareBits,
+} from './checkpoint';

@@ -83,22 +83,32 @@ export function shareConfigSchema(validateTrain: (train: unknown) => unknown) {
         trained = null;
       }
       if (!trained || !sameCell(trained, c.vsml)) {
-        ctx.addIssue({ code: 'custom', path: ['train', 'learner'], message: 'differs from the shared vsml config (only layer sizes may differ)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['train', 'learner'],
+          message: 'differs from the shared vsml config (only layer sizes may differ)',
+        });
       }
     });
 }
 
-const u32 = z.number().int('must be a 32-bit unsigned integer').min(0, 'must be a 32-bit unsigned integer').max(0xffffffff, 'must be a 32-bit unsigned integer');
+const u32 = z
+  .number()
+  .int('must be a 32-bit unsigned integer')
+  .min(0, 'must be a 32-bit unsigned integer')
+  .max(0xffffffff, 'must be a 32-bit unsigned integer');
 
 /** Finite f32 values; the message names the first bad index. */
-const finiteParams = z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'must be a Float32Array' }).superRefine((p, ctx) => {
-  for (let i = 0; i < p.length; i++) {
-    if (!Number.isFinite(p[i])) {
-      ctx.addIssue({ code: 'custom', path: [i], message: `is ${p[i]}: only finite learners can be shared` });
-      return;
+const finiteParams = z
+  .custom<Float32Array>((v) => v instanceof Float32Array, { message: 'must be a Float32Array' })
+  .superRefine((p, ctx) => {
+    for (let i = 0; i < p.length; i++) {
+      if (!Number.isFinite(p[i])) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `is ${p[i]}: only finite learners can be shared` });
+        return;
+      }
     }
-  }
-});
+  });
 
 /** What encodeShare is asked to send (the config section is checked by shareConfigSchema). */
 export const shareLearnerSchema = z.discriminatedUnion('kind', [
@@ -134,7 +144,9 @@ export function formatIssue(error: z.ZodError, prefix = ''): string {
     );
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return keys.length === 1 ? `${path([keys[0]])}: unknown field` : `unknown fields ${keys.map((k) => path([k])).join(', ')}`;
+    return keys.length === 1
+      ? `${path([keys[0]])}: unknown field`
+      : `unknown fields ${keys.map((k) => path([k])).join(', ')}`;
   }
   const where = path();
   return where ? `${where}: ${issue.message}` : issue.message;

@@ -18,7 +18,9 @@ export const projectionBlocks = (pixels: number): number => Math.ceil(pixels / 1
 export const projectionGroups = (units: number): number => Math.ceil(units / PROJECTION_GROUP);
 
 /** Bytes of one learner's sign words. */
-export const projectionBytes = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels) * 32 * 4;
+export const projectionBytes = (units: number, pixels: number): number =>
+  projectionGroups(units) * projectionBlocks(pixels) * 32 * 4;
 
 /** Threads of the projection kernel per learner. */
-export const projectionThreads = (units: number, pixels: number): number => projectionGroups(units) * projectionBlocks(pixels);
+export const projectionThreads = (units: number, pixels: number): number =>
+  projectionGroups(units) * projectionBlocks(pixels);

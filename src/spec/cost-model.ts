@@ -80,7 +80,14 @@ export function vsmlCost(c: VsmlConfig): VsmlCost {
     const fwdAgg = A * B * H + B * (H + 2 * M * H + M);
     const bwdAgg = k > 0 ? A * B * H + A * (H + 2 * M * H + M) : 0;
     const queryFlops = fwdTerm + bwdTerm + cells + fwdAgg;
-    layers.push({ inputs: A, outputs: B, cells: A * B, cellTickFlops: cellTick, learnFlops: queryFlops + bwdAgg, queryFlops });
+    layers.push({
+      inputs: A,
+      outputs: B,
+      cells: A * B,
+      cellTickFlops: cellTick,
+      learnFlops: queryFlops + bwdAgg,
+      queryFlops,
+    });
   }
   const C = c.layers[K];
   const inputFlops = c.projection ? c.inputSize + 2 * c.inputSize * c.layers[0] : c.layers[0];
@@ -100,8 +107,10 @@ export function vsmlCost(c: VsmlConfig): VsmlCost {
   for (const l of layers) naive += l.cells * c.ticks * naiveCellTick + (l.inputs + l.outputs) * M * 2;
 
   const stateBreakdown: { name: string; bytes: number }[] = [];
-  for (let k = 0; k < K; k++) stateBreakdown.push({ name: `layer ${k} cells (h, c)`, bytes: layers[k].cells * 2 * H * 4 });
-  for (let k = 0; k < K - 1; k++) stateBreakdown.push({ name: `layer ${k + 1} -> ${k} backward message`, bytes: c.layers[k + 1] * M * 4 });
+  for (let k = 0; k < K; k++)
+    stateBreakdown.push({ name: `layer ${k} cells (h, c)`, bytes: layers[k].cells * 2 * H * 4 });
+  for (let k = 0; k < K - 1; k++)
+    stateBreakdown.push({ name: `layer ${k + 1} -> ${k} backward message`, bytes: c.layers[k + 1] * M * 4 });
   stateBreakdown.push({ name: 'feedback message (previous example)', bytes: C * M * 4 });
   const metaParamBytes = metaParamLayout(c).size * 4;
   const algorithmBreakdown = [

@@ -130,7 +130,12 @@ export interface PlanLimits {
   maxWorkgroupsPerDimension: number;
 }
 
-export function planLayers(c: VsmlConfig, limits: PlanLimits, opts: CellKernelOptions, wg = CELL_WORKGROUP): LayerPlan[] {
+export function planLayers(
+  c: VsmlConfig,
+  limits: PlanLimits,
+  opts: CellKernelOptions,
+  wg = CELL_WORKGROUP,
+): LayerPlan[] {
   const maxSharedBytes = limits.maxSharedBytes;
   const H = c.hidden;
   const out: LayerPlan[] = [];
@@ -263,7 +268,13 @@ export interface PopulationPlan {
 }
 
 /** Bytes per learner of each per-group buffer that scales with the number of learners. */
-export function perLearnerBytes(c: VsmlConfig, layers: LayerPlan[], E: number, stepsPerSubmit: number, queryLength: number): Record<string, number> {
+export function perLearnerBytes(
+  c: VsmlConfig,
+  layers: LayerPlan[],
+  E: number,
+  stepsPerSubmit: number,
+  queryLength: number,
+): Record<string, number> {
   const H = c.hidden;
   const M = c.message;
   const C = c.layers[c.layers.length - 1];
@@ -309,7 +320,13 @@ export function planPopulation(
   // Dispatches with one thread per (learner, unit) must fit a maxWG x maxWG grid of 64-thread workgroups.
   const maxThreads = limits.maxWorkgroupsPerDimension ** 2 * 64;
   const pk = packedLayout(c);
-  const threadsFor = (e: number) => Math.max(e * c.layers[0], pk.size, c.projection ? projectionThreads(c.layers[0], c.inputSize) : 0, ...layers.map((l) => e * l.B + l.A));
+  const threadsFor = (e: number) =>
+    Math.max(
+      e * c.layers[0],
+      pk.size,
+      c.projection ? projectionThreads(c.layers[0], c.inputSize) : 0,
+      ...layers.map((l) => e * l.B + l.A),
+    );
   let E = Math.max(1, opts.queryBatch);
   let perLearner: number;
   for (;;) {
@@ -324,22 +341,41 @@ export function planPopulation(
     const worst = Object.entries(sizes).sort((x, y) => y[1] - x[1])[0];
     throw new GpuLimitError(
       `one learner's '${worst[0]}' buffer needs ${worst[1]} bytes, above the binding limit ${limits.maxBinding}` +
-        (worst[0] === 'indices' ? ' (lower stepsPerSubmit)' : worst[0] === 'predictions' ? ' (do not request predictions, or shorten queries)' : ''),
+        (worst[0] === 'indices'
+          ? ' (lower stepsPerSubmit)'
+          : worst[0] === 'predictions'
+            ? ' (do not request predictions, or shorten queries)'
+            : ''),
     );
   }
   const threadsPerLearner = threadsFor(E);
-  const perGroup = Math.max(1, Math.min(learners, Math.floor(limits.maxBinding / perLearner), Math.floor(maxThreads / threadsPerLearner)));
-  if (threadsPerLearner > maxThreads) throw new GpuLimitError(`one learner needs ${threadsPerLearner} threads in one dispatch, above a ${limits.maxWorkgroupsPerDimension}^2 grid of 64`);
+  const perGroup = Math.max(
+    1,
+    Math.min(learners, Math.floor(limits.maxBinding / perLearner), Math.floor(maxThreads / threadsPerLearner)),
+  );
+  if (threadsPerLearner > maxThreads)
+    throw new GpuLimitError(
+      `one learner needs ${threadsPerLearner} threads in one dispatch, above a ${limits.maxWorkgroupsPerDimension}^2 grid of 64`,
+    );
   const groups: GroupPlan[] = [];
   for (let first = 0; first < learners; first += perGroup) {
     const count = Math.min(perGroup, learners - first);
     const slabs = layers.map((l) => {
       const unitBytes = l.unitVec4s * 16;
       if (unitBytes > limits.maxBinding) {
-        throw new GpuLimitError(`a ${l.TA}x${l.TB} tile of layer ${l.k} state needs ${unitBytes} bytes, above the binding limit ${limits.maxBinding}`);
+        throw new GpuLimitError(
+          `a ${l.TA}x${l.TB} tile of layer ${l.k} state needs ${unitBytes} bytes, above the binding limit ${limits.maxBinding}`,
+        );
       }
       // One workgroup per unit (cell kernel) and TT threads per quad of normals and unit (init kernel) within the grid.
-      const perSlab = Math.max(1, Math.min(Math.floor(limits.maxBinding / unitBytes), maxWg, Math.floor((maxWg * 64) / (l.TT * initQuads(c.hidden)))));
+      const perSlab = Math.max(
+        1,
+        Math.min(
+          Math.floor(limits.maxBinding / unitBytes),
+          maxWg,
+          Math.floor((maxWg * 64) / (l.TT * initQuads(c.hidden))),
+        ),
+      );
       const total = count * l.unitsPerLearner;
       const s: [number, number][] = [];
       for (let u = 0; u < total; u += perSlab) s.push([u, Math.min(perSlab, total - u)]);

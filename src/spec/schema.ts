@@ -9,7 +9,8 @@ import { z } from 'zod';
 /** The value as it came in, for messages (JSON: strings quoted, NaN and Infinity as null). */
 export const shown = (v: unknown): string => JSON.stringify(v);
 
-const range = (min: number, max: number, openMin = false, openMax = false) => `${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}`;
+const range = (min: number, max: number, openMin = false, openMax = false) =>
+  `${openMin ? '(' : '['}${min}, ${max}${openMax ? ')' : ']'}`;
 
 /** An integer in [min, max]. */
 export function int(min: number, max: number) {
@@ -51,7 +52,10 @@ export function oneOf<const T extends readonly [string, ...string[]]>(options: T
 export function strict<S extends z.core.$ZodLooseShape>(shape: S) {
   const known = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field (known: ${known})` : `expected an object, got ${shown(iss.input)}`),
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown field (known: ${known})`
+        : `expected an object, got ${shown(iss.input)}`,
   });
 }
 
@@ -68,14 +72,20 @@ export function fieldPath(path: readonly PropertyKey[]): string {
  * would hide the typo.
  */
 export function firstIssue(error: z.ZodError): { field: string; message: string } {
-  const unknown = error.issues.filter((i) => i.code === 'unrecognized_keys').sort((a, b) => a.path.length - b.path.length);
+  const unknown = error.issues
+    .filter((i) => i.code === 'unrecognized_keys')
+    .sort((a, b) => a.path.length - b.path.length);
   const issue = unknown[0] ?? error.issues[0];
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
   return { field: fieldPath(path), message: issue.message };
 }
 
 /** `schema`'s output for `value`, or the error `fail` makes of its first issue (firstIssue). */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, fail: (field: string, message: string) => Error): T {
+export function parseOrThrow<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  fail: (field: string, message: string) => Error,
+): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const { field, message } = firstIssue(r.error);

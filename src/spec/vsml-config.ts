@@ -83,14 +83,19 @@ export class VsmlConfigError extends Error {
 const d = DEFAULT_VSML_CONFIG;
 
 /** What a cell may say; `rank` is range-checked with the whole config (its bound depends on H and M). */
-const cellSchema = z.discriminatedUnion('kind', [strict({ kind: z.literal('lstm') }), strict({ kind: z.literal('lstm-lowrank'), rank: integer().optional() })], {
-  error: (iss) =>
-    iss.code === 'invalid_union'
-      ? `must be 'lstm' or 'lstm-lowrank', got ${shown((iss.input as { kind?: unknown }).kind)}`
-      : `expected an object, got ${shown(iss.input)}`,
-});
+const cellSchema = z.discriminatedUnion(
+  'kind',
+  [strict({ kind: z.literal('lstm') }), strict({ kind: z.literal('lstm-lowrank'), rank: integer().optional() })],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union'
+        ? `must be 'lstm' or 'lstm-lowrank', got ${shown((iss.input as { kind?: unknown }).kind)}`
+        : `expected an object, got ${shown(iss.input)}`,
+  },
+);
 
-const layersMessage = (iss: { input?: unknown }) => `must be an array of at least 2 unit counts (input, ..., classes), got ${shown(iss.input)}`;
+const layersMessage = (iss: { input?: unknown }) =>
+  `must be an array of at least 2 unit counts (input, ..., classes), got ${shown(iss.input)}`;
 const boundMessage = (iss: { input?: unknown }) => `must be a positive finite number, got ${shown(iss.input)}`;
 
 /**
@@ -100,16 +105,24 @@ const boundMessage = (iss: { input?: unknown }) => `must be a positive finite nu
  */
 const vsmlShape = {
   inputSize: int(1, 1 << 24).optional(),
-  layers: z.array(int(1, 1 << 24), { error: layersMessage }).min(2, { error: layersMessage }).optional(),
+  layers: z
+    .array(int(1, 1 << 24), { error: layersMessage })
+    .min(2, { error: layersMessage })
+    .optional(),
   projection: bool().default(d.projection),
   projectionSeed: int(0, 0xffffffff).default(d.projectionSeed),
   hidden: int(4, 256)
-    .refine((h) => h % 4 === 0, { error: (iss) => `must be a multiple of 4 (state moves as vec4), got ${shown(iss.input)}` })
+    .refine((h) => h % 4 === 0, {
+      error: (iss) => `must be a multiple of 4 (state moves as vec4), got ${shown(iss.input)}`,
+    })
     .default(d.hidden),
   message: int(1, 256).default(d.message),
   ticks: int(1, 64).default(d.ticks),
   cell: cellSchema.optional(),
-  readout: strict({ component: integer().optional(), bound: z.number({ error: boundMessage }).gt(0, { error: boundMessage }).optional() }).optional(),
+  readout: strict({
+    component: integer().optional(),
+    bound: z.number({ error: boundMessage }).gt(0, { error: boundMessage }).optional(),
+  }).optional(),
   labelFeeding: bool().default(d.labelFeeding),
 } satisfies Record<keyof VsmlConfig, z.ZodType>;
 
@@ -125,10 +138,13 @@ export const vsmlConfigSchema = strict(vsmlShape).transform((o, ctx): VsmlConfig
     return z.NEVER;
   };
   const layers = o.layers ?? [...d.layers];
-  if (layers[layers.length - 1] < 2) return fail(['layers', layers.length - 1], 'the output layer needs at least 2 classes');
+  if (layers[layers.length - 1] < 2)
+    return fail(['layers', layers.length - 1], 'the output layer needs at least 2 classes');
   const inputSize = o.inputSize ?? (o.layers !== undefined && !o.projection ? layers[0] : d.inputSize);
-  if (!o.projection && layers[0] !== inputSize) return fail(['layers', 0], `without a projection it must equal inputSize (${inputSize}), got ${layers[0]}`);
-  if (o.labelFeeding && o.message < 2) return fail(['labelFeeding'], `needs message >= 2 (slot 1 carries the label), message is ${o.message}`);
+  if (!o.projection && layers[0] !== inputSize)
+    return fail(['layers', 0], `without a projection it must equal inputSize (${inputSize}), got ${layers[0]}`);
+  if (o.labelFeeding && o.message < 2)
+    return fail(['labelFeeding'], `needs message >= 2 (slot 1 carries the label), message is ${o.message}`);
   let cell: CellConfig = { kind: 'lstm' };
   if (o.cell?.kind === 'lstm-lowrank') {
     const maxRank = Math.min(4 * o.hidden, 2 * o.message + o.hidden);
@@ -137,7 +153,8 @@ export const vsmlConfigSchema = strict(vsmlShape).transform((o, ctx): VsmlConfig
     cell = { kind: 'lstm-lowrank', rank };
   }
   const component = o.readout?.component ?? d.readout.component;
-  if (component < 0 || component > o.message - 1) return fail(['readout', 'component'], `must be in [0, ${o.message - 1}], got ${component}`);
+  if (component < 0 || component > o.message - 1)
+    return fail(['readout', 'component'], `must be in [0, ${o.message - 1}], got ${component}`);
   return {
     inputSize,
     layers,
@@ -189,14 +206,7 @@ export interface MetaParamLayout {
 }
 
 export type SegmentName =
-  | 'lstm.W'
-  | 'lstm.U'
-  | 'lstm.V'
-  | 'lstm.b'
-  | 'head.fwd.W'
-  | 'head.fwd.b'
-  | 'head.bwd.W'
-  | 'head.bwd.b';
+  'lstm.W' | 'lstm.U' | 'lstm.V' | 'lstm.b' | 'head.fwd.W' | 'head.fwd.b' | 'head.bwd.W' | 'head.bwd.b';
 
 /**
  * The meta-parameter layout. Full cell: lstm.W (4H x (2M+H)), lstm.b (4H), head.fwd.W (M x H),

@@ -30,7 +30,20 @@ export async function startRedis(): Promise<RedisServer> {
   const password = `test-${Math.random().toString(36).slice(2)}`;
   const proc = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', password, '--loglevel', 'warning'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--requirepass',
+      password,
+      '--loglevel',
+      'warning',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -108,7 +121,11 @@ export interface Spawned {
 /** Spawn `npm run train -- ...args` directly (no npm in between, so signals reach the process). */
 export function spawnTrain(root: string, args: string[], env: Record<string, string> = {}): Spawned {
   const [bin, pre] = trainCommand(root);
-  const proc = spawn(bin, [...pre, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(bin, [...pre, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d.toString()));
   proc.stderr!.on('data', (d) => (out += d.toString()));

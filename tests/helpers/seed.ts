@@ -7,6 +7,7 @@ export function testSeed(fixed: number): number {
   const env = typeof process !== 'undefined' ? process.env.VSML_TEST_SEED : undefined;
   if (env === undefined || env === '') return fixed >>> 0;
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new Error(`VSML_TEST_SEED must be an integer in [0, 2^32), got '${env}'`);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+    throw new Error(`VSML_TEST_SEED must be an integer in [0, 2^32), got '${env}'`);
   return n;
 }

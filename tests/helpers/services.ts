@@ -12,5 +12,7 @@ export const SERVICES_REQUIRED = Boolean(process.env.CI) || process.env.VSML_REQ
 export function redisSkipReason(): string | null {
   if (SERVICES_REQUIRED) return null;
   const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return r.error || r.status !== 0 ? 'redis-server is not installed (Debian: apt-get install redis-server); under CI this fails instead' : null;
+  return r.error || r.status !== 0
+    ? 'redis-server is not installed (Debian: apt-get install redis-server); under CI this fails instead'
+    : null;
 }

@@ -39,7 +39,10 @@ async function timed(gpu: GpuContext, submit: () => void): Promise<number> {
 }
 
 /** The FMA ceiling alone (bench:speed also takes it beside every measurement row). */
-export async function measureFmaCeiling(gpu: GpuContext, o: CeilingOptions): Promise<Pick<Ceilings, 'fmaGflops' | 'fmaRuns' | 'fmaThreads' | 'fmaIters' | 'fmaDispatches'>> {
+export async function measureFmaCeiling(
+  gpu: GpuContext,
+  o: CeilingOptions,
+): Promise<Pick<Ceilings, 'fmaGflops' | 'fmaRuns' | 'fmaThreads' | 'fmaIters' | 'fmaDispatches'>> {
   const soft = gpu.report.isFallback;
   const rng = new PhiloxStream(12345, 0);
   // Calibrate the trip count on a short run (which also compiles the pipeline).
@@ -72,7 +75,11 @@ export async function measureCeilings(gpu: GpuContext, o: CeilingOptions): Promi
   const fma = await measureFmaCeiling(gpu, o);
 
   // Copy: the largest buffer one binding allows, up to 64 MiB (software) / 256 MiB.
-  const maxBytes = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize, soft ? 64 << 20 : 256 << 20);
+  const maxBytes = Math.min(
+    gpu.limits.maxStorageBufferBindingSize,
+    gpu.limits.maxBufferSize,
+    soft ? 64 << 20 : 256 << 20,
+  );
   const vec4s = Math.floor(maxBytes / 16);
   const copy = new CopyCeiling(gpu, vec4s);
   await timed(gpu, () => copy.submit());

@@ -22,11 +22,36 @@ const ordered = presetConfig('ordered').learner;
 const paper = validateVsmlConfig({});
 
 export const SPEED_CONFIGS: SpeedConfig[] = [
-  { name: 'small', what: 'meta-training cell: projection 784 -> 32, VSML 32 -> 10, H 8, M 4, 2 ticks (bench:step tiny)', config: small, learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] } },
-  { name: 'small-lowrank', what: 'small, low-rank cell (r 4)', config: lowrank(small), learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] } },
-  { name: 'ordered', what: '--preset ordered learner: 64 -> 10, H 8, M 2, 1 tick, label feeding', config: ordered, learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] } },
-  { name: 'default', what: "the paper's default: 784 -> 10, H 16, M 8, 2 ticks", config: paper, learners: { soft: [1, 4], hardware: [1, 16, 256, 1024] } },
-  { name: 'default-lowrank', what: 'default, low-rank cell (r 4)', config: lowrank(paper), learners: { soft: [1, 4], hardware: [1, 16, 256, 1024] } },
+  {
+    name: 'small',
+    what: 'meta-training cell: projection 784 -> 32, VSML 32 -> 10, H 8, M 4, 2 ticks (bench:step tiny)',
+    config: small,
+    learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] },
+  },
+  {
+    name: 'small-lowrank',
+    what: 'small, low-rank cell (r 4)',
+    config: lowrank(small),
+    learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] },
+  },
+  {
+    name: 'ordered',
+    what: '--preset ordered learner: 64 -> 10, H 8, M 2, 1 tick, label feeding',
+    config: ordered,
+    learners: { soft: [1, 16, 128], hardware: [1, 16, 256, 2048, 8192] },
+  },
+  {
+    name: 'default',
+    what: "the paper's default: 784 -> 10, H 16, M 8, 2 ticks",
+    config: paper,
+    learners: { soft: [1, 4], hardware: [1, 16, 256, 1024] },
+  },
+  {
+    name: 'default-lowrank',
+    what: 'default, low-rank cell (r 4)',
+    config: lowrank(paper),
+    learners: { soft: [1, 4], hardware: [1, 16, 256, 1024] },
+  },
 ];
 
 /** Configurations of a run without --configs. */
@@ -55,6 +80,7 @@ export function splitFor(config: VsmlConfig, split: ImageSplit): ImageSplit {
   const pick: number[] = [];
   for (let i = 0; i < side; i++) for (let j = 0; j < side; j++) pick.push((r0 + 3 * i) * split.cols + c0 + 3 * j);
   const images = new Uint8Array(split.count * pick.length);
-  for (let e = 0; e < split.count; e++) for (let p = 0; p < pick.length; p++) images[e * pick.length + p] = split.images[e * n + pick[p]];
+  for (let e = 0; e < split.count; e++)
+    for (let p = 0; p < pick.length; p++) images[e * pick.length + p] = split.images[e * n + pick[p]];
   return { ...split, name: `${split.name} (${side}x${side} pixel grid)`, rows: side, cols: side, images };
 }

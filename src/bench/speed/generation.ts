@@ -56,9 +56,20 @@ export interface GenerationMeasurement {
   timing: 'wall-clock';
 }
 
-export async function measureGeneration(gpu: GpuContext, preset: string, train: ImageSplit, warmup = 1, repeats = 3): Promise<GenerationMeasurement> {
+export async function measureGeneration(
+  gpu: GpuContext,
+  preset: string,
+  train: ImageSplit,
+  warmup = 1,
+  repeats = 3,
+): Promise<GenerationMeasurement> {
   const base = presetConfig(preset);
-  const config = { ...base, generations: warmup + repeats, checkpointEvery: 0, validation: { ...base.validation, every: 0 } };
+  const config = {
+    ...base,
+    generations: warmup + repeats,
+    checkpointEvery: 0,
+    validation: { ...base.validation, every: 0 },
+  };
   const trainer = Trainer.create(gpu, config, train);
   try {
     const t0 = performance.now();
@@ -71,18 +82,37 @@ export async function measureGeneration(gpu: GpuContext, preset: string, train: 
       const m = await trainer.step();
       members = m.members;
       learnerSteps = m.learnerSteps;
-      const fitness = Float64Array.from({ length: m.members }, (_, i) => Math.sin(i * 12.9898 + g) * 43758.5453 % 1);
+      const fitness = Float64Array.from({ length: m.members }, (_, i) => (Math.sin(i * 12.9898 + g) * 43758.5453) % 1);
       const tr = performance.now();
       for (let k = 0; k < 10; k++) shapeFitness('centred-ranks', fitness);
       const rank = (performance.now() - tr) / 10;
       const t = m.timeMs;
-      runsMs.push({ tasks: t.tasks, build: t.build, episodes: t.episodes, rank, update: t.update, other: t.total - (t.tasks + t.build + t.episodes + t.update), total: t.total });
+      runsMs.push({
+        tasks: t.tasks,
+        build: t.build,
+        episodes: t.episodes,
+        rank,
+        update: t.update,
+        other: t.total - (t.tasks + t.build + t.episodes + t.update),
+        total: t.total,
+      });
     }
     const med = (k: keyof GenerationPhases) => median(runsMs.map((r) => r[k]));
-    const medianMs: GenerationPhases = { tasks: med('tasks'), build: med('build'), episodes: med('episodes'), rank: med('rank'), update: med('update'), other: med('other'), total: med('total') };
+    const medianMs: GenerationPhases = {
+      tasks: med('tasks'),
+      build: med('build'),
+      episodes: med('episodes'),
+      rank: med('rank'),
+      update: med('update'),
+      other: med('other'),
+      total: med('total'),
+    };
     const learnLength = learnerSteps / (members * config.tasks.tasksPerMember) - config.tasks.queryLength;
     const cost = vsmlCost(config.learner);
-    const flops = members * config.tasks.tasksPerMember * (learnLength * cost.flopsPerLearnExample + config.tasks.queryLength * cost.flopsPerQueryExample);
+    const flops =
+      members *
+      config.tasks.tasksPerMember *
+      (learnLength * cost.flopsPerLearnExample + config.tasks.queryLength * cost.flopsPerQueryExample);
     return {
       preset,
       strategy: config.strategy.kind,

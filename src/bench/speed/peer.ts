@@ -30,12 +30,29 @@ const learnIndex = (l: number, s: number, steps: number, count: number) => ((l *
  * fit in about `targetSeconds` each. TensorFlow.js pays a fixed cost per op, so a fixed step count
  * would make the small and the many-learner cases needlessly long on a software adapter.
  */
-export async function measurePeer(gpu: GpuContext, config: VsmlConfig, split: ImageSplit, learners: number, maxSteps: number, repeats: number, targetSeconds: number): Promise<PeerMeasurement> {
+export async function measurePeer(
+  gpu: GpuContext,
+  config: VsmlConfig,
+  split: ImageSplit,
+  learners: number,
+  maxSteps: number,
+  repeats: number,
+  targetSeconds: number,
+): Promise<PeerMeasurement> {
   await useTfjsWebgpu(gpu);
   const { stateSeeds } = learnerSeeds(7, learners);
-  const pop = new TfVsmlPopulation(config, learners, 1, benchParams(config, learners), { images: split.images, labels: split.labels, pixels: config.inputSize }, stateSeeds);
+  const pop = new TfVsmlPopulation(
+    config,
+    learners,
+    1,
+    benchParams(config, learners),
+    { images: split.images, labels: split.labels, pixels: config.inputSize },
+    stateSeeds,
+  );
   try {
-    const idx = Array.from({ length: maxSteps }, (_, s) => Int32Array.from({ length: learners }, (_, l) => learnIndex(l, s, maxSteps, split.count)));
+    const idx = Array.from({ length: maxSteps }, (_, s) =>
+      Int32Array.from({ length: learners }, (_, l) => learnIndex(l, s, maxSteps, split.count)),
+    );
     let t = performance.now();
     pop.learn(idx[0]);
     await pop.sync();
@@ -52,7 +69,13 @@ export async function measurePeer(gpu: GpuContext, config: VsmlConfig, split: Im
       await pop.sync();
       learnSeconds.push((performance.now() - t) / 1000);
     }
-    return { learners, steps, warmupSeconds, learnSeconds, learnStepsPerSecond: (learners * steps) / median(learnSeconds) };
+    return {
+      learners,
+      steps,
+      warmupSeconds,
+      learnSeconds,
+      learnStepsPerSecond: (learners * steps) / median(learnSeconds),
+    };
   } finally {
     pop.dispose();
   }
@@ -83,7 +106,14 @@ export function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): nu
 }
 
 /** A short episode (learning, then queries) on ours, TensorFlow.js and the float64 reference. */
-export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: ImageSplit, learners = 2, learnSteps = 4, queries = 2): Promise<PeerCheck> {
+export async function checkPeer(
+  gpu: GpuContext,
+  config: VsmlConfig,
+  split: ImageSplit,
+  learners = 2,
+  learnSteps = 4,
+  queries = 2,
+): Promise<PeerCheck> {
   await useTfjsWebgpu(gpu);
   const params = benchParams(config, learners);
   const D = metaParamLayout(config).size;
@@ -94,11 +124,24 @@ export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: Imag
 
   const gSplit = uploadImageSplit(gpu, split);
   const paramBuf = gpu.storage('check params', params);
-  const pop = VsmlPopulation.create(gpu, config, { members: learners, tasksPerMember: 1, learnLength: learnSteps, queryLength: queries });
+  const pop = VsmlPopulation.create(gpu, config, {
+    members: learners,
+    tasksPerMember: 1,
+    learnLength: learnSteps,
+    queryLength: queries,
+  });
   let ours;
   const oursState: { h: Float32Array; c: Float32Array; b: Float32Array }[] = [];
   try {
-    ours = await pop.runEpisodes(paramBuf, { learnSplit: gSplit, querySplit: gSplit, learnLength: learnSteps, queryLength: queries, learnIndices, queryIndices, stateSeeds });
+    ours = await pop.runEpisodes(paramBuf, {
+      learnSplit: gSplit,
+      querySplit: gSplit,
+      learnLength: learnSteps,
+      queryLength: queries,
+      learnIndices,
+      queryIndices,
+      stateSeeds,
+    });
     for (let k = 0; k < K; k++) oursState.push({ ...(await pop.readState(k)), b: await pop.readBackward(k) });
   } finally {
     pop.destroy();
@@ -106,11 +149,19 @@ export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: Imag
     gSplit.destroy();
   }
 
-  const peer = new TfVsmlPopulation(config, learners, 1, params, { images: split.images, labels: split.labels, pixels: config.inputSize }, stateSeeds);
+  const peer = new TfVsmlPopulation(
+    config,
+    learners,
+    1,
+    params,
+    { images: split.images, labels: split.labels, pixels: config.inputSize },
+    stateSeeds,
+  );
   const tfState: { h: Float32Array; c: Float32Array; b: Float32Array }[] = [];
   let tm;
   try {
-    const at = (idx: Uint32Array, len: number, s: number) => Int32Array.from({ length: learners }, (_, l) => idx[l * len + s]);
+    const at = (idx: Uint32Array, len: number, s: number) =>
+      Int32Array.from({ length: learners }, (_, l) => idx[l * len + s]);
     for (let s = 0; s < learnSteps; s++) peer.learn(at(learnIndices, learnSteps, s));
     for (let s = 0; s < queries; s++) peer.query(at(queryIndices, queries, s));
     tm = await peer.readMetrics();
@@ -120,9 +171,17 @@ export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: Imag
   }
 
   let oursVsTfjs = 0;
-  for (let k = 0; k < K; k++) for (const key of ['h', 'c', 'b'] as const) oursVsTfjs = Math.max(oursVsTfjs, scaledError(oursState[k][key], tfState[k][key]));
+  for (let k = 0; k < K; k++)
+    for (const key of ['h', 'c', 'b'] as const)
+      oursVsTfjs = Math.max(oursVsTfjs, scaledError(oursState[k][key], tfState[k][key]));
   for (let l = 0; l < learners; l++) {
-    oursVsTfjs = Math.max(oursVsTfjs, scaledError([ours.onlineCrossEntropy[l], ours.queryCrossEntropy[l]], [tm.onlineCrossEntropy[l], tm.queryCrossEntropy[l]]));
+    oursVsTfjs = Math.max(
+      oursVsTfjs,
+      scaledError(
+        [ours.onlineCrossEntropy[l], ours.queryCrossEntropy[l]],
+        [tm.onlineCrossEntropy[l], tm.queryCrossEntropy[l]],
+      ),
+    );
   }
   // The reference for the first learner only: float64 JavaScript is slow on the 784 -> 10 cell.
   const referenceLearners = 1;
@@ -141,8 +200,16 @@ export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: Imag
       const per = r.learner.h[k].length;
       const nb = r.learner.bwd[k].length;
       const parts: [Float32Array, Float32Array, Float64Array][] = [
-        [oursState[k].h.subarray(l * per, (l + 1) * per), tfState[k].h.subarray(l * per, (l + 1) * per), r.learner.h[k]],
-        [oursState[k].c.subarray(l * per, (l + 1) * per), tfState[k].c.subarray(l * per, (l + 1) * per), r.learner.c[k]],
+        [
+          oursState[k].h.subarray(l * per, (l + 1) * per),
+          tfState[k].h.subarray(l * per, (l + 1) * per),
+          r.learner.h[k],
+        ],
+        [
+          oursState[k].c.subarray(l * per, (l + 1) * per),
+          tfState[k].c.subarray(l * per, (l + 1) * per),
+          r.learner.c[k],
+        ],
         [oursState[k].b.subarray(l * nb, (l + 1) * nb), tfState[k].b.subarray(l * nb, (l + 1) * nb), r.learner.bwd[k]],
       ];
       for (const [o, t, ref] of parts) {
@@ -151,8 +218,14 @@ export async function checkPeer(gpu: GpuContext, config: VsmlConfig, split: Imag
       }
     }
     const refCe = [r.onlineCrossEntropy, r.queryCrossEntropy];
-    oursVsReference = Math.max(oursVsReference, scaledError([ours.onlineCrossEntropy[l], ours.queryCrossEntropy[l]], refCe));
-    tfjsVsReference = Math.max(tfjsVsReference, scaledError([tm.onlineCrossEntropy[l], tm.queryCrossEntropy[l]], refCe));
+    oursVsReference = Math.max(
+      oursVsReference,
+      scaledError([ours.onlineCrossEntropy[l], ours.queryCrossEntropy[l]], refCe),
+    );
+    tfjsVsReference = Math.max(
+      tfjsVsReference,
+      scaledError([tm.onlineCrossEntropy[l], tm.queryCrossEntropy[l]], refCe),
+    );
   }
   return { learners, learnSteps, queries, oursVsTfjs, oursVsReference, tfjsVsReference, referenceLearners };
 }

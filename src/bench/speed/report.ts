@@ -7,8 +7,10 @@ import { lineChartSvg, type LineSeries } from '../../chart/svg';
 import type { SpeedReport } from './run';
 
 const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(x < 0.1 ? 2 : 1)}%`);
-const rate = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1));
+const pct = (x: number | undefined) =>
+  x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(x < 0.1 ? 2 : 1)}%`;
+const rate = (x: number | undefined) =>
+  x === undefined || !Number.isFinite(x) ? '-' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
 
 function grid(header: string[], rows: string[][]): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -39,7 +41,16 @@ function stepCells(r: SpeedReport['rows'][number], peak = false): string[] {
 const hasPeak = (r: SpeedReport) => Number.isFinite(r.options.peakGflops ?? NaN);
 
 function genHeader(r: SpeedReport, phases: readonly string[]): string[] {
-  return ['preset', 'members x tasks', 'learn+query', ...phases, 'learner-steps/s', 'GFLOP/s', 'of FMA', ...(hasPeak(r) ? ['of peak'] : [])];
+  return [
+    'preset',
+    'members x tasks',
+    'learn+query',
+    ...phases,
+    'learner-steps/s',
+    'GFLOP/s',
+    'of FMA',
+    ...(hasPeak(r) ? ['of peak'] : []),
+  ];
 }
 
 function genCells(r: SpeedReport, g: SpeedReport['generations'][number]): string[] {
@@ -55,9 +66,25 @@ function genCells(r: SpeedReport, g: SpeedReport['generations'][number]): string
   ];
 }
 
-const STEP_HEADER = ['config', 'learners', 'MFLOP/step', 'ours steps/s', 'GFLOP/s', 'of FMA', 'FMA GFLOP/s', 'state of copy', 'episode steps/s', 'episode ms', 'query steps/s', 'TF.js steps/s', 'TF.js GFLOP/s', 'ours/TF.js'];
+const STEP_HEADER = [
+  'config',
+  'learners',
+  'MFLOP/step',
+  'ours steps/s',
+  'GFLOP/s',
+  'of FMA',
+  'FMA GFLOP/s',
+  'state of copy',
+  'episode steps/s',
+  'episode ms',
+  'query steps/s',
+  'TF.js steps/s',
+  'TF.js GFLOP/s',
+  'ours/TF.js',
+];
 
-const stepHeader = (r: SpeedReport) => (hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER);
+const stepHeader = (r: SpeedReport) =>
+  hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER;
 
 /** What the step table's columns mean (console and Markdown). */
 const STEP_COLUMNS =
@@ -69,24 +96,40 @@ const PHASES = ['tasks', 'build', 'episodes', 'rank', 'update', 'other', 'total'
 export function formatSpeedReport(r: SpeedReport): string {
   const out: string[] = [];
   out.push(`adapter: ${r.adapter}`);
-  const env = Object.entries(r.environment).map(([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x.toFixed(2) : x)).join(' ') : v}`);
+  const env = Object.entries(r.environment).map(
+    ([k, v]) => `${k} ${Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? x.toFixed(2) : x)).join(' ') : v}`,
+  );
   if (env.length) out.push(env.join('; '));
   out.push(`timing: ${r.timing}; medians of ${r.options.repeats} timed runs after warm-up`);
   out.push('');
   const c = r.ceilings;
   if (hasPeak(r)) out.push(`nominal fp32 peak (given with --peak-gflops): ${f(r.options.peakGflops, 0)} GFLOP/s`);
-  out.push(`ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`);
+  out.push(
+    `ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`,
+  );
   out.push('');
   out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device.');
   out.push(`${STEP_COLUMNS}:`);
-  out.push(grid(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))));
+  out.push(
+    grid(
+      stepHeader(r),
+      r.rows.map((x) => stepCells(x, hasPeak(r))),
+    ),
+  );
   if (r.checks.length) {
     out.push('');
     out.push('outputs checked (worst scaled error over states, messages and cross-entropy sums; tests hold 2e-3):');
     out.push(
       grid(
         ['config', 'learners', 'steps+queries', 'ours/TF.js', 'ours/ref', 'TF.js/ref'],
-        r.checks.map((k) => [k.config, String(k.learners), `${k.learnSteps}+${k.queries}`, k.oursVsTfjs.toExponential(1), k.oursVsReference.toExponential(1), k.tfjsVsReference.toExponential(1)]),
+        r.checks.map((k) => [
+          k.config,
+          String(k.learners),
+          `${k.learnSteps}+${k.queries}`,
+          k.oursVsTfjs.toExponential(1),
+          k.oursVsReference.toExponential(1),
+          k.tfjsVsReference.toExponential(1),
+        ]),
       ),
     );
   }
@@ -100,7 +143,8 @@ export function formatSpeedReport(r: SpeedReport): string {
       ),
     );
   }
-  if (r.rows.some((x) => x.rateBasis === 'episode')) out.push('note: * whole-episode rate: the episodes were too short for the marginal one (t(N) <= t(1))');
+  if (r.rows.some((x) => x.rateBasis === 'episode'))
+    out.push('note: * whole-episode rate: the episodes were too short for the marginal one (t(N) <= t(1))');
   for (const n of r.notes) out.push(`note: ${n}`);
   out.push(`(${r.seconds.toFixed(0)} s)`);
   return out.join('\n');
@@ -108,15 +152,30 @@ export function formatSpeedReport(r: SpeedReport): string {
 
 /** Markdown tables of the same numbers, for docs/perf.md. */
 export function markdownSpeedReport(r: SpeedReport): string {
-  const md = (h: string[], rows: string[][]) => [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join('\n');
+  const md = (h: string[], rows: string[][]) =>
+    [`| ${h.join(' | ')} |`, `|${h.map(() => '---').join('|')}|`, ...rows.map((x) => `| ${x.join(' | ')} |`)].join(
+      '\n',
+    );
   const out = [
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
     `${STEP_COLUMNS}; the line above gives the run's start and end ceilings.`,
     '',
-    md(stepHeader(r), r.rows.map((x) => stepCells(x, hasPeak(r)))),
+    md(
+      stepHeader(r),
+      r.rows.map((x) => stepCells(x, hasPeak(r))),
+    ),
   ];
   if (r.generations.length) {
-    out.push('', md(genHeader(r, PHASES.map((p) => `${p} ms`)), r.generations.map((g) => genCells(r, g))));
+    out.push(
+      '',
+      md(
+        genHeader(
+          r,
+          PHASES.map((p) => `${p} ms`),
+        ),
+        r.generations.map((g) => genCells(r, g)),
+      ),
+    );
   }
   return out.join('\n');
 }
@@ -128,13 +187,30 @@ export function speedChartSvg(r: SpeedReport): string {
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   configs.forEach((c, i) => {
     const rows = r.rows.filter((x) => x.config === c);
-    series.push({ name: `${c} (ours)`, color: colors[i % colors.length], points: rows.map((x) => [Math.log2(x.learners), x.learnGflops]) });
-    if (rows.some((x) => x.tfjs)) series.push({ name: `${c} (TF.js)`, color: colors[i % colors.length], dashed: true, points: rows.map((x) => [Math.log2(x.learners), x.tfjs?.learnGflops ?? NaN]) });
+    series.push({
+      name: `${c} (ours)`,
+      color: colors[i % colors.length],
+      points: rows.map((x) => [Math.log2(x.learners), x.learnGflops]),
+    });
+    if (rows.some((x) => x.tfjs))
+      series.push({
+        name: `${c} (TF.js)`,
+        color: colors[i % colors.length],
+        dashed: true,
+        points: rows.map((x) => [Math.log2(x.learners), x.tfjs?.learnGflops ?? NaN]),
+      });
   });
   const xs = r.rows.map((x) => Math.log2(x.learners));
   const x0 = xs.length ? Math.min(...xs) : 0;
   const x1 = xs.length ? Math.max(...xs) : 1;
-  series.push({ name: `FMA ceiling ${f(r.ceilings.fmaGflops, 2)}`, color: '#888', points: [[x0, r.ceilings.fmaGflops], [x1, r.ceilings.fmaGflops]] });
+  series.push({
+    name: `FMA ceiling ${f(r.ceilings.fmaGflops, 2)}`,
+    color: '#888',
+    points: [
+      [x0, r.ceilings.fmaGflops],
+      [x1, r.ceilings.fmaGflops],
+    ],
+  });
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   return lineChartSvg({
     title: `bench:speed, learning steps: ${r.adapter.split(',')[0]}`,

@@ -96,7 +96,14 @@ export interface SpeedRow {
   stateGBps: number;
   /** stateGBps / the copy ceiling. */
   copyFraction: number;
-  tfjs?: { steps: number; warmupSeconds: number; learnSeconds: number[]; learnStepsPerSecond: number; learnGflops: number; fmaFraction: number };
+  tfjs?: {
+    steps: number;
+    warmupSeconds: number;
+    learnSeconds: number[];
+    learnStepsPerSecond: number;
+    learnGflops: number;
+    fmaFraction: number;
+  };
   /** Ours / TensorFlow.js, learning steps per second. */
   oursOverTfjs?: number;
 }
@@ -153,7 +160,10 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   // the generations' use the medians over start and end.
   const rows: SpeedRow[] = [];
   const checks: (PeerCheck & { config: string })[] = [];
-  const splits = new Map<number, { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit }>();
+  const splits = new Map<
+    number,
+    { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit }
+  >();
   try {
     for (const sc of configs) {
       const c = sc.config;
@@ -168,17 +178,31 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         log(`${sc.name}: check ours vs TensorFlow.js vs float64 reference...`);
         const r = await checkPeer(gpu, c, s.train);
         checks.push({ config: sc.name, ...r });
-        log(`  worst scaled error: ours/TF.js ${r.oursVsTfjs.toExponential(1)}, ours/ref ${r.oursVsReference.toExponential(1)}, TF.js/ref ${r.tfjsVsReference.toExponential(1)}`);
+        log(
+          `  worst scaled error: ours/TF.js ${r.oursVsTfjs.toExponential(1)}, ours/ref ${r.oursVsReference.toExponential(1)}, TF.js/ref ${r.tfjsVsReference.toExponential(1)}`,
+        );
       }
       for (const learners of o.learners ?? (soft ? sc.learners.soft : sc.learners.hardware)) {
         const flops = vsmlCost(c);
-        const steps = o.steps ?? Math.min(256, Math.max(16, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
+        const steps =
+          o.steps ?? Math.min(256, Math.max(16, Math.ceil(targetFlops / (learners * flops.flopsPerLearnExample))));
         const queries = Math.max(steps, 32);
-        log(`${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats, and the 1-step / 1-batch episodes)...`);
+        log(
+          `${sc.name} x ${learners}: ours (${steps} steps, ${queries} queries, ${repeats} repeats, and the 1-step / 1-batch episodes)...`,
+        );
         // The FMA ceiling just before and just after this row: on a shared machine its speed drifts
         // within a run, and the row's fraction is against the ceiling of its own minutes.
         const before = await measureFmaCeiling(gpu, { repeats, targetSeconds: ceilingSeconds });
-        const m = await measureStepSpeed(gpu, c, { learners, steps, queries, repeats, weights: o.weights, train: s.gTrain, test: s.gTest, baseline: true });
+        const m = await measureStepSpeed(gpu, c, {
+          learners,
+          steps,
+          queries,
+          repeats,
+          weights: o.weights,
+          train: s.gTrain,
+          test: s.gTest,
+          baseline: true,
+        });
         const after = await measureFmaCeiling(gpu, { repeats, targetSeconds: ceilingSeconds });
         const rowCeiling = median([...before.fmaRuns, ...after.fmaRuns]);
         // Marginal rates (step-measure.ts): the steps without the episode's init and readback.
@@ -189,7 +213,9 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         const learnEpisodeRate = (learners * steps) / median(m.learnSeconds);
         const isMarginal = Number.isFinite(learnStep);
         const learnRate = isMarginal ? learners / learnStep : learnEpisodeRate;
-        const queryRate = Number.isFinite(queryStep) ? learners / queryStep : (learners * queries) / median(m.querySeconds);
+        const queryRate = Number.isFinite(queryStep)
+          ? learners / queryStep
+          : (learners * queries) / median(m.querySeconds);
         const episodeMs = isMarginal ? 1000 * (median(m.learnBaseSeconds) - learnStep) : NaN;
         const learnGflops = (learnRate * m.cost.flopsPerLearnExample) / 1e9;
         const row: SpeedRow = {
@@ -221,13 +247,26 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           stateGBps: (learnRate * 2 * m.cost.stateBytes) / 1e9,
           copyFraction: NaN,
         };
-        log(`  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${(100 * row.fmaFraction).toFixed(1)}% of FMA ${rowCeiling.toFixed(2)}); whole episodes ${row.learnEpisodeStepsPerSecond.toFixed(1)} learner-steps/s, ${episodeMs.toFixed(1)} ms per episode besides its steps`);
+        log(
+          `  ${learnRate.toFixed(1)} learner-steps/s, ${row.learnGflops.toFixed(3)} GFLOP/s (${(100 * row.fmaFraction).toFixed(1)}% of FMA ${rowCeiling.toFixed(2)}); whole episodes ${row.learnEpisodeStepsPerSecond.toFixed(1)} learner-steps/s, ${episodeMs.toFixed(1)} ms per episode besides its steps`,
+        );
         if (tfjs) {
-          log(`${sc.name} x ${learners}: TensorFlow.js (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`);
+          log(
+            `${sc.name} x ${learners}: TensorFlow.js (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`,
+          );
           const p = await measurePeer(gpu, c, s.train, learners, steps, repeats, tfjsSeconds);
-          row.tfjs = { steps: p.steps, warmupSeconds: p.warmupSeconds, learnSeconds: p.learnSeconds, learnStepsPerSecond: p.learnStepsPerSecond, learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9, fmaFraction: NaN };
+          row.tfjs = {
+            steps: p.steps,
+            warmupSeconds: p.warmupSeconds,
+            learnSeconds: p.learnSeconds,
+            learnStepsPerSecond: p.learnStepsPerSecond,
+            learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9,
+            fmaFraction: NaN,
+          };
           row.oursOverTfjs = learnRate / p.learnStepsPerSecond;
-          log(`  TF.js ${p.steps} steps: ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`);
+          log(
+            `  TF.js ${p.steps} steps: ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`,
+          );
         }
         rows.push(row);
       }
@@ -249,7 +288,9 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   }
   if (presets.length) {
     notes.push('generations: validation runs off (they are not per-generation work); ranking time is part of update');
-    notes.push('generations: GFLOP/s counts the cost model\'s FLOPs of every step; raw-pixel query batches skip zero inputs, so there it exceeds the arithmetic done');
+    notes.push(
+      "generations: GFLOP/s counts the cost model's FLOPs of every step; raw-pixel query batches skip zero inputs, so there it exceeds the arithmetic done",
+    );
   }
 
   log('ceilings (end)...');
@@ -274,10 +315,24 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
     version: 1,
     date: new Date().toISOString(),
     adapter: gpu.describe(),
-    adapterInfo: { vendor: a.vendor, architecture: a.architecture, description: a.description, isFallback: a.isFallback, runtime: a.runtime },
+    adapterInfo: {
+      vendor: a.vendor,
+      architecture: a.architecture,
+      description: a.description,
+      isFallback: a.isFallback,
+      runtime: a.runtime,
+    },
     timing: 'wall-clock',
     environment: {},
-    options: { ...options, repeats, targetFlops, tfjs, check, generations: presets, configs: configs.map((c) => c.name) },
+    options: {
+      ...options,
+      repeats,
+      targetFlops,
+      tfjs,
+      check,
+      generations: presets,
+      configs: configs.map((c) => c.name),
+    },
     ceilings: { fmaGflops, copyGBps, start, end },
     rows,
     checks,

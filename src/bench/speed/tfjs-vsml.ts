@@ -20,7 +20,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../../gpu/context';
 import { VsmlReference } from '../../inner/reference';
-import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout, numClasses } from '../../spec/vsml-config';
+import {
+  FORGET_GATE_OFFSET,
+  INPUT_GATE_OFFSET,
+  type VsmlConfig,
+  metaParamLayout,
+  numClasses,
+} from '../../spec/vsml-config';
 
 export { tf };
 
@@ -34,13 +40,20 @@ export async function useTfjsWebgpu(gpu: GpuContext): Promise<typeof tf> {
   if (boundTo === gpu && tf.getBackend() === 'webgpu') return tf;
   const g = globalThis as { navigator?: { gpu?: unknown } };
   const shim = {
-    requestAdapter: () => Promise.reject(new Error('TensorFlow.js here runs on the bench GpuContext device (useTfjsWebgpu)')),
+    requestAdapter: () =>
+      Promise.reject(new Error('TensorFlow.js here runs on the bench GpuContext device (useTfjsWebgpu)')),
   };
-  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'node', gpu: shim }, configurable: true, writable: true });
+  if (!g.navigator)
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: 'node', gpu: shim },
+      configurable: true,
+      writable: true,
+    });
   else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: shim, configurable: true });
   if (tf.findBackend('webgpu') || tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(gpu.device, gpu.adapter.info as never), 100);
-  if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js could not initialise its WebGPU backend on the shared device');
+  if (!(await tf.setBackend('webgpu')))
+    throw new Error('TensorFlow.js could not initialise its WebGPU backend on the shared device');
   boundTo = gpu;
   return tf;
 }
@@ -112,8 +125,12 @@ export class TfVsmlPopulation {
     const { hidden: H, message: M } = config;
     const layout = metaParamLayout(config);
     const D = layout.size;
-    if (metaParams.length !== P * D) throw new Error(`TfVsmlPopulation: ${metaParams.length} meta-parameters, expected ${P} x ${D}`);
-    if (data.pixels !== config.inputSize) throw new Error(`TfVsmlPopulation: data has ${data.pixels} pixels, the config's inputSize is ${config.inputSize}`);
+    if (metaParams.length !== P * D)
+      throw new Error(`TfVsmlPopulation: ${metaParams.length} meta-parameters, expected ${P} x ${D}`);
+    if (data.pixels !== config.inputSize)
+      throw new Error(
+        `TfVsmlPopulation: data has ${data.pixels} pixels, the config's inputSize is ${config.inputSize}`,
+      );
     if (stateSeeds.length !== L) throw new Error(`TfVsmlPopulation: ${stateSeeds.length} state seeds, expected ${L}`);
     const rank = config.cell.kind === 'lstm-lowrank' ? config.cell.rank : 0;
     const R = rank || 4 * H;
@@ -125,7 +142,8 @@ export class TfVsmlPopulation {
         return tf.reshape(tf.slice(all, [0, s.offset], [P, s.size]), [P, s.rows, s.cols]) as tf.Tensor3D;
       };
       const gate = seg(rank ? 'lstm.V' : 'lstm.W'); // [P, R, Z]
-      const cols = (from: number, n: number) => tf.transpose(tf.slice(gate, [0, 0, from], [P, R, n]), [0, 2, 1]) as tf.Tensor3D;
+      const cols = (from: number, n: number) =>
+        tf.transpose(tf.slice(gate, [0, 0, from], [P, R, n]), [0, 2, 1]) as tf.Tensor3D;
       const p: LayerParams = {
         wf: cols(0, M),
         wb: cols(M, M),
@@ -161,7 +179,9 @@ export class TfVsmlPopulation {
       this.bwd.push(tf.zeros([P, T * config.layers[k + 1], M]));
     }
     // Projection x_a = sum_p s_ap pixel_p / (255 sqrt(n)) as a [n, A0] matrix (one seed for all).
-    this.projection = signs ? tf.tidy(() => tf.transpose(tf.tensor2d(Float32Array.from(signs!), [config.layers[0], n]))) : null;
+    this.projection = signs
+      ? tf.tidy(() => tf.transpose(tf.tensor2d(Float32Array.from(signs!), [config.layers[0], n])))
+      : null;
     this.metrics = { oc: tf.zeros([L]), oce: tf.zeros([L]), qc: tf.zeros([L]), qce: tf.zeros([L]) };
   }
 
@@ -197,7 +217,7 @@ export class TfVsmlPopulation {
       for (let k = 0; k < K; k++) {
         const A = cfg.layers[k];
         const B = cfg.layers[k + 1];
-        const bwdIn = !learn && k === K - 1 ? tf.zeros([P, T * B, M]) as tf.Tensor3D : this.bwd[k];
+        const bwdIn = !learn && k === K - 1 ? (tf.zeros([P, T * B, M]) as tf.Tensor3D) : this.bwd[k];
         const r = this.layer(k, A, B, fwd, bwdIn);
         newH.push(r.h);
         newC.push(r.c);
@@ -263,7 +283,11 @@ export class TfVsmlPopulation {
     let h = this.h[k];
     let c = this.c[k];
     for (let t = 0; t < cfg.ticks; t++) {
-      const v = tf.reshape(tf.add(tf.reshape(tf.matMul(h, p.wh), [P, T, A, B, R]), ab), [P, T * A * B, R]) as tf.Tensor3D;
+      const v = tf.reshape(tf.add(tf.reshape(tf.matMul(h, p.wh), [P, T, A, B, R]), ab), [
+        P,
+        T * A * B,
+        R,
+      ]) as tf.Tensor3D;
       const pre = p.u ? tf.add(tf.matMul(v, p.u), p.bias) : tf.add(v, p.bias);
       const [pi, pf, pg, po] = tf.split(pre, 4, 2);
       const ig = tf.sigmoid(tf.add(pi, INPUT_GATE_OFFSET));
@@ -275,7 +299,8 @@ export class TfVsmlPopulation {
     }
     const h5 = tf.reshape(h, [P, T, A, B, H]);
     const fwdOut = tf.add(tf.matMul(tf.reshape(tf.mean(h5, 2), [P, T * B, H]), p.hf), p.hfb) as tf.Tensor3D;
-    const bwdOut = k > 0 ? (tf.add(tf.matMul(tf.reshape(tf.mean(h5, 3), [P, T * A, H]), p.hb), p.hbb) as tf.Tensor3D) : null;
+    const bwdOut =
+      k > 0 ? (tf.add(tf.matMul(tf.reshape(tf.mean(h5, 3), [P, T * A, H]), p.hb), p.hbb) as tf.Tensor3D) : null;
     return { h, c, fwdOut, bwdOut };
   }
 

@@ -12,7 +12,8 @@ export function checkImage(image: Uint8Array, pixels: number): void {
 }
 
 export function checkLabel(label: number, numClasses: number): void {
-  if (!Number.isInteger(label) || label < 0 || label >= numClasses) throw new Error(`label ${label} outside 0..${numClasses - 1}`);
+  if (!Number.isInteger(label) || label < 0 || label >= numClasses)
+    throw new Error(`label ${label} outside 0..${numClasses - 1}`);
 }
 
 /** A typed array of the same kind and contents (used to snapshot / restore state). */
@@ -22,7 +23,11 @@ export function cloneView<T extends ArrayBufferView>(a: T): T {
 }
 
 /** Copy `src` into `dst`, which must have the same length. */
-export function assign(dst: Float32Array | Float64Array | Uint32Array | Uint8Array, src: ArrayBufferView, name: string): void {
+export function assign(
+  dst: Float32Array | Float64Array | Uint32Array | Uint8Array,
+  src: ArrayBufferView,
+  name: string,
+): void {
   const s = src as unknown as ArrayLike<number>;
   if (s.length !== dst.length) throw new Error(`state '${name}': length ${s.length}, expected ${dst.length}`);
   dst.set(s);

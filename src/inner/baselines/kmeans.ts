@@ -39,7 +39,8 @@ export class PerClassKMeans implements InspectableLearner {
   private readonly x: Float64Array;
 
   constructor(shape: StreamShape, opts: KMeansOptions = KMEANS_DEFAULTS) {
-    if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 65_536) throw new Error(`kmeans: k must be an integer in 1..65536, got ${opts.k}`);
+    if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 65_536)
+      throw new Error(`kmeans: k must be an integer in 1..65536, got ${opts.k}`);
     this.d = shape.pixels;
     this.C = shape.numClasses;
     this.k = opts.k;

@@ -39,7 +39,11 @@ export function knnDistProgram(words: number): Program<(typeof DIST_UNIFORMS)[nu
 export function knnTopkProgram(k: number): Program<(typeof TOPK_UNIFORMS)[number]> {
   return cachedProgram(`knn-topk/${k}`, () => ({
     label: 'knn-topk',
-    code: fillWgsl(topkTemplate, { WG, WG_U: `${WG}u`, K: `${k}u`, WG_K: WG * k, WG_K_U: `${WG * k}u`, NONE: `${NONE}u` }, 'knn-topk'),
+    code: fillWgsl(
+      topkTemplate,
+      { WG, WG_U: `${WG}u`, K: `${k}u`, WG_K: WG * k, WG_K_U: `${WG * k}u`, NONE: `${NONE}u` },
+      'knn-topk',
+    ),
     entryPoint: 'main',
     workgroupSize: WG,
     uniforms: TOPK_UNIFORMS,
@@ -91,9 +95,18 @@ export class GpuKnnIndex implements KnnIndex {
     const out = new Int32Array(count * k).fill(-1);
     if (n === 0 || count === 0) return out;
     const maxBinding = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize, 1 << 28);
-    const perChunk = Math.max(1, Math.min(count, Math.floor(maxBinding / (4 * n)), gpu.limits.maxComputeWorkgroupsPerDimension, this.opts.maxQueriesPerChunk ?? Infinity));
+    const perChunk = Math.max(
+      1,
+      Math.min(
+        count,
+        Math.floor(maxBinding / (4 * n)),
+        gpu.limits.maxComputeWorkgroupsPerDimension,
+        this.opts.maxQueriesPerChunk ?? Infinity,
+      ),
+    );
     const xGroups = Math.ceil(n / WG);
-    if (xGroups > gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error(`GPU kNN: ${n} stored examples need ${xGroups} workgroups in x, above the device limit`);
+    if (xGroups > gpu.limits.maxComputeWorkgroupsPerDimension)
+      throw new Error(`GPU kNN: ${n} stored examples need ${xGroups} workgroups in x, above the device limit`);
     const distProg = knnDistProgram(words);
     const topkProg = knnTopkProgram(k);
     const distBuf = gpu.storage('knn dist', perChunk * n * 4);
@@ -115,9 +128,19 @@ export class GpuKnnIndex implements KnnIndex {
         }
         const enc = gpu.device.createCommandEncoder({ label: 'knn' });
         // Dispatch shapes: distances on a (stored / WG) x query grid, top-k one workgroup per query.
-        const dist = { program: distProg, grid: [xGroups, m] as [number, number], uniforms: { n, words, queries: 0 }, bindings: [this.storeBuf, queryBuf, distBuf] };
+        const dist = {
+          program: distProg,
+          grid: [xGroups, m] as [number, number],
+          uniforms: { n, words, queries: 0 },
+          bindings: [this.storeBuf, queryBuf, distBuf],
+        };
         encodeKernels(enc, [prepareKernel(gpu, dist, uniform)], 'knn-dist');
-        const topk = { program: topkProg, grid: [m, 1] as [number, number], uniforms: { n, k }, bindings: [distBuf, outBuf] };
+        const topk = {
+          program: topkProg,
+          grid: [m, 1] as [number, number],
+          uniforms: { n, k },
+          bindings: [distBuf, outBuf],
+        };
         encodeKernels(enc, [prepareKernel(gpu, topk, uniform)], 'knn-topk');
         gpu.device.queue.submit([enc.finish()]);
         out.set(new Int32Array(await gpu.read(outBuf, 0, m * k * 4)), s * k);

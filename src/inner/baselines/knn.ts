@@ -54,7 +54,15 @@ export const cpuKnnBackend: KnnDistanceBackend = {
   },
 };
 
-function cpuNearest(store: Uint8Array, norms: Float64Array, n: number, d: number, queries: Uint8Array, count: number, k: number): Int32Array {
+function cpuNearest(
+  store: Uint8Array,
+  norms: Float64Array,
+  n: number,
+  d: number,
+  queries: Uint8Array,
+  count: number,
+  k: number,
+): Int32Array {
   const out = new Int32Array(count * k).fill(-1);
   const idx = new Int32Array(d);
   const val = new Int32Array(d);
@@ -96,7 +104,14 @@ function cpuNearest(store: Uint8Array, norms: Float64Array, n: number, d: number
 }
 
 /** Dense float64 reference: distances on [0, 1] pixels, sorted by (distance, index). For tests. */
-export function referenceNearest(store: Uint8Array, n: number, d: number, queries: Uint8Array, count: number, k: number): Int32Array {
+export function referenceNearest(
+  store: Uint8Array,
+  n: number,
+  d: number,
+  queries: Uint8Array,
+  count: number,
+  k: number,
+): Int32Array {
   const out = new Int32Array(count * k).fill(-1);
   for (let q = 0; q < count; q++) {
     const dist: [number, number][] = [];
@@ -115,7 +130,13 @@ export function referenceNearest(store: Uint8Array, n: number, d: number, querie
 }
 
 /** Majority vote over neighbour labels (nearest first); ties go to the nearest tied label. */
-export function vote(labels: Uint8Array, neighbours: Int32Array, offset: number, k: number, numClasses: number): number {
+export function vote(
+  labels: Uint8Array,
+  neighbours: Int32Array,
+  offset: number,
+  k: number,
+  numClasses: number,
+): number {
   const counts = new Int32Array(numClasses);
   let top = 0;
   for (let t = 0; t < k; t++) {

@@ -41,8 +41,10 @@ export class ReplayLearner implements InspectableLearner {
     readonly model: SgdModel,
     readonly opts: ReplayOptions = REPLAY_DEFAULTS,
   ) {
-    if (!(opts.bufferSize >= 1 && Number.isInteger(opts.bufferSize))) throw new Error(`bufferSize must be a positive integer, got ${opts.bufferSize}`);
-    if (!(opts.replaySteps >= 0 && Number.isInteger(opts.replaySteps))) throw new Error(`replaySteps must be a non-negative integer`);
+    if (!(opts.bufferSize >= 1 && Number.isInteger(opts.bufferSize)))
+      throw new Error(`bufferSize must be a positive integer, got ${opts.bufferSize}`);
+    if (!(opts.replaySteps >= 0 && Number.isInteger(opts.replaySteps)))
+      throw new Error(`replaySteps must be a non-negative integer`);
     this.d = model.pixels;
     this.bufImages = new Uint8Array(opts.bufferSize * this.d);
     this.bufLabels = new Uint8Array(opts.bufferSize);

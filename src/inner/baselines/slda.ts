@@ -39,7 +39,8 @@ export function choleskyInPlace(a: Float64Array, d: number): void {
     const rj = j * d;
     let s = a[rj + j];
     for (let k = 0; k < j; k++) s -= a[rj + k] * a[rj + k];
-    if (!(s > 0)) throw new Error(`SLDA covariance is not positive definite at column ${j} (pivot ${s}); raise the shrinkage`);
+    if (!(s > 0))
+      throw new Error(`SLDA covariance is not positive definite at column ${j} (pivot ${s}); raise the shrinkage`);
     const ljj = Math.sqrt(s);
     a[rj + j] = ljj;
     for (let i = j + 1; i < d; i++) {
@@ -83,7 +84,8 @@ export class StreamingLda implements InspectableLearner {
     shape: StreamShape,
     readonly opts: SldaOptions = SLDA_DEFAULTS,
   ) {
-    if (!(opts.shrinkage > 0 && opts.shrinkage <= 1)) throw new Error(`shrinkage must be in (0, 1], got ${opts.shrinkage}`);
+    if (!(opts.shrinkage > 0 && opts.shrinkage <= 1))
+      throw new Error(`shrinkage must be in (0, 1], got ${opts.shrinkage}`);
     this.d = shape.pixels;
     this.C = shape.numClasses;
     this.P = (this.d * (this.d + 1)) / 2;

@@ -54,7 +54,8 @@ export class PerClassSubspace implements InspectableLearner {
   constructor(shape: StreamShape, opts: SubspaceOptions = SUBSPACE_DEFAULTS) {
     // r may exceed the pixel count (tiny test images): directions past the rank deflate to ~0 and
     // Gram-Schmidt leaves them zero, so they cost state but change no answer.
-    if (!Number.isInteger(opts.r) || opts.r < 0 || opts.r > 4096) throw new Error(`subspace: r must be an integer in 0..4096, got ${opts.r}`);
+    if (!Number.isInteger(opts.r) || opts.r < 0 || opts.r > 4096)
+      throw new Error(`subspace: r must be an integer in 0..4096, got ${opts.r}`);
     this.d = shape.pixels;
     this.C = shape.numClasses;
     this.r = opts.r;

@@ -90,7 +90,15 @@ export const COUNTER_FIT = { W: 16.670578, B: 0.714468, w2: 15.543306, b2: -2.37
 export const CLASS_MEAN_RULE: Readonly<ClassMeanRule> = Object.freeze({ k: 1, l: 1, m: 3, beta: 2, lambda: 600 });
 
 /** The learner the rule is deployed on for OrderedMNIST: 784 -> 10, H 8, M 2, 1 tick, label feeding. */
-export const CLASS_MEAN_LEARNER = Object.freeze({ inputSize: 784, layers: [784, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true, projection: false });
+export const CLASS_MEAN_LEARNER = Object.freeze({
+  inputSize: 784,
+  layers: [784, 10],
+  hidden: 8,
+  message: 2,
+  ticks: 1,
+  labelFeeding: true,
+  projection: false,
+});
 
 /** Large pre-activation used as a switch. */
 const ON = 30;
@@ -103,14 +111,29 @@ export function classMeanRuleProblem(c: VsmlConfig, inkTerms = 0): string | null
   if (c.message < 2 || !c.labelFeeding) return 'needs label feeding (message >= 2, labelFeeding: true)';
   if (c.ticks !== 1) return `is built for ticks = 1 (each tick would count an example again), got ${c.ticks}`;
   if (c.cell.kind !== 'lstm') return `is built for the full 'lstm' cell, got '${c.cell.kind}'`;
-  if (inkTerms > c.hidden / 2 - 1) return `has ${inkTerms} ink terms, hidden ${c.hidden} has room for ${c.hidden / 2 - 1}`;
+  if (inkTerms > c.hidden / 2 - 1)
+    return `has ${inkTerms} ink terms, hidden ${c.hidden} has room for ${c.hidden / 2 - 1}`;
   return null;
 }
 
 /** Unit indices of the rule's roles. */
-export function classMeanUnits(c: VsmlConfig): { memory: number; counter: number; plus: number; minus: number; square: number; ink: number[] } {
+export function classMeanUnits(c: VsmlConfig): {
+  memory: number;
+  counter: number;
+  plus: number;
+  minus: number;
+  square: number;
+  ink: number[];
+} {
   const h = c.hidden / 2;
-  return { memory: 0, counter: h, plus: h + 1, minus: h + 2, square: h + 3, ink: Array.from({ length: h - 1 }, (_, j) => 1 + j) };
+  return {
+    memory: 0,
+    counter: h,
+    plus: h + 1,
+    minus: h + 2,
+    square: h + 3,
+    ink: Array.from({ length: h - 1 }, (_, j) => 1 + j),
+  };
 }
 
 /** Meta-parameters of the class-mean rule for config `c` (throws, naming the field, if `c` cannot carry it). */
@@ -130,7 +153,8 @@ export function classMeanRuleParams(c: VsmlConfig, rule: ClassMeanRule = CLASS_M
   const bo = L.get('lstm.b').offset;
   const w = (gate: number, unit: number, col: number, v: number) => (p[Wo + (gate * H + unit) * Z + col] = v);
   // The fixed offsets (input -5, forget +5) are added by the cell: biases below are pre-activation minus offset.
-  const b = (gate: number, unit: number, pre: number) => (p[bo + gate * H + unit] = pre - (gate === I ? -5 : gate === F ? 5 : 0));
+  const b = (gate: number, unit: number, pre: number) =>
+    (p[bo + gate * H + unit] = pre - (gate === I ? -5 : gate === F ? 5 : 0));
   const u = classMeanUnits(c);
   const { W, B, w2, b2 } = COUNTER_FIT;
   const { k, l, m, beta } = rule;
@@ -237,11 +261,13 @@ export class ClassMeanDirect {
   /** One learning step: update with (x_{t-1}, prevLabel) when given, then the logits for x_t. */
   learn(x: Float64Array, prevLabel: number | null): Float64Array {
     const [k, l] = [this.rule.k, this.rule.l].map(Math.fround);
-    for (let b = 0; b < this.mean.length; b++) for (let a = 0; a < x.length; a++) this.prevT[b][a] = Math.tanh(this.mean[b][a]);
+    for (let b = 0; b < this.mean.length; b++)
+      for (let a = 0; a < x.length; a++) this.prevT[b][a] = Math.tanh(this.mean[b][a]);
     if (prevLabel !== null && this.prevX) {
       const r = this.rate(this.count[prevLabel]++);
       const c = this.mean[prevLabel];
-      for (let a = 0; a < x.length; a++) c[a] = (1 - r) * c[a] + r * Math.tanh(l * Math.tanh(Math.tanh(k * this.prevX[a])));
+      for (let a = 0; a < x.length; a++)
+        c[a] = (1 - r) * c[a] + r * Math.tanh(l * Math.tanh(Math.tanh(k * this.prevX[a])));
     }
     this.prevX = Float64Array.from(x);
     return this.logits(x, this.prevT);
@@ -249,7 +275,10 @@ export class ClassMeanDirect {
 
   /** Logits for a query (state frozen: the previous-step term equals the current one). */
   query(x: Float64Array): Float64Array {
-    return this.logits(x, this.mean.map((c) => c.map(Math.tanh)));
+    return this.logits(
+      x,
+      this.mean.map((c) => c.map(Math.tanh)),
+    );
   }
 
   private logits(x: Float64Array, prevT: Float64Array[]): Float64Array {
@@ -259,7 +288,13 @@ export class ClassMeanDirect {
     const bound = this.config.readout.bound;
     // Ink terms with their constants as the learner holds them (f32; the head weight is one product).
     const bias = f(-(this.rule.offset ?? 0) * this.rule.lambda);
-    const ink = (this.rule.ink ?? []).map((t) => ({ a: f(t.a), b: f(t.b), w: f(t.w), c: f(t.c), head: f(t.gamma * this.rule.lambda) }));
+    const ink = (this.rule.ink ?? []).map((t) => ({
+      a: f(t.a),
+      b: f(t.b),
+      w: f(t.w),
+      c: f(t.c),
+      head: f(t.gamma * this.rule.lambda),
+    }));
     return Float64Array.from(this.mean, (c, b) => {
       let s = 0;
       for (let a = 0; a < x.length; a++) {

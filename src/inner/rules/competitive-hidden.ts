@@ -50,10 +50,21 @@ export interface CompetitiveHiddenRule {
   seed: number;
 }
 
-export const COMPETITIVE_HIDDEN_DEFAULTS: CompetitiveHiddenRule = { inputs: 784, hidden: 200, classes: 10, k: 0, readout: 'max', beta: 0, seed: 1 };
+export const COMPETITIVE_HIDDEN_DEFAULTS: CompetitiveHiddenRule = {
+  inputs: 784,
+  hidden: 200,
+  classes: 10,
+  k: 0,
+  readout: 'max',
+  beta: 0,
+  seed: 1,
+};
 
 /** Bytes of learned state the rule needs, f32 per float, with or without the label-delay memories. */
-export function competitiveStateBytes(r: CompetitiveHiddenRule, delayedLabels: boolean): { layer1: number; layer2: number; total: number } {
+export function competitiveStateBytes(
+  r: CompetitiveHiddenRule,
+  delayedLabels: boolean,
+): { layer1: number; layer2: number; total: number } {
   const layer1 = 4 * r.inputs * r.hidden * (delayedLabels ? 2 : 1);
   const layer2 = 4 * r.hidden * r.classes * (delayedLabels ? 3 : 2);
   return { layer1, layer2, total: layer1 + layer2 };
@@ -81,7 +92,9 @@ export function competitiveLearnFlops(r: CompetitiveHiddenRule): number {
 export function competitiveQueryFlops(r: CompetitiveHiddenRule): number {
   const A = r.inputs;
   const { hidden: H, classes: C } = r;
-  return A * (r.k > 0 ? 3 : 1) + A * H * 4 + H + H * C * (r.readout === 'lse' ? 6 : 3) + (r.readout === 'lse' ? 2 * C : C);
+  return (
+    A * (r.k > 0 ? 3 : 1) + A * H * 4 + H + H * C * (r.readout === 'lse' ? 6 : 3) + (r.readout === 'lse' ? 2 * C : C)
+  );
 }
 
 /** The learner: layer-1 and layer-2 cell states, stepped cell by cell. */
@@ -107,7 +120,9 @@ export class CompetitiveHiddenLearner {
     this.n = new Float64Array(H * C);
     for (let h = 0; h < H; h++) this.o[h * C + (h % C)] = 1;
     const k = rule.k;
-    this.phiTable = Float64Array.from({ length: 256 }, (_, v) => (k > 0 ? Math.tanh((k * v) / 255) / Math.tanh(k) : v / 255));
+    this.phiTable = Float64Array.from({ length: 256 }, (_, v) =>
+      k > 0 ? Math.tanh((k * v) / 255) / Math.tanh(k) : v / 255,
+    );
     this.d = new Float64Array(H);
     this.x = new Float64Array(A);
   }

@@ -73,7 +73,14 @@ export class DistributedEvaluator implements Evaluator {
   private readonly log: (line: string) => void;
   private readonly tickMs: number;
   private readonly sliceTimeoutMs: number;
-  private readonly status: ClusterStatus = { workersAlive: 0, slicesOutstanding: 0, slicesTotal: 0, workerStepsPerSecond: 0, reassigned: 0, dropped: 0 };
+  private readonly status: ClusterStatus = {
+    workersAlive: 0,
+    slicesOutstanding: 0,
+    slicesTotal: 0,
+    workerStepsPerSecond: 0,
+    reassigned: 0,
+    dropped: 0,
+  };
   /** First time (coordinator clock) each worker/slice pair was seen in progress. */
   private readonly seenSince = new Map<string, number>();
   private readonly adapters = new Set<string>();
@@ -108,7 +115,9 @@ export class DistributedEvaluator implements Evaluator {
     while ((await cmd.set(keys.lock, ev.nonce, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
       if (now() - t0 > (opts.lockWaitMs ?? LOCK_TTL_MS + 5000)) {
         await ev.close();
-        throw new ProtocolError(`another coordinator is running on prefix '${opts.prefix ?? 'vsml'}' (key ${keys.lock}); stop it or choose another --prefix`);
+        throw new ProtocolError(
+          `another coordinator is running on prefix '${opts.prefix ?? 'vsml'}' (key ${keys.lock}); stop it or choose another --prefix`,
+        );
       }
       if (!said) ev.log(`coordinator: waiting for the previous coordinator's lock on ${keys.lock} to expire`);
       said = true;
@@ -130,7 +139,11 @@ export class DistributedEvaluator implements Evaluator {
 
   statusLine(): string {
     const s = this.status;
-    return `workers ${s.workersAlive} | slices ${s.slicesOutstanding}/${s.slicesTotal} outstanding` + (s.reassigned ? ` | reassigned ${s.reassigned}` : '') + (s.dropped ? ` | dropped ${s.dropped}` : '');
+    return (
+      `workers ${s.workersAlive} | slices ${s.slicesOutstanding}/${s.slicesTotal} outstanding` +
+      (s.reassigned ? ` | reassigned ${s.reassigned}` : '') +
+      (s.dropped ? ` | dropped ${s.dropped}` : '')
+    );
   }
 
   /** Mark the run completed (workers started with exitWhenDone leave). */
@@ -145,11 +158,16 @@ export class DistributedEvaluator implements Evaluator {
     const size = this.opts.sliceSize ?? Math.max(1, Math.ceil(P / 8));
     const slices = planSlices(P, size);
     const { text, genId } = encodeGen(this.runId, generation, spec);
-    if (Buffer.byteLength(text) > MAX_BYTES.gen) throw new ProtocolError(`generation ${generation}: the population message is over ${MAX_BYTES.gen} bytes; lower the population`);
+    if (Buffer.byteLength(text) > MAX_BYTES.gen)
+      throw new ProtocolError(
+        `generation ${generation}: the population message is over ${MAX_BYTES.gen} bytes; lower the population`,
+      );
     // The run message again (cheap): a worker that found it missing or clobbered recovers.
     await cmd.multi().set(keys.run, encodeRun(this.config)).set(keys.gen, text).exec();
     this.genText = text;
-    const jobs = slices.map((s, i) => encodeJob({ runId: this.runId, generation, genId, slice: i, lo: s.lo, hi: s.hi }));
+    const jobs = slices.map((s, i) =>
+      encodeJob({ runId: this.runId, generation, genId, slice: i, lo: s.lo, hi: s.hi }),
+    );
     const done: (ResultMessage | undefined)[] = new Array(slices.length);
     let remaining = slices.length;
     const dispatched = new Set<number>();
@@ -161,7 +179,8 @@ export class DistributedEvaluator implements Evaluator {
       if (!raw) return;
       let r: ResultMessage;
       try {
-        if (raw.length > MAX_BYTES.result) throw new ProtocolError(`result message: ${raw.length} bytes, over the ${MAX_BYTES.result}-byte limit`);
+        if (raw.length > MAX_BYTES.result)
+          throw new ProtocolError(`result message: ${raw.length} bytes, over the ${MAX_BYTES.result}-byte limit`);
         r = decodeResult(raw.toString('utf8'));
       } catch (e) {
         this.status.dropped++;
@@ -172,13 +191,18 @@ export class DistributedEvaluator implements Evaluator {
       const s = slices[r.slice];
       if (!s || s.lo !== r.lo || s.hi !== r.hi) {
         this.status.dropped++;
-        this.log(`coordinator: dropped a result from ${r.worker}: members [${r.lo}, ${r.hi}) are not slice ${r.slice} of generation ${generation}`);
+        this.log(
+          `coordinator: dropped a result from ${r.worker}: members [${r.lo}, ${r.hi}) are not slice ${r.slice} of generation ${generation}`,
+        );
         return;
       }
       if (done[r.slice]) return; // duplicate (a reassigned slice answered twice)
       if (!this.adapters.has(r.adapter)) {
         this.adapters.add(r.adapter);
-        if (this.adapters.size > 1) this.log(`coordinator: warning: workers on different adapters (${[...this.adapters].join('; ')}); fitness bits may then depend on which worker ran a slice`);
+        if (this.adapters.size > 1)
+          this.log(
+            `coordinator: warning: workers on different adapters (${[...this.adapters].join('; ')}); fitness bits may then depend on which worker ran a slice`,
+          );
       }
       done[r.slice] = r;
       remaining--;
@@ -228,7 +252,13 @@ export class DistributedEvaluator implements Evaluator {
   }
 
   /** One reconciliation pass: workers alive, slices queued / in progress / done; (re)queue the rest. */
-  private async reconcile(genId: string, jobs: string[], done: (ResultMessage | undefined)[], dispatched: Set<number>, accept: (raw: Buffer | null) => void): Promise<void> {
+  private async reconcile(
+    genId: string,
+    jobs: string[],
+    done: (ResultMessage | undefined)[],
+    dispatched: Set<number>,
+    accept: (raw: Buffer | null) => void,
+  ): Promise<void> {
     const { cmd, keys } = this;
     const covered = new Set<number>();
     const sliceOf = (raw: Buffer): JobMessage | undefined => {
@@ -242,7 +272,9 @@ export class DistributedEvaluator implements Evaluator {
     // 0. Still the coordinator of this prefix (GET then PEXPIRE: no server-side script).
     const holder = await cmd.get(keys.lock);
     if (holder !== null && holder !== this.nonce) {
-      throw new ProtocolError(`another coordinator took over prefix '${this.opts.prefix ?? 'vsml'}'; stopping this one (its checkpoint is intact)`);
+      throw new ProtocolError(
+        `another coordinator took over prefix '${this.opts.prefix ?? 'vsml'}'; stopping this one (its checkpoint is intact)`,
+      );
     }
     if (holder === null) await cmd.set(keys.lock, this.nonce, 'PX', LOCK_TTL_MS, 'NX');
     else await cmd.pexpire(keys.lock, LOCK_TTL_MS);
@@ -286,7 +318,8 @@ export class DistributedEvaluator implements Evaluator {
         const lost = await cmd.lrangeBuffer(keys.wip(id), 0, -1);
         await cmd.multi().del(keys.wip(id)).srem(keys.workers, id).exec();
         const mine = lost.map(sliceOf).filter((j): j is JobMessage => !!j && !done[j.slice]);
-        if (raw === null && mine.length) this.log(`coordinator: worker ${id} stopped responding; reassigning ${mine.length} slice(s)`);
+        if (raw === null && mine.length)
+          this.log(`coordinator: worker ${id} stopped responding; reassigning ${mine.length} slice(s)`);
         continue;
       }
       alive++;
@@ -300,7 +333,9 @@ export class DistributedEvaluator implements Evaluator {
         this.seenSince.set(k, since);
         if (t - since < this.sliceTimeoutMs) covered.add(j.slice);
         else if (!done[j.slice] && !covered.has(j.slice) && since !== -1) {
-          this.log(`coordinator: slice ${j.slice} stalled on worker ${id} for ${Math.round((t - since) / 1000)} s; giving it to another worker too`);
+          this.log(
+            `coordinator: slice ${j.slice} stalled on worker ${id} for ${Math.round((t - since) / 1000)} s; giving it to another worker too`,
+          );
         }
       }
     }
@@ -332,7 +367,8 @@ export class DistributedEvaluator implements Evaluator {
   async close(): Promise<void> {
     try {
       // Release the lock if it is still ours (a successor then starts at once).
-      if (this.cmd.status === 'ready' && (await this.cmd.get(this.keys.lock)) === this.nonce) await this.cmd.del(this.keys.lock);
+      if (this.cmd.status === 'ready' && (await this.cmd.get(this.keys.lock)) === this.nonce)
+        await this.cmd.del(this.keys.lock);
     } catch {
       /* it expires by itself */
     }

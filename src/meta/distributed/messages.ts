@@ -43,7 +43,8 @@ export class ProtocolError extends Error {
 
 /** Redis keys of one deployment (all under one prefix, so several runs can share a server). */
 export function redisKeys(prefix: string) {
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new ProtocolError(`key prefix '${prefix}' must be 1-64 characters of [A-Za-z0-9_.:-]`);
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix))
+    throw new ProtocolError(`key prefix '${prefix}' must be 1-64 characters of [A-Za-z0-9_.:-]`);
   return {
     run: `${prefix}:run`,
     gen: `${prefix}:gen`,
@@ -103,7 +104,13 @@ export interface SliceResult {
   onlineCrossEntropy: Float64Array;
   onlineAccuracy: Float64Array;
 }
-export const RESULT_ARRAYS = ['fitness', 'queryAccuracy', 'queryCrossEntropy', 'onlineCrossEntropy', 'onlineAccuracy'] as const;
+export const RESULT_ARRAYS = [
+  'fitness',
+  'queryAccuracy',
+  'queryCrossEntropy',
+  'onlineCrossEntropy',
+  'onlineAccuracy',
+] as const;
 
 export interface ResultMessage extends SliceResult {
   v: number;
@@ -147,11 +154,19 @@ function b64(a: Float32Array | Float64Array): string {
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function fromB64<T extends Float32Array | Float64Array>(field: string, s: unknown, Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
-  if (typeof s !== 'string' || s.length % 4 !== 0 || !B64.test(s)) throw new ProtocolError(`${field}: expected base64 text`);
+function fromB64<T extends Float32Array | Float64Array>(
+  field: string,
+  s: unknown,
+  Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  length: number,
+): T {
+  if (typeof s !== 'string' || s.length % 4 !== 0 || !B64.test(s))
+    throw new ProtocolError(`${field}: expected base64 text`);
   const bytes = Buffer.from(s, 'base64');
   if (bytes.length !== length * Ctor.BYTES_PER_ELEMENT) {
-    throw new ProtocolError(`${field}: expected ${length} values (${length * Ctor.BYTES_PER_ELEMENT} bytes), got ${bytes.length} bytes`);
+    throw new ProtocolError(
+      `${field}: expected ${length} values (${length * Ctor.BYTES_PER_ELEMENT} bytes), got ${bytes.length} bytes`,
+    );
   }
   const buf = new ArrayBuffer(bytes.length);
   new Uint8Array(buf).set(bytes);
@@ -168,7 +183,8 @@ type Obj = Record<string, unknown>;
 
 /** Size check, JSON parse, version and type check. */
 function parse(text: unknown, type: string, maxBytes: number): Obj {
-  if (typeof text !== 'string') throw new ProtocolError(`${type} message: expected text, got ${text === null ? 'nothing' : typeof text}`);
+  if (typeof text !== 'string')
+    throw new ProtocolError(`${type} message: expected text, got ${text === null ? 'nothing' : typeof text}`);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) throw new ProtocolError(`${type} message: ${bytes} bytes, over the ${maxBytes}-byte limit`);
   let o: unknown;
@@ -177,9 +193,13 @@ function parse(text: unknown, type: string, maxBytes: number): Obj {
   } catch (e) {
     throw new ProtocolError(`${type} message: not valid JSON (${(e as Error).message})`);
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new ProtocolError(`${type} message: not a JSON object`);
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new ProtocolError(`${type} message: not a JSON object`);
   const m = o as Obj;
-  if (m.v !== PROTOCOL_VERSION) throw new ProtocolError(`${type} message: protocol version ${JSON.stringify(m.v)}, this build speaks version ${PROTOCOL_VERSION}`);
+  if (m.v !== PROTOCOL_VERSION)
+    throw new ProtocolError(
+      `${type} message: protocol version ${JSON.stringify(m.v)}, this build speaks version ${PROTOCOL_VERSION}`,
+    );
   if (m.type !== type) throw new ProtocolError(`${type} message: type is ${JSON.stringify(m.type)}`);
   return m;
 }
@@ -212,7 +232,12 @@ function check<T>(field: string, schema: z.ZodType<T>, v: unknown): T {
 /** Members [lo, hi) of one slice: hi's range depends on lo. */
 function checkRange(m: { lo: number; hi: number }, ctx: z.RefinementCtx) {
   const max = Math.min(MAX_MEMBERS, m.lo + MAX_SLICE_MEMBERS);
-  if (m.hi < m.lo + 1 || m.hi > max) ctx.addIssue({ code: 'custom', path: ['hi'], message: `expected an integer in [${m.lo + 1}, ${max}], got ${m.hi}` });
+  if (m.hi < m.lo + 1 || m.hi > max)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hi'],
+      message: `expected an integer in [${m.lo + 1}, ${max}], got ${m.hi}`,
+    });
 }
 
 /** Parse an already size-checked message object with its schema; the error names `<type>.<field>`. */
@@ -251,7 +276,10 @@ const resultSchema = z
     worker: wireText(WORKER_ID),
     adapter: wireText(TEXT),
     learnerSteps: wireInt(0, Number.MAX_SAFE_INTEGER),
-    timeMs: z.object({ tasks: nonNegative(), build: nonNegative(), episodes: nonNegative() }, { error: 'expected an object' }),
+    timeMs: z.object(
+      { tasks: nonNegative(), build: nonNegative(), episodes: nonNegative() },
+      { error: 'expected an object' },
+    ),
   })
   .superRefine(checkRange);
 
@@ -304,7 +332,16 @@ function genIdOf(runId: string, generation: number, spec: PopulationSpec, member
 }
 
 function memberTuples(spec: PopulationSpec): MemberTuple[] {
-  return spec.members.map((m) => [m.parent, m.sign, m.k0 >>> 0, m.k1 >>> 0, m.a >>> 0, m.b >>> 0, m.c >>> 0, ROLES.indexOf(m.role)]);
+  return spec.members.map((m) => [
+    m.parent,
+    m.sign,
+    m.k0 >>> 0,
+    m.k1 >>> 0,
+    m.a >>> 0,
+    m.b >>> 0,
+    m.c >>> 0,
+    ROLES.indexOf(m.role),
+  ]);
 }
 
 export function encodeGen(runId: string, generation: number, spec: PopulationSpec): { text: string; genId: string } {
@@ -330,15 +367,18 @@ export function decodeGen(text: unknown): GenMessage {
   const genId = check('gen.genId', HEX32_TEXT, m.genId);
   const generation = check('gen.generation', wireInt(0, 2 ** 31 - 1), m.generation);
   const dim = check('gen.dim', wireInt(1, MAX_DIM), m.dim);
-  if (!Array.isArray(m.centres) || m.centres.length < 1 || m.centres.length > 4096) throw new ProtocolError('gen.centres: expected 1-4096 vectors');
+  if (!Array.isArray(m.centres) || m.centres.length < 1 || m.centres.length > 4096)
+    throw new ProtocolError('gen.centres: expected 1-4096 vectors');
   const centres = m.centres.map((c, i) => fromB64(`gen.centres[${i}]`, c, Float32Array, dim));
   const dimScale = fromB64('gen.dimScale', m.dimScale, Float32Array, dim);
-  if (!Array.isArray(m.members) || m.members.length < 1 || m.members.length > MAX_MEMBERS) throw new ProtocolError(`gen.members: expected 1-${MAX_MEMBERS} members`);
+  if (!Array.isArray(m.members) || m.members.length < 1 || m.members.length > MAX_MEMBERS)
+    throw new ProtocolError(`gen.members: expected 1-${MAX_MEMBERS} members`);
   const tuples: MemberTuple[] = [];
   const parentOf = wireInt(0, centres.length - 1);
   const members: MemberSpec[] = m.members.map((t, i) => {
     const f = `gen.members[${i}]`;
-    if (!Array.isArray(t) || t.length !== 8) throw new ProtocolError(`${f}: expected [parent, sign, k0, k1, a, b, c, role]`);
+    if (!Array.isArray(t) || t.length !== 8)
+      throw new ProtocolError(`${f}: expected [parent, sign, k0, k1, a, b, c, role]`);
     const parent = check(`${f}.parent`, parentOf, t[0]);
     const sign = check(`${f}.sign`, SIGN, t[1]) as -1 | 0 | 1;
     const words = [2, 3, 4, 5, 6].map((j) => check(`${f}[${j}]`, WORD, t[j]));
@@ -347,7 +387,8 @@ export function decodeGen(text: unknown): GenMessage {
     return { parent, sign, k0: words[0], k1: words[1], a: words[2], b: words[3], c: words[4], role: ROLES[role] };
   });
   const spec: PopulationSpec = { dim, centres, dimScale, members };
-  if (genIdOf(runId, generation, spec, tuples) !== genId) throw new ProtocolError('gen.genId does not match the population (corrupt or forged message)');
+  if (genIdOf(runId, generation, spec, tuples) !== genId)
+    throw new ProtocolError('gen.genId does not match the population (corrupt or forged message)');
   return { v: PROTOCOL_VERSION, type: 'gen', runId, generation, genId, spec };
 }
 
@@ -359,7 +400,16 @@ export function encodeJob(j: Omit<JobMessage, 'v' | 'type'>): string {
 
 export function decodeJob(text: unknown): JobMessage {
   const j = fields(jobSchema, parse(text, 'job', MAX_BYTES.job), 'job');
-  return { v: PROTOCOL_VERSION, type: 'job', runId: j.runId, generation: j.generation, genId: j.genId, slice: j.slice, lo: j.lo, hi: j.hi };
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'job',
+    runId: j.runId,
+    generation: j.generation,
+    genId: j.genId,
+    slice: j.slice,
+    lo: j.lo,
+    hi: j.hi,
+  };
 }
 
 // ---- result ----------------------------------------------------------------------------------
@@ -385,14 +435,19 @@ export function encodeWorkerStatus(s: Omit<WorkerStatus, 'v' | 'type'>): string 
 }
 
 export function decodeWorkerStatus(text: unknown): WorkerStatus {
-  return { v: PROTOCOL_VERSION, type: 'worker', ...fields(workerSchema, parse(text, 'worker', MAX_BYTES.worker), 'worker') };
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'worker',
+    ...fields(workerSchema, parse(text, 'worker', MAX_BYTES.worker), 'worker'),
+  };
 }
 
 // ---- slices ----------------------------------------------------------------------------------
 
 /** Member ranges [lo, hi) of at most `size` members covering [0, members). */
 export function planSlices(members: number, size: number): { lo: number; hi: number }[] {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_SLICE_MEMBERS) throw new ProtocolError(`slice size must be an integer in [1, ${MAX_SLICE_MEMBERS}], got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_SLICE_MEMBERS)
+    throw new ProtocolError(`slice size must be an integer in [1, ${MAX_SLICE_MEMBERS}], got ${size}`);
   const out = [];
   for (let lo = 0; lo < members; lo += size) out.push({ lo, hi: Math.min(members, lo + size) });
   return out;
@@ -400,6 +455,7 @@ export function planSlices(members: number, size: number): { lo: number; hi: num
 
 /** The sub-population of members [lo, hi) (same centres and scales, so each member is built identically). */
 export function sliceSpec(spec: PopulationSpec, lo: number, hi: number): PopulationSpec {
-  if (lo < 0 || hi > spec.members.length || lo >= hi) throw new ProtocolError(`members [${lo}, ${hi}) are outside the population of ${spec.members.length}`);
+  if (lo < 0 || hi > spec.members.length || lo >= hi)
+    throw new ProtocolError(`members [${lo}, ${hi}) are outside the population of ${spec.members.length}`);
   return { dim: spec.dim, centres: spec.centres, dimScale: spec.dimScale, members: spec.members.slice(lo, hi) };
 }

@@ -16,9 +16,12 @@ export function redisOptions(url: string): { url: string; options: RedisOptions 
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`--redis: not a URL: ${redactUrl(url)} (expected redis://[user:password@]host:port[/db] or rediss://...)`);
+    throw new Error(
+      `--redis: not a URL: ${redactUrl(url)} (expected redis://[user:password@]host:port[/db] or rediss://...)`,
+    );
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`--redis: protocol must be redis: or rediss:, got ${u.protocol}`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new Error(`--redis: protocol must be redis: or rediss:, got ${u.protocol}`);
   const options: RedisOptions = {
     // Fail requests instead of queueing them forever while Redis is down; callers retry.
     maxRetriesPerRequest: 2,
@@ -39,7 +42,11 @@ export function redisOptions(url: string): { url: string; options: RedisOptions 
 /** A connected client (throws a clear error when the server cannot be reached). */
 export async function connectRedis(url: string, name: string): Promise<Redis> {
   const { options } = redisOptions(url);
-  const client = new Redis(url, { ...options, lazyConnect: true, connectionName: name.replace(/[^A-Za-z0-9_.-]/g, '_') });
+  const client = new Redis(url, {
+    ...options,
+    lazyConnect: true,
+    connectionName: name.replace(/[^A-Za-z0-9_.-]/g, '_'),
+  });
   client.on('error', () => {
     /* reported through failed commands; keeps ioredis from printing unhandled errors */
   });

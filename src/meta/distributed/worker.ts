@@ -70,7 +70,11 @@ interface Loaded {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
-  const id = opts.id ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-${process.pid}`;
+  const id =
+    opts.id ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 40)}-${process.pid}`;
   if (!WORKER_ID.test(id)) throw new Error(`worker id '${id}' must be 1-64 characters of [A-Za-z0-9_.-]`);
   const keys: RedisKeys = redisKeys(opts.prefix ?? 'vsml');
   const log = opts.log ?? ((s: string) => console.error(s));
@@ -80,7 +84,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   const cmd = await connectRedis(opts.redis, `vsml-worker-${id}`);
   const blocking = await connectRedis(opts.redis, `vsml-worker-${id}-queue`);
   const gpu = opts.gpu ?? (await acquireGpu());
-  const adapter = gpu.describe().replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  const adapter = gpu
+    .describe()
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200);
   const startedAt = new Date().toISOString();
   const stats = { slicesDone: 0, learnerSteps: 0, evalMs: 0, dropped: 0 };
   let busy = '';
@@ -90,7 +97,9 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
   const heartbeat = async () => {
     const status = encodeWorkerStatus({
       id,
-      host: hostname().replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
+      host: hostname()
+        .replace(/[^\x20-\x7e]/g, '?')
+        .slice(0, 200),
       pid: process.pid,
       adapter,
       startedAt,
@@ -99,7 +108,11 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
       stepsPerSecond: stats.evalMs > 0 ? (stats.learnerSteps / stats.evalMs) * 1000 : 0,
       busy,
     });
-    await cmd.multi().set(keys.worker(id), status, 'PX', 4 * hbMs).sadd(keys.workers, id).exec();
+    await cmd
+      .multi()
+      .set(keys.worker(id), status, 'PX', 4 * hbMs)
+      .sadd(keys.workers, id)
+      .exec();
   };
   const beat = () => {
     heartbeat().catch((e) => log(`worker ${id}: heartbeat failed: ${(e as Error).message}`));
@@ -126,9 +139,11 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     } catch (e) {
       return `the run message is unusable: ${(e as Error).message}`;
     }
-    if (run.runId !== job.runId) return `job of run ${job.runId.slice(0, 8)}, the published run is ${run.runId.slice(0, 8)} (stale job)`;
+    if (run.runId !== job.runId)
+      return `job of run ${job.runId.slice(0, 8)}, the published run is ${run.runId.slice(0, 8)} (stale job)`;
     const c = run.config;
-    if (!allowed.has(c.dataset)) return `run ${run.runId.slice(0, 8)} wants dataset '${c.dataset}', which this worker was not allowed to load (start it with --allow-dataset ${c.dataset})`;
+    if (!allowed.has(c.dataset))
+      return `run ${run.runId.slice(0, 8)} wants dataset '${c.dataset}', which this worker was not allowed to load (start it with --allow-dataset ${c.dataset})`;
     loaded?.evaluator.destroy();
     loaded = undefined;
     const ds = await loadDataset(c.dataset);
@@ -147,8 +162,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     } catch (e) {
       return `the generation message is unusable: ${(e as Error).message}`;
     }
-    if (g.genId !== job.genId || g.runId !== job.runId || g.generation !== job.generation) return `job of generation ${job.generation}, the published one is ${g.generation} (stale job)`;
-    if (job.hi > g.spec.members.length) return `members [${job.lo}, ${job.hi}) outside the population of ${g.spec.members.length}`;
+    if (g.genId !== job.genId || g.runId !== job.runId || g.generation !== job.generation)
+      return `job of generation ${job.generation}, the published one is ${g.generation} (stale job)`;
+    if (job.hi > g.spec.members.length)
+      return `members [${job.lo}, ${job.hi}) outside the population of ${g.spec.members.length}`;
     gen = g;
     return g;
   }
@@ -167,7 +184,8 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     }
     let job: JobMessage;
     try {
-      if (raw.length > MAX_BYTES.job) throw new ProtocolError(`job message: ${raw.length} bytes, over the ${MAX_BYTES.job}-byte limit`);
+      if (raw.length > MAX_BYTES.job)
+        throw new ProtocolError(`job message: ${raw.length} bytes, over the ${MAX_BYTES.job}-byte limit`);
       job = decodeJob(raw.toString('utf8'));
     } catch (e) {
       await drop(raw, (e as Error).message);

@@ -3,7 +3,17 @@
  * metrics JSON-lines log (truncated to the checkpoint's generation on resume, so a resumed run's
  * log equals an uninterrupted one's).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { type Checkpoint, CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 

@@ -48,7 +48,9 @@ export interface GaState extends StrategyStateBase {
 
 export function initGa(config: GaConfig, theta0: Float32Array, seed: number, initSeed = seed): GaState {
   if (config.elites < 1 || config.elites > config.truncation || config.truncation > config.popSize) {
-    throw new Error(`ga: need 1 <= elites (${config.elites}) <= truncation (${config.truncation}) <= popSize (${config.popSize})`);
+    throw new Error(
+      `ga: need 1 <= elites (${config.elites}) <= truncation (${config.truncation}) <= popSize (${config.popSize})`,
+    );
   }
   return {
     kind: 'ga',
@@ -97,7 +99,8 @@ export const ga: Strategy<GaState> = {
     for (let e = 0; e < Math.min(c.elites, parents.length); e++) {
       members.push({ parent: e, sign: 0, k0: 0, k1: 0, a: 0, b: 0, c: 0, role: 'elite' });
     }
-    for (const ch of children(state)) members.push({ parent: ch.parent, sign: 1, ...mutationKey(ch.seed), role: 'sample' });
+    for (const ch of children(state))
+      members.push({ parent: ch.parent, sign: 1, ...mutationKey(ch.seed), role: 'sample' });
     return { dim, centres: parents.map((p) => p.params), dimScale: filled(dim, state.config.sigma), members };
   },
 

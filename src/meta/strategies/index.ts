@@ -7,7 +7,12 @@ import type { Strategy } from './types';
 export type StrategyConfig = OpenAiEsConfig | SnesConfig | GaConfig;
 export type StrategyState = OpenAiEsState | SnesState | GaState;
 
-export function initStrategy(config: StrategyConfig, theta0: Float32Array, seed: number, initSeed = seed): StrategyState {
+export function initStrategy(
+  config: StrategyConfig,
+  theta0: Float32Array,
+  seed: number,
+  initSeed = seed,
+): StrategyState {
   switch (config.kind) {
     case 'openai-es':
       return initOpenAiEs(config, theta0, seed);

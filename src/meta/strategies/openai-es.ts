@@ -102,11 +102,15 @@ export const openAiEs: Strategy<OpenAiEsState> = {
     checkFitnessLength(spec, fitness);
     const { config: c, seed, generation: t } = state;
     const n = 2 * c.pairs;
-    const w = shapeFitness(c.shaping, Array.from({ length: n }, (_, i) => fitness[i]));
+    const w = shapeFitness(
+      c.shaping,
+      Array.from({ length: n }, (_, i) => fitness[i]),
+    );
     // The sigma actually used to build the members (f32), so the estimate matches the samples.
     const sigma = spec.dimScale[0];
     const terms = [];
-    for (let j = 0; j < c.pairs; j++) terms.push({ ...pairStream(seed, j, t), coef: (w[2 * j] - w[2 * j + 1]) / (n * sigma) });
+    for (let j = 0; j < c.pairs; j++)
+      terms.push({ ...pairStream(seed, j, t), coef: (w[2 * j] - w[2 * j + 1]) / (n * sigma) });
     const { sum: g } = await noise.weightedSums(state.theta.length, terms, false);
     const dim = state.theta.length;
     const grad = new Float64Array(dim);

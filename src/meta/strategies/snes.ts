@@ -61,7 +61,8 @@ export function snesLrSigma(c: SnesConfig, dim: number): number {
 }
 
 export function initSnes(config: SnesConfig, theta0: Float32Array, seed: number): SnesState {
-  if (config.antithetic && config.popSize % 2) throw new Error(`snes: antithetic sampling needs an even popSize, got ${config.popSize}`);
+  if (config.antithetic && config.popSize % 2)
+    throw new Error(`snes: antithetic sampling needs an even popSize, got ${config.popSize}`);
   return {
     kind: 'snes',
     config: { ...config },
@@ -107,7 +108,8 @@ export const snes: Strategy<SnesState> = {
     for (const x of u) uSum += x;
     const terms: NoiseTerm[] = [];
     if (c.antithetic) {
-      for (let j = 0; j < n / 2; j++) terms.push({ ...stream(seed, j, t), coef: u[2 * j] - u[2 * j + 1], coefSq: u[2 * j] + u[2 * j + 1] });
+      for (let j = 0; j < n / 2; j++)
+        terms.push({ ...stream(seed, j, t), coef: u[2 * j] - u[2 * j + 1], coefSq: u[2 * j] + u[2 * j + 1] });
     } else {
       for (let j = 0; j < n; j++) terms.push({ ...stream(seed, j, t), coef: u[j], coefSq: u[j] });
     }
