@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readmeTable } from '../src/cli/bench-table';
+import { parseNotes, readmeTable } from '../src/cli/bench-table';
 import type { Scoreboard, ScoreRow } from '../src/bench/scoreboard';
 
 const ROOT = join(__dirname, '..');
@@ -44,6 +44,22 @@ describe('bench:table (readmeTable)', () => {
       '| vsml-rule (hand-designed) | 81.91% | 1.88e6 | 0 | 31.4 kB | 1812 B | 0.30 s + 11.7 min |',
       '| mlp@shuffled (shuffled reference, not the benchmark) | 96.30% | 1.88e6 | 0 | 31.4 kB | 4 B | 0.30 s + 11.7 min |',
     ]);
+  });
+});
+
+describe('bench:table --note', () => {
+  const sb = { rows: [row('kmeans:k=1', 0.8), row('kmeans:k=10', 0.9), row('ncm', 0.82)] } as Scoreboard;
+  it('keys a note by the longest row id before "=", so ids that contain "=" can be labelled', () => {
+    expect(parseNotes(['kmeans:k=10=ten prototypes', 'kmeans:k=1=one = a prototype', 'ncm=x'], sb)).toEqual({
+      'kmeans:k=10': 'ten prototypes',
+      'kmeans:k=1': 'one = a prototype',
+      ncm: 'x',
+    });
+  });
+  it('names the rows when a note matches none', () => {
+    expect(() => parseNotes(['knn=typo'], sb)).toThrow(
+      "--note: 'knn=typo' does not start with a row id and '=' (rows: kmeans:k=1, kmeans:k=10, ncm)",
+    );
   });
 });
 

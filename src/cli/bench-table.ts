@@ -26,6 +26,26 @@ export function readmeTable(sb: Scoreboard, notes: Record<string, string> = {}):
   return lines.join('\n');
 }
 
+/**
+ * `--note ID=TEXT` values keyed by row id. Ids may contain '=' themselves (`kmeans:k=10`), so the id
+ * is the longest row id that the value starts with, followed by '='.
+ */
+export function parseNotes(values: readonly string[], sb: Scoreboard): Record<string, string> {
+  const notes: Record<string, string> = {};
+  for (const v of values) {
+    const id = sb.rows
+      .map((r) => r.id)
+      .filter((rid) => v.startsWith(`${rid}=`))
+      .sort((a, b) => b.length - a.length)[0];
+    if (id === undefined) {
+      const known = sb.rows.map((r) => r.id).join(', ');
+      throw new UsageError('--note', `'${v}' does not start with a row id and '=' (rows: ${known})`);
+    }
+    notes[id] = v.slice(id.length + 1);
+  }
+  return notes;
+}
+
 const COMMAND = defineCommand({
   name: 'bench:table',
   usage: '[options] DIR',
@@ -39,17 +59,11 @@ Shuffled references are marked as such.`,
 
 function main(): number {
   const { values, positional } = cliArgs(COMMAND);
-  const notes: Record<string, string> = {};
-  for (const v of values.note) {
-    const eq = v.indexOf('=');
-    if (eq <= 0) throw new UsageError('--note', `needs ID=TEXT, got '${v}'`);
-    notes[v.slice(0, eq)] = v.slice(eq + 1);
-  }
   if (!positional) throw new UsageError('DIR', 'give the scoreboard directory, e.g. results/ordered-mnist');
   const file = join(positional, 'scoreboard.json');
   if (!existsSync(file)) throw new Error(`no ${file} (bench:ordered writes it)`);
   const sb = JSON.parse(readFileSync(file, 'utf8')) as Scoreboard;
-  console.log(readmeTable(sb, notes));
+  console.log(readmeTable(sb, parseNotes(values.note, sb)));
   return 0;
 }
 
