@@ -260,7 +260,7 @@ for (const aggregation of ['max', 'mean'] as HiddenAggregation[]) {
       runKernels(g, [
         {
           program: hiddenUpdateProgram(c, gs.wordsPerImage),
-          threads: L * H * A,
+          threads: L * A,
           uniforms: { learners: L, stride, tasksPerMember: TASKS },
           bindings: [bufs[0], gs.pieces[0].images, bufs[1], bufs[2], bufs[3], bufs[4]],
         },

@@ -168,7 +168,7 @@ export class HiddenPopulation {
         }),
         prep({
           program: hiddenUpdateProgram(c, ep.learnSplit.wordsPerImage),
-          threads: L * H * A,
+          threads: L * A,
           uniforms: { learners: L, stride, tasksPerMember: T },
           bindings: [p, learnPiece.images, learnIdx, ctrl, rho, w],
         }),

@@ -85,6 +85,6 @@ export const hiddenCompeteProgram = (c: HiddenConfig) =>
 export const hiddenBackwardProgram = (c: HiddenConfig) =>
   program('hidden-backward', backwardTemplate, BACKWARD_PARAMS, c, 0);
 
-/** Bindings: params, images, idx, ctrl, rho, w (rw). Threads: learners * H * A. */
+/** Bindings: params, images, idx, ctrl, rho, w (rw). Threads: learners * A (each loops over h). */
 export const hiddenUpdateProgram = (c: HiddenConfig, wordsPerImage: number) =>
   program('hidden-update', updateTemplate, UPDATE_PARAMS, c, wordsPerImage);
