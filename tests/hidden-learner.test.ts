@@ -12,6 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classSortedOrder } from '../src/data/dataset';
+import { METHODS, parseMethod } from '../src/bench/methods';
 import { PerClassKMeans } from '../src/inner/baselines';
 import { HiddenPopulation } from '../src/inner/hidden-population';
 import { HiddenReferenceLearner } from '../src/inner/hidden-reference';
@@ -162,6 +163,40 @@ describe(`hidden-layer learner (state seeds ${seed}, ${seed + 1})`, () => {
     }
     expect(compared).toBeGreaterThan(queries.length * 0.9);
     expect(agree, `GPU learner vs kmeans:k=${K} on ${compared} queries`).toBe(compared);
+  });
+
+  it('scoreboard method vsml-hidden: the same predictions as the population, four axes from the cost model', async () => {
+    const shape = { rows: 28, cols: 28, pixels: 784, numClasses: 10 };
+    const stream = classSortedStream(mnist.train.labels, 0, 600, 5);
+    const queries = Uint32Array.from({ length: 40 }, (_, i) => 900 + i);
+    const spec = parseMethod('vsml-hidden:hidden=20:stateSeed=7');
+    const learner = await METHODS[spec.name].create(shape, spec.params, { gpu: async () => gpu() });
+    for (const i of stream)
+      await learner.learn(mnist.train.images.slice(i * 784, (i + 1) * 784), mnist.train.labels[i]);
+    const frozen = await learner.freeze();
+    const got = await frozen.predictor.predict(
+      Uint8Array.from(
+        Array.from(queries).flatMap((q) => Array.from(mnist.train.images.subarray(q * 784, (q + 1) * 784))),
+      ),
+      queries.length,
+    );
+    const c = validateHiddenConfig({ inputs: 784, hidden: 20, classes: 10, aggregation: 'max' });
+    const want = await new HiddenPopulation(gpu(), c, 1).run(hiddenKMeansParams(), {
+      learnSplit: mnist.gTrain,
+      querySplit: mnist.gTrain,
+      learnLength: stream.length,
+      queryLength: queries.length,
+      learnIndices: stream,
+      queryIndices: queries,
+      stateSeeds: Uint32Array.of(7),
+    });
+    expect(Array.from(got)).toEqual(Array.from(want.predictions));
+    const cost = hiddenCost(c);
+    expect(learner.learnFlops()).toBe(stream.length * cost.flopsPerLearnExample);
+    expect(frozen.predictor.flopsPerImage).toBe(cost.flopsPerQueryExample);
+    expect(learner.stateBytes().reduce((t, b) => t + b.bytes, 0)).toBe(cost.stateBytes);
+    expect(learner.algorithmBytes().reduce((t, b) => t + b.bytes, 0)).toBe(60);
+    expect(() => parseMethod('vsml-hidden:width=3')).toThrow(/has no parameter 'width'/);
   });
 
   it('cost: 322 kB of state and 60 B of algorithm at H = 100', () => {
