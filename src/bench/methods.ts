@@ -24,6 +24,7 @@ import {
 } from '../inner/baselines';
 import { cpuKnnBackend } from '../inner/baselines/knn';
 import type { Learner, StreamShape } from '../inner/learner';
+import { DEFAULT_HIDDEN_CONFIG } from '../spec/hidden-config';
 import type { StreamOrder } from './ordered-mnist';
 
 export interface MethodContext {
@@ -146,6 +147,16 @@ export const METHODS: Record<string, MethodInfo> = {
       const r = replayOpts(p, ctx);
       return `d-${o.hidden}-C, lr=${o.learningRate}, buffer ${r.bufferSize}, ${r.replaySteps} replays/example`;
     },
+  },
+  // The hidden-layer VSML-style learner (GPU): loaded on demand, so this table stays free of GPU code.
+  'vsml-hidden': {
+    name: 'vsml-hidden',
+    describe: 'hidden-layer VSML-style learner (784-H-10 cells, shared meta-parameters, GPU)',
+    gpu: true,
+    params: ['hidden', 'aggregation', 'params', 'stateSeed'],
+    create: async (s, p, ctx) => (await import('./hidden-adapter')).createHiddenLearner(s, p, ctx),
+    config: (p) =>
+      `H=${p.hidden ?? DEFAULT_HIDDEN_CONFIG.hidden}, ${p.aggregation ?? DEFAULT_HIDDEN_CONFIG.aggregation} aggregation, meta-parameters ${p.params ?? 'designed'}`,
   },
   'replay-logreg': {
     name: 'replay-logreg',

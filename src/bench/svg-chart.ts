@@ -7,7 +7,7 @@ import { fmtBytes } from './scoreboard';
 import { PALETTE, esc } from '../chart/svg';
 
 /** Rows that are baselines: benchmark rows (not shuffled references) of any method but the VSML learner. */
-export const isBaseline = (r: ScoreRow): boolean => !r.reference && r.method !== 'vsml';
+export const isBaseline = (r: ScoreRow): boolean => !r.reference && r.method !== 'vsml' && r.method !== 'vsml-hidden';
 
 /**
  * The Pareto front of the baselines on (learned state, accuracy): every baseline row that no other
