@@ -132,7 +132,8 @@ describe('adapter selection on this machine (separate processes)', () => {
   });
 
   it('no adapter at all gives an error saying why and how to fix it', () => {
-    const r = report({ VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+    // auto: under an explicit VSML_ADAPTER of another driver the plan would skip this manifest
+    const r = report({ VSML_ADAPTER: 'auto', VK_ICD_FILENAMES: '/nonexistent/icd.json' });
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/Tried: Vulkan ICD \/nonexistent\/icd\.json/);
     expect(r.err).toMatch(/apt-get install chromium libvulkan1/);
