@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findSystemIcds, parsePreference, planAdapterAttempts } from '../src/gpu/node-adapter';
+import { LAVAPIPE_REJECTED, findSystemIcds, parsePreference, planAdapterAttempts } from '../src/gpu/node-adapter';
+import { classifyAdapterInfo, classifyIcdList, classifyIcdManifest } from '../src/gpu/driver-kind';
 
 const SW = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -117,7 +118,7 @@ describe('adapter selection on this machine (separate processes)', () => {
     const line = r.out.split('\n').find((l) => l.startsWith('adapter: '));
     expect(line).toMatch(/adapter: .+, (hardware|software fallback), via node-dawn/);
     const json = JSON.parse(r.out.slice(0, r.out.lastIndexOf('}') + 1));
-    expect(['hardware', 'swiftshader']).toContain(json.source);
+    expect(['hardware', 'lavapipe', 'swiftshader']).toContain(json.source);
     expect(json.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 << 20);
   });
 
@@ -131,9 +132,120 @@ describe('adapter selection on this machine (separate processes)', () => {
   });
 
   it('no adapter at all gives an error saying why and how to fix it', () => {
-    const r = report({ VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+    // auto: under an explicit VSML_ADAPTER of another driver the plan would skip this manifest
+    const r = report({ VSML_ADAPTER: 'auto', VK_ICD_FILENAMES: '/nonexistent/icd.json' });
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/Tried: Vulkan ICD \/nonexistent\/icd\.json/);
     expect(r.err).toMatch(/apt-get install chromium libvulkan1/);
   });
+});
+
+describe('driver classification (fabricated inputs)', () => {
+  it('names the driver from the adapter info strings', () => {
+    expect(
+      classifyAdapterInfo({
+        vendor: 'mesa',
+        architecture: 'software',
+        device: 'llvmpipe-llvm-15-0-6-256-bits-',
+        description: 'llvmpipe: Mesa 25.0.7-2~bpo12+1 (LLVM 15.0.6) 0.0.1',
+      }),
+    ).toBe('lavapipe');
+    expect(
+      classifyAdapterInfo({
+        vendor: 'google',
+        architecture: 'swiftshader',
+        device: '',
+        description: 'SwiftShader driver 5.0.0',
+      }),
+    ).toBe('swiftshader');
+    expect(classifyAdapterInfo({ vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H100' })).toBe(
+      'hardware',
+    );
+    expect(classifyAdapterInfo({})).toBe('hardware');
+  });
+
+  it('names the driver an ICD manifest loads, by its library first, else by the file name', () => {
+    const manifest = (lib: string) => JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: lib } });
+    expect(classifyIcdManifest('/opt/mesa/any.json', manifest('/opt/mesa/lib/libvulkan_lvp.so'))).toBe('lavapipe');
+    expect(classifyIcdManifest('/x/renamed.json', manifest('./libvk_swiftshader.so'))).toBe('swiftshader');
+    expect(classifyIcdManifest('/x/nvidia_icd.json', manifest('libGLX_nvidia.so.0'))).toBe('hardware');
+    // unreadable or not JSON: the file name decides
+    expect(classifyIcdManifest('/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', undefined)).toBe('lavapipe');
+    expect(classifyIcdManifest('/usr/lib/chromium/vk_swiftshader_icd.json', 'not json')).toBe('swiftshader');
+    expect(classifyIcdManifest('/x/radeon_icd.x86_64.json', undefined)).toBe('hardware');
+  });
+
+  it('a VK_ICD_FILENAMES list is one software driver only when every manifest is that driver', () => {
+    const texts: Record<string, string> = {
+      '/a/lvp.json': JSON.stringify({ ICD: { library_path: 'libvulkan_lvp.so' } }),
+      '/b/lvp2.json': JSON.stringify({ ICD: { library_path: '/opt/libvulkan_lvp.so' } }),
+      '/c/nv.json': JSON.stringify({ ICD: { library_path: 'libGLX_nvidia.so.0' } }),
+    };
+    const read = (p: string) => texts[p];
+    expect(classifyIcdList('/a/lvp.json', read)).toBe('lavapipe');
+    expect(classifyIcdList('/a/lvp.json:/b/lvp2.json', read)).toBe('lavapipe');
+    expect(classifyIcdList('/a/lvp.json:/c/nv.json', read)).toBe('hardware');
+    expect(classifyIcdList('/usr/lib/chromium/vk_swiftshader_icd.json', read)).toBe('swiftshader');
+  });
+
+  it('a user VK_ICD_FILENAMES counts as its driver; a conflicting explicit preference wins', () => {
+    const LVP = '/opt/mesa25/lvp_icd.json';
+    expect(
+      planAdapterAttempts({ preference: 'auto', userIcd: LVP, userIcdKind: 'lavapipe', swiftshaderIcd: SW }),
+    ).toEqual([{ icd: LVP, source: 'lavapipe' }]);
+    expect(
+      planAdapterAttempts({ preference: 'lavapipe', userIcd: LVP, userIcdKind: 'lavapipe', swiftshaderIcd: SW }),
+    ).toEqual([{ icd: LVP, source: 'lavapipe' }]);
+    expect(
+      planAdapterAttempts({ preference: 'swiftshader', userIcd: LVP, userIcdKind: 'lavapipe', swiftshaderIcd: SW }),
+    ).toEqual([{ icd: SW, source: 'swiftshader' }]);
+  });
+
+  it('classifies system manifests by their library and puts a private lavapipe ($VSML_LAVAPIPE_ICD) first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'icd-'));
+    writeFileSync(join(dir, 'a_renamed.json'), JSON.stringify({ ICD: { library_path: 'libvulkan_lvp.so' } }));
+    writeFileSync(join(dir, 'nvidia_icd.json'), JSON.stringify({ ICD: { library_path: 'libGLX_nvidia.so.0' } }));
+    expect(findSystemIcds([dir])).toEqual({
+      hardware: [join(dir, 'nvidia_icd.json')],
+      lavapipe: join(dir, 'a_renamed.json'),
+    });
+    expect(findSystemIcds([dir], undefined, '/opt/mesa25/lvp_icd.json').lavapipe).toBe('/opt/mesa25/lvp_icd.json');
+    rmSync(dir, { recursive: true });
+  });
+});
+
+/**
+ * A usable lavapipe on this machine: $VSML_LAVAPIPE_ICD, a lavapipe VK_ICD_FILENAMES, or a system
+ * manifest. Which Mesa it is decides whether Dawn accepts it (25+), so both outcomes are checked.
+ */
+const LAVAPIPE_ICD =
+  process.env.VSML_LAVAPIPE_ICD ||
+  (process.env.VK_ICD_FILENAMES &&
+  classifyIcdList(process.env.VK_ICD_FILENAMES, (p) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }) === 'lavapipe'
+    ? process.env.VK_ICD_FILENAMES
+    : undefined) ||
+  findSystemIcds().lavapipe;
+
+describe('lavapipe on this machine (separate processes)', () => {
+  it.skipIf(!LAVAPIPE_ICD)(
+    `VSML_ADAPTER=lavapipe gives a lavapipe adapter named as such, or one plain rejection line (${LAVAPIPE_ICD ? 'manifest ' + LAVAPIPE_ICD : 'skipped: no lavapipe manifest; set VSML_LAVAPIPE_ICD'})`,
+    () => {
+      const r = report({ VSML_ADAPTER: 'lavapipe', VSML_LAVAPIPE_ICD: LAVAPIPE_ICD });
+      if (r.code === 0) {
+        const json = JSON.parse(r.out.slice(0, r.out.lastIndexOf('}') + 1));
+        expect(json.source).toBe('lavapipe');
+        expect(json.isFallback).toBe(true);
+        expect(json.description).toMatch(/llvmpipe/);
+      } else {
+        // Dawn rejected an older Mesa: said once, plainly
+        expect(r.err.split(LAVAPIPE_REJECTED).length - 1, r.err).toBe(1);
+      }
+    },
+  );
 });

@@ -14,6 +14,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
+import { cellColumnsFor } from '../src/inner/population-plan';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
@@ -134,4 +135,25 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
       }
     });
   }
+});
+
+describe('default mapping per adapter', () => {
+  it('columns everywhere but lavapipe (its column kernel of a 784-input cell compiles for minutes)', () => {
+    expect(cellColumnsFor('swiftshader')).toBe(true);
+    expect(cellColumnsFor('hardware')).toBe(true);
+    expect(cellColumnsFor('browser')).toBe(true);
+    expect(cellColumnsFor('lavapipe')).toBe(false);
+  });
+
+  it("a population without an explicit mapping plans this adapter's default", () => {
+    const cfg = validateVsmlConfig({ layers: [784, 10], hidden: 8, message: 2 });
+    const pop = VsmlPopulation.create(gpu(), cfg, { members: 1, tasksPerMember: 1, learnLength: 2, queryLength: 0 });
+    try {
+      // Only the private weights path (software adapters' default) has a column mapping.
+      const soft = gpu().report.isFallback;
+      expect(pop.plan.layers[0].columns).toBe(soft && cellColumnsFor(gpu().report.source));
+    } finally {
+      pop.destroy();
+    }
+  });
 });

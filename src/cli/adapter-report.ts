@@ -6,7 +6,8 @@ cliArgs(
   defineCommand({
     name: 'adapter',
     description:
-      'Prints the WebGPU adapter the other commands use ($VSML_ADAPTER: auto, hardware or swiftshader), with its features and limits, as JSON.',
+      'Prints the WebGPU adapter the other commands use ($VSML_ADAPTER: auto, hardware, lavapipe or swiftshader; ' +
+      '$VSML_LAVAPIPE_ICD: a private lavapipe manifest), its driver (source: hardware, lavapipe or swiftshader), features and limits, as JSON.',
     options: {},
   }),
 );

@@ -5,7 +5,7 @@
  * speed.json, speed.md (tables), speed.txt (the console table) and speed.svg (chart) to --out.
  * Options: `npm run bench:speed -- --help`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { subsetSplit } from '../data/dataset';
@@ -13,6 +13,7 @@ import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import type { WeightsOption } from '../bench/step-measure';
 import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from '../bench/speed/report';
+import { cpuPeakFromCpuinfo } from '../bench/speed/cpu-peak';
 import { type SpeedOptions, runSpeedBench } from '../bench/speed/run';
 import { DEFAULT_SPEED_CONFIGS, SPEED_CONFIGS } from '../bench/speed/configs';
 import { UsageError, cliArgs, commandLine, defineCommand, intArg, listArg, optInt, positiveArg } from './args';
@@ -70,6 +71,7 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
     'peak-gflops': {
       type: 'string',
       value: 'X',
+      defaultText: "on a software adapter, the CPU's physical peak from /proc/cpuinfo",
       description: "the adapter's nominal fp32 peak (datasheet), for a second fraction beside the FMA ceiling",
     },
     'no-tfjs': { type: 'boolean', description: 'skip the TensorFlow.js peer (and its check)' },
@@ -111,6 +113,12 @@ const args = cliArgs(COMMAND, ({ values }) => speedOptions(values));
 runMain('bench:speed', async () => {
   const gpu = await acquireGpu();
   try {
+    if (args.peakGflops === undefined && gpu.report.isFallback) {
+      // A software adapter runs on this CPU: its physical peak is the second ceiling.
+      const peak = existsSync('/proc/cpuinfo') ? cpuPeakFromCpuinfo(readFileSync('/proc/cpuinfo', 'utf8')) : undefined;
+      if (peak) Object.assign(args, { peakGflops: peak.gflops, peakSource: `CPU: ${peak.formula}` });
+      else console.log('no CPU peak: /proc/cpuinfo is missing or names no clock (give --peak-gflops)');
+    }
     const ds = await loadDataset('mnist');
     const loadBefore = loadavg();
     const report = await runSpeedBench(

@@ -3,6 +3,7 @@
  * It owns the device, turns device loss and uncaptured errors into thrown errors (nothing hangs),
  * caches pipelines by (shader source, entry point, constants), and offers upload / readback.
  */
+import { classifyAdapterInfo } from './driver-kind';
 import { GpuDeviceLostError, GpuLimitError, GpuValidationError } from './errors';
 
 /** Where the adapter came from: a hardware driver, one of the two CPU Vulkan drivers, or a browser. */
@@ -22,9 +23,6 @@ export interface AdapterReport {
   features: string[];
   limits: Record<string, number>;
 }
-
-/** Software (CPU) Vulkan drivers, by what their adapters report. */
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe/i;
 
 export interface GpuFeatures {
   timestampQuery: boolean;
@@ -122,21 +120,20 @@ export class GpuContext {
     for (const name of WANTED_LIMITS) limits[name] = (device.limits as unknown as Record<string, number>)[name];
     // Lowered limits are enforced by us (Dawn validates against the device's real limits).
     for (const [k, v] of Object.entries(opts.limits ?? {})) if (v !== undefined) limits[k] = v;
+    // Name the driver from what the adapter says of itself, not from how it was found.
+    const driver = classifyAdapterInfo(info);
     const isFallback =
       Boolean((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
       Boolean((adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
-      SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.description}`);
-    // Name the software driver from what the adapter says of itself, not from how it was found.
-    const named = /llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`)
-      ? 'lavapipe'
-      : 'swiftshader';
+      driver !== 'hardware';
+    const named = driver === 'hardware' ? 'swiftshader' : driver;
     const report: AdapterReport = {
       vendor: info.vendor || 'unknown',
       architecture: info.architecture || 'unknown',
       device: info.device || '',
       description: info.description || '',
       isFallback,
-      source: source === 'hardware' && isFallback ? named : source,
+      source: source !== 'browser' && isFallback ? named : source,
       runtime,
       features: [...device.features].map(String).sort(),
       limits,

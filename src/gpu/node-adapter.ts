@@ -3,10 +3,20 @@
  * Mesa's lavapipe (Vulkan on the CPU; Dawn accepts it from Mesa 25 on), then SwiftShader from
  * Debian's chromium package.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuUnavailableError, NO_ADAPTER_HELP } from './errors';
 import type { AdapterSource } from './context';
+import { type DriverKind, classifyIcdList, classifyIcdManifest } from './driver-kind';
+
+/** A manifest's text, or undefined when it cannot be read (the loader will then say why). */
+function readManifest(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /** Where Debian's chromium ships SwiftShader's Vulkan ICD. */
 export const SWIFTSHADER_ICD_PATHS = [
@@ -26,7 +36,16 @@ export interface SystemIcds {
   lavapipe: string | undefined;
 }
 
-export function findSystemIcds(dirs: readonly string[] = SYSTEM_ICD_DIRS): SystemIcds {
+/**
+ * The system's manifests, classified by the library each one loads (classifyIcdManifest).
+ * `extraLavapipe`: a private lavapipe manifest ($VSML_LAVAPIPE_ICD, e.g. Mesa 25 unpacked under
+ * /opt without installing it system-wide); it goes before the system's own lavapipe.
+ */
+export function findSystemIcds(
+  dirs: readonly string[] = SYSTEM_ICD_DIRS,
+  read: (path: string) => string | undefined = readManifest,
+  extraLavapipe?: string,
+): SystemIcds {
   const files = dirs.flatMap((d) => {
     try {
       return readdirSync(d)
@@ -37,15 +56,19 @@ export function findSystemIcds(dirs: readonly string[] = SYSTEM_ICD_DIRS): Syste
       return [];
     }
   });
-  const isLavapipe = (f: string) => /(^|\/)lvp_icd[^/]*\.json$/.test(f);
-  const isSoftware = (f: string) => isLavapipe(f) || /swiftshader/i.test(f);
-  return { hardware: files.filter((f) => !isSoftware(f)), lavapipe: files.find(isLavapipe) };
+  const kinds = new Map(files.map((f) => [f, classifyIcdManifest(f, read(f))]));
+  return {
+    hardware: files.filter((f) => kinds.get(f) === 'hardware'),
+    lavapipe: extraLavapipe || files.find((f) => kinds.get(f) === 'lavapipe'),
+  };
 }
 
 export interface AdapterPlanInput {
   preference: AdapterPreference;
   /** VK_ICD_FILENAMES as set by the user before we started, if any. */
   userIcd: string | undefined;
+  /** What the user's manifests load (classifyIcdList); absent: treated as hardware. */
+  userIcdKind?: DriverKind;
   /** First SwiftShader ICD found on disk, if any. */
   swiftshaderIcd: string | undefined;
   /** The system's manifests (findSystemIcds); absent: unknown, let the loader search. */
@@ -60,13 +83,19 @@ export interface AdapterAttempt {
 
 /**
  * The ordered attempts for a preference. Pure, so the policy is testable without drivers.
- * A user-set VK_ICD_FILENAMES is respected as is (it may name hardware or software). The
+ * A user-set VK_ICD_FILENAMES is respected under `auto` or a matching preference, and counts as
+ * the driver its manifests load (hardware, lavapipe or SwiftShader). The
  * hardware attempt names the hardware manifests only, so a software driver the system also has
  * (an old lavapipe that Dawn rejects with a warning) is not loaded twice; with no hardware
  * manifest at all, `auto` skips it (no "found no drivers" warning on CPU-only machines).
  */
 export function planAdapterAttempts(input: AdapterPlanInput): AdapterAttempt[] {
-  if (input.userIcd) return [{ icd: input.userIcd, source: 'hardware' }];
+  if (input.userIcd) {
+    const kind = input.userIcdKind ?? 'hardware';
+    // An explicit preference for another driver wins over the user's manifests (e.g.
+    // VSML_ADAPTER=swiftshader with VK_ICD_FILENAMES naming lavapipe): the plan below applies.
+    if (input.preference === 'auto' || input.preference === kind) return [{ icd: input.userIcd, source: kind }];
+  }
   const sys = input.system;
   const hwIcd = sys && sys.hardware.length > 0 ? sys.hardware.join(':') : undefined;
   const hw: AdapterAttempt[] =
@@ -125,8 +154,9 @@ export async function requestNodeAdapter(
   const attempts = planAdapterAttempts({
     preference,
     userIcd: USER_ICD || undefined,
+    userIcdKind: USER_ICD ? classifyIcdList(USER_ICD, readManifest) : undefined,
     swiftshaderIcd: SWIFTSHADER_ICD_PATHS.find((p) => existsSync(p)),
-    system: findSystemIcds(),
+    system: findSystemIcds(SYSTEM_ICD_DIRS, readManifest, process.env.VSML_LAVAPIPE_ICD || undefined),
   });
   const tried: string[] = [];
   for (const attempt of attempts) {

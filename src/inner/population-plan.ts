@@ -31,11 +31,22 @@ export interface PopulationOptions {
   poison?: boolean;
   /** Where cell kernels read the recurrent matrices (default 'auto': private on software adapters, else workgroup). */
   weights?: 'auto' | WeightSource;
-  /** Private weights path: one thread per output column for input layers (default true); false forces the row mapping. */
+  /** Private weights path: one thread per output column for input layers (default: cellColumnsFor the adapter); false forces the row mapping. */
   columns?: boolean;
 }
 
 export const MAX_STEPS_PER_SUBMIT = 1024;
+
+/**
+ * The private-weights input layer's mapping for an adapter kind. SwiftShader (and anything not
+ * known to differ) keeps the column mapping, its fastest to run and the mapping its results were
+ * recorded with. lavapipe gets the row mapping: there the column kernel of the default 784 -> 10
+ * cell takes minutes to compile (LLVM unrolling the A-long register loop; docs/perf.md, "Cell
+ * mapping per adapter"), while rows compile in under a second and run about as fast.
+ */
+export function cellColumnsFor(source: GpuContext['report']['source']): boolean {
+  return source !== 'lavapipe';
+}
 
 export interface RunPlan {
   learners: number;
@@ -80,7 +91,7 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
   const soft = gpu.report.isFallback;
   const cell: CellKernelOptions = {
     weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
-    columns: opts.columns,
+    columns: opts.columns ?? cellColumnsFor(gpu.report.source),
   };
   const plan = planPopulation(
     config,

@@ -103,7 +103,10 @@ export function formatSpeedReport(r: SpeedReport): string {
   out.push(`timing: ${r.timing}; medians of ${r.options.repeats} timed runs after warm-up`);
   out.push('');
   const c = r.ceilings;
-  if (hasPeak(r)) out.push(`nominal fp32 peak (given with --peak-gflops): ${f(r.options.peakGflops, 0)} GFLOP/s`);
+  if (hasPeak(r))
+    out.push(
+      `fp32 peak (${r.options.peakSource ?? 'given with --peak-gflops'}): ${f(r.options.peakGflops, 0)} GFLOP/s`,
+    );
   out.push(
     `ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`,
   );

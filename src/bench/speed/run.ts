@@ -54,6 +54,8 @@ export interface SpeedOptions {
   ceilingSeconds?: number;
   /** The adapter's nominal fp32 peak, GFLOP/s (from its datasheet), for a second fraction beside the measured FMA ceiling. */
   peakGflops?: number;
+  /** Where peakGflops came from (e.g. the cpuinfo formula); absent: given with --peak-gflops. */
+  peakSource?: string;
   weights?: WeightsOption;
   log?: (line: string) => void;
 }
