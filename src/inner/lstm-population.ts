@@ -13,7 +13,13 @@ import type { GpuImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { type KernelCall, prepareKernel } from '../kernels/runner';
 import { type Dispatch, encodeDispatch } from '../kernels/program';
-import { type LstmKernelShape, type LstmMode, lstmReadoutProgram, lstmStepProgram } from '../kernels/lstm-step';
+import {
+  type LstmKernelShape,
+  type LstmMode,
+  lstmReadoutProgram,
+  lstmStepProgram,
+  unitBlocks,
+} from '../kernels/lstm-step';
 import { METRIC, METRIC_WORDS, advanceProgram } from '../kernels/vsml-readout';
 import { type LstmLearnerConfig, lstmParamLayout } from '../spec/lstm-config';
 import type { EpisodeBatch, EpisodeMetrics, PopulationShape } from './population';
@@ -118,7 +124,7 @@ export class LstmPopulation {
     const u = { learners: L, length };
     const step: KernelCall = {
       program: lstmStepProgram(shape, mode),
-      threads: L * this.config.hidden,
+      grid: gpu.grid(this.shape.members * unitBlocks(this.config)),
       uniforms: u,
       bindings: [this.ctrl, params, piece.images, indices, this.prevLabel, this.h, this.c, this.hNext],
     };

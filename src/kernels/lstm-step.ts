@@ -25,9 +25,31 @@ export interface LstmKernelShape {
 const keyOf = (s: LstmKernelShape) =>
   `${s.cfg.inputSize}/${s.cfg.classes}/${s.cfg.hidden}/T${s.tasksPerMember}/W${s.wordsPerImage}`;
 
+/** Workgroup memory the step kernel may use for staged inputs (of the 16 KiB WebGPU guarantees). */
+const STAGE_BYTES = 12 * 1024;
+
+/**
+ * Tasks of a member staged at once by the step kernel: a multiple of 4 (vec4 groups; tasks past
+ * the member's count are zero padding), at most 16, their inputs within STAGE_BYTES.
+ */
+export function stagedTasks(s: LstmKernelShape): number {
+  const z = s.cfg.inputSize + s.cfg.hidden;
+  const fit = Math.floor(STAGE_BYTES / (4 * z) / 4) * 4;
+  if (fit < 4)
+    throw new Error(`LSTM step: 4 learners' inputs (${4 * z} floats) exceed ${STAGE_BYTES} bytes of workgroup memory`);
+  return Math.min(Math.ceil(s.tasksPerMember / 4) * 4, 16, fit);
+}
+
+/** Workgroups per member of the step kernel (blocks of LSTM_WORKGROUP hidden units). */
+export function unitBlocks(c: LstmLearnerConfig): number {
+  return Math.ceil(c.hidden / LSTM_WORKGROUP);
+}
+
 export function lstmStepProgram(s: LstmKernelShape, mode: LstmMode): Program<(typeof LSTM_PARAMS)[number]> {
   return cachedProgram(`lstm-step/${keyOf(s)}/${mode}`, () => {
     const l = lstmParamLayout(s.cfg);
+    const z = s.cfg.inputSize + s.cfg.hidden;
+    const tt = stagedTasks(s);
     return {
       label: `lstm-step-${mode}`,
       code: fillWgsl(
@@ -39,6 +61,12 @@ export function lstmStepProgram(s: LstmKernelShape, mode: LstmMode): Program<(ty
           COLS: u(l.cols),
           D: u(l.size),
           T: u(s.tasksPerMember),
+          TT: u(tt),
+          TT_N: tt,
+          TG: u(tt / 4),
+          Z: u(z),
+          ZS_N: (tt / 4) * z,
+          UB: u(unitBlocks(s.cfg)),
           WPI: u(s.wordsPerImage),
           OFF_B: u(l.b),
           FORGET_BIAS: LSTM_FORGET_BIAS.toFixed(1),
