@@ -26,6 +26,9 @@ import { loadCheckpointFile, writeFileAtomic } from '../meta/node/io';
 import { UsageError, cliArgs, defineCommand } from './args';
 import { runMain } from './common';
 import { runTraining } from './run-training';
+import type { GenerationMetrics } from '../meta/trainer';
+
+const pct = (x: number) => (100 * x).toFixed(1);
 
 export const EXPERIMENT_COMMAND = defineCommand({
   name: 'experiment:generalisation',
@@ -88,8 +91,13 @@ export function writeReport(out: string): string {
     for (const id of readdirSync(cellsDir).sort()) {
       if (existsSync(join(cellsDir, id, 'result.json'))) continue;
       const metrics = join(cellsDir, id, 'metrics.jsonl');
-      const done = existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length : 0;
-      progress.push(`- ${id}: ${done} generations run, not finished`);
+      const lines = existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean) : [];
+      // The last generation's population on its own (train-split) tasks: what training shows so far.
+      const last = lines.length ? (JSON.parse(lines[lines.length - 1]) as GenerationMetrics) : undefined;
+      const acc = last
+        ? `; last generation's population: mean query accuracy ${pct(last.queryAccuracy.mean)}%, best ${pct(last.queryAccuracy.best)}% (train-split tasks)`
+        : '';
+      progress.push(`- ${id}: ${lines.length} generations run, not finished${acc}`);
     }
   }
   const table = resultsTable(results);
