@@ -9,7 +9,7 @@ import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
 import type { GpuContext } from '../gpu/context';
 import { GpuDeviceLostError } from '../gpu/errors';
-import { describeVsmlConfig, metaParamLayout } from '../spec/vsml-config';
+import { describeLearnerOf, learnerParamCount } from '../meta/learner-kind';
 import { initialMetaParams } from '../meta/init-params';
 import { timestampedRunDir } from './common';
 import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
@@ -87,10 +87,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let history: GenerationMetrics[] = [];
   const writeChart = () => {
     if (history.length)
-      writeFileAtomic(
-        chartPath,
-        trainingChartSvg(history, `${config.strategy.kind}, ${describeVsmlConfig(config.learner)}`),
-      );
+      writeFileAtomic(chartPath, trainingChartSvg(history, `${config.strategy.kind}, ${describeLearnerOf(config)}`));
   };
   const say = (s: string) => !opts.quiet && console.error(s);
 
@@ -111,7 +108,7 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
     const sessionStart = trainer.generation;
     say(`adapter: ${gpu.describe()}`);
     say(
-      `learner: ${describeVsmlConfig(config.learner)}, ${metaParamLayout(config.learner).size} meta-parameters; ` +
+      `learner: ${describeLearnerOf(config)}, ${learnerParamCount(config)} meta-parameters; ` +
         `strategy ${config.strategy.kind}; dataset ${train.name} (${train.count} train examples; the test split is never read)`,
     );
     say(`${ckpt ? `resuming at generation ${trainer.generation}` : 'starting'}; output in ${outDir}`);

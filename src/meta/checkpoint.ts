@@ -124,6 +124,8 @@ export function widenOutputs(learner: VsmlConfig, classes: number): VsmlConfig {
  */
 export function deployLearner(config: TrainConfig, pixels: number, classes: number): VsmlConfig {
   const l = config.learner;
+  // An LSTM's parameters fix its input size and classes: it deploys only as trained.
+  if (config.learnerKind === 'lstm') return l;
   const input = config.tasks.pixelSubset > 0 ? { ...l, inputSize: pixels, layers: [pixels, ...l.layers.slice(1)] } : l;
   return widenOutputs(input, classes);
 }
@@ -138,6 +140,10 @@ export function checkpointLearner(
   c: Checkpoint,
   which: 'best' | 'final' = 'best',
 ): { learner: VsmlConfig; metaParams: Float32Array; generation: number; best: boolean } {
+  if (c.config.learnerKind === 'lstm')
+    throw new CheckpointError(
+      `this checkpoint holds an LSTM learner (learnerKind 'lstm', ${c.metaParams.length} parameters), not VSML meta-parameters: use the scoreboard method 'lstm:FILE'`,
+    );
   const best = which === 'best' && c.best !== undefined;
   return {
     learner: c.deployLearner ?? c.learner,

@@ -8,7 +8,9 @@ import type { ImageSplit } from '../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { type EpisodeMetrics, VsmlPopulation } from '../inner/population';
-import { learnerStateBytes, metaParamLayout, numClasses } from '../spec/vsml-config';
+import { numClasses } from '../spec/vsml-config';
+import { LstmPopulation } from '../inner/lstm-population';
+import { learnerParamCount, learnerStateBytesOf, lstmOf } from './learner-kind';
 import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
 import type { PopulationSpec } from '../rng/noise';
 import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
@@ -41,8 +43,8 @@ export interface Evaluator {
 /** Members per GPU batch: the configured value, or as many as one binding and the state budget allow. */
 export function chunkMembers(gpu: GpuContext, config: TrainConfig, populationSize: number): number {
   if (config.chunkMembers > 0) return Math.min(config.chunkMembers, populationSize);
-  const dim = metaParamLayout(config.learner).size;
-  const perMember = config.tasks.tasksPerMember * learnerStateBytes(config.learner);
+  const dim = learnerParamCount(config);
+  const perMember = config.tasks.tasksPerMember * learnerStateBytesOf(config);
   const byBudget = Math.max(1, Math.floor((config.stateBudgetMiB * 2 ** 20) / perMember));
   return Math.max(1, Math.min(populationSize, maxMembersPerBuffer(gpu, dim), byBudget));
 }
@@ -56,9 +58,10 @@ export function memberFitness(kind: FitnessKind, m: MemberMetrics, i: number): n
 
 const now = () => performance.now();
 
+/** Evaluates either learner kind (config.learnerKind): VsmlPopulation or LstmPopulation, same tasks and metrics. */
 export class VsmlEvaluator implements Evaluator {
   private readonly sampler: TaskSampler;
-  private readonly populations = new Map<number, VsmlPopulation>();
+  private readonly populations = new Map<number, VsmlPopulation | LstmPopulation>();
   private populationsLength = -1;
   private readonly dim: number;
 
@@ -77,10 +80,10 @@ export class VsmlEvaluator implements Evaluator {
       throw new Error(`learner.inputSize is ${config.learner.inputSize} but ${what}`);
     }
     this.sampler = new TaskSampler(train, config.tasks, numClasses(config.learner), config.seed);
-    this.dim = metaParamLayout(config.learner).size;
+    this.dim = learnerParamCount(config);
   }
 
-  private population(members: number, learnLength: number): VsmlPopulation {
+  private population(members: number, learnLength: number): VsmlPopulation | LstmPopulation {
     // A curriculum changes the episode length between generations: keep only the current length's buffers.
     if (learnLength !== this.populationsLength) {
       for (const p of this.populations.values()) p.destroy();
@@ -90,7 +93,11 @@ export class VsmlEvaluator implements Evaluator {
     let p = this.populations.get(members);
     if (!p) {
       const { tasksPerMember, queryLength } = this.config.tasks;
-      p = VsmlPopulation.create(this.gpu, this.config.learner, { members, tasksPerMember, learnLength, queryLength });
+      const shape = { members, tasksPerMember, learnLength, queryLength };
+      p =
+        this.config.learnerKind === 'lstm'
+          ? LstmPopulation.create(this.gpu, lstmOf(this.config), shape)
+          : VsmlPopulation.create(this.gpu, this.config.learner, shape);
       this.populations.set(members, p);
     }
     return p;

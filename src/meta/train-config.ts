@@ -29,6 +29,13 @@ export interface TrainConfig {
   trainSubset: number;
   /** The learner (VsmlConfig; missing fields take the VSML defaults). */
   learner: VsmlConfig;
+  /**
+   * Which meta-learner runs: 'vsml' (the shared cell of `learner`) or 'lstm', the black-box LSTM
+   * (src/spec/lstm-config.ts) reading the same inputs and classes as `learner`, its hidden size
+   * `lstmHidden` (0: its learned state equals `learner`'s).
+   */
+  learnerKind: LearnerKind;
+  lstmHidden: number;
   tasks: TaskConfig;
   strategy: StrategyConfig;
   fitness: FitnessKind;
@@ -45,6 +52,9 @@ export interface TrainConfig {
   init: InitKind;
   validation: ValidationConfig;
 }
+
+export const LEARNER_KINDS = ['vsml', 'lstm'] as const;
+export type LearnerKind = (typeof LEARNER_KINDS)[number];
 
 export const INIT_KINDS = ['random', 'rule:class-mean'] as const;
 export type InitKind = (typeof INIT_KINDS)[number];
@@ -120,6 +130,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     message: 4,
     labelFeeding: true,
   }),
+  learnerKind: 'vsml',
+  lstmHidden: 0,
   tasks: TASK_DEFAULTS,
   strategy: { ...OPENAI_ES_DEFAULTS, pairs: 16, sigma: 0.1, lr: 0.2 },
   fitness: 'query-cross-entropy',
@@ -346,6 +358,8 @@ const trainShape = {
   dataset: z.string({ error: datasetMessage }).min(1, { error: datasetMessage }),
   trainSubset: int(0, MAX_INT),
   learner: vsmlConfigSchema,
+  learnerKind: oneOf(LEARNER_KINDS),
+  lstmHidden: int(0, 1 << 16),
   tasks: tasksSchema,
   strategy: strategySchema,
   fitness: oneOf(FITNESS_KINDS),
@@ -378,6 +392,14 @@ export const trainConfigSchema = strict(trainShape).superRefine((c, ctx) => {
       );
     }
   }
+  if (c.learnerKind === 'lstm') {
+    if (c.learner.projection)
+      return fail(['learnerKind'], "'lstm' reads raw pixels: use learner.projection false (with tasks.pixelSubset)");
+    if (c.validation.every > 0)
+      return fail(['validation', 'every'], "must be 0 with learnerKind 'lstm' (validation deploys a VSML learner)");
+    if (c.init !== 'random')
+      return fail(['init'], `'${c.init}' is a VSML rule; learnerKind 'lstm' starts from 'random'`);
+  } else if (c.lstmHidden !== 0) return fail(['lstmHidden'], `only applies to learnerKind 'lstm', got ${c.lstmHidden}`);
   if (c.init !== 'random') {
     const problem = classMeanRuleProblem(c.learner);
     if (problem) fail(['init'], `'${c.init}' cannot start this learner: the rule ${problem}`);

@@ -9,7 +9,7 @@
  */
 import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
-import { metaParamLayout } from '../spec/vsml-config';
+import { learnerParamCount } from './learner-kind';
 import { gpuNoiseBackend } from '../kernels/noise-weighted-sum';
 import { type BestParams, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, deployLearner } from './checkpoint';
 import { initialMetaParams } from './init-params';
@@ -125,7 +125,7 @@ export class Trainer {
     opts: TrainerOptions & { generations?: number } = {},
   ): Trainer {
     const config = { ...ckpt.config, generations: opts.generations ?? ckpt.config.generations };
-    const dim = metaParamLayout(config.learner).size;
+    const dim = learnerParamCount(config);
     if (ckpt.metaParams.length !== dim)
       throw new Error(`checkpoint has ${ckpt.metaParams.length} meta-parameters, its learner needs ${dim}`);
     return new Trainer(

@@ -45,6 +45,10 @@ export interface CheckpointShareOptions {
 }
 
 export function checkpointSharePayload(c: Checkpoint, opts: CheckpointShareOptions = {}): SharePayload {
+  if (c.config.learnerKind === 'lstm')
+    throw new Error(
+      `share links carry VSML learners only; this checkpoint holds a black-box LSTM learner (learnerKind 'lstm', ${c.metaParams.length} meta-parameters, too large for a link)`,
+    );
   const s = c.strategy;
   const stream = trainedStream(c.config);
   const best = opts.which === 'best' && c.best !== undefined;
