@@ -28,7 +28,6 @@ import {
   hiddenCost,
   validateHiddenConfig,
 } from '../spec/hidden-config';
-import type { MethodContext } from './methods';
 import type { ProgressEvent } from './ordered-mnist';
 
 export interface HiddenLearnerSpec {
@@ -187,7 +186,8 @@ export class HiddenLearner implements Learner {
 export async function createHiddenLearner(
   shape: StreamShape,
   p: Record<string, string>,
-  ctx: MethodContext,
+  // The part of bench/methods.ts's MethodContext it uses (that module loads this one on demand).
+  ctx: { gpu(): Promise<GpuContext>; progress?: (p: ProgressEvent) => void },
 ): Promise<HiddenLearner> {
   const spec = hiddenSpec(shape, p);
   return new HiddenLearner(await ctx.gpu(), spec, shape, ctx.progress);
