@@ -23,23 +23,11 @@ import { type LstmLearnerConfig, initLstmParams, lstmFor, lstmParamLayout } from
 import { learnerStateBytes, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
+import { scaledError } from '../src/bench/speed/peer';
 
 const gpu = useGpu();
 const seed = testSeed(0x157a0021);
 const U = 2 ** -24;
-
-/** max |g - w| / (|w| + 1e-3 max|w|) (as in vsml-parity.test.ts). */
-function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  const floor = 1e-3 * scale + 1e-30;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + floor);
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst;
-}
 
 describe(`LSTM learner sizing and kernels (seed ${seed})`, () => {
   it('matches a VSML learner state and has >= 10x its meta-parameters', () => {

@@ -14,6 +14,7 @@ import { referenceEpisode } from '../src/inner/reference';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu, useMnistSubset } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
+import { scaledError } from '../src/bench/speed/peer';
 
 const LIMIT = 8192;
 const gpu = useGpu({
@@ -23,17 +24,6 @@ const seed = testSeed(0x5eed0008); // fixed (VSML_TEST_SEED overrides); printed 
 const TOL = 2e-3; // see vsml-parity.test.ts
 
 const mnist = useMnistSubset(gpu, 60, 30);
-
-function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + 1e-3 * scale + 1e-30);
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst;
-}
 
 const members = 3;
 const tasks = 2;

@@ -25,23 +25,11 @@ import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } 
 import type { WeightSource } from '../src/spec/plan';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
+import { scaledError } from '../src/bench/speed/peer';
 
 const gpu = useGpu();
 const seed = testSeed(0x5eed0009); // fixed (VSML_TEST_SEED overrides); printed in the describe name
 const TOL = 2e-3;
-
-/** max |g - w| / (|w| + 1e-3 max|w|) */
-export function scaledError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  const floor = 1e-3 * scale + 1e-30;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + floor);
-    worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
-  }
-  return worst;
-}
 
 interface Data {
   full: { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit };
