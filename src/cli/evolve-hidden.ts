@@ -33,6 +33,7 @@ import { PhiloxStream, RNG_DOMAIN } from '../rng/philox';
 import { validateHiddenConfig } from '../spec/hidden-config';
 import { UsageError, cliArgs, defineCommand } from './args';
 import { runMain } from './common';
+import { esOptions } from './es-options';
 import { onInterrupt } from './interrupt';
 import { formatDuration } from './progress';
 
@@ -48,15 +49,7 @@ Ctrl-C stops after the current generation; --resume continues.`,
     dataset: { type: 'string', value: 'NAME', defaultText: d.dataset, description: 'the dataset (train split only)' },
     hidden: { type: 'string', value: 'H', defaultText: '100', description: 'hidden units of the evolved learner' },
     aggregation: { type: 'string', value: 'max|mean', defaultText: 'max', description: 'layer-2 aggregation' },
-    generations: {
-      type: 'string',
-      value: 'N',
-      defaultText: String(d.generations),
-      description: 'total generations (with --resume: extends the run)',
-    },
-    pairs: { type: 'string', value: 'N', defaultText: String(d.pairs), description: 'antithetic pairs per generation' },
-    sigma: { type: 'string', value: 'X', defaultText: String(d.sigma), description: 'noise std' },
-    lr: { type: 'string', value: 'X', defaultText: String(d.lr), description: 'Adam learning rate' },
+    ...esOptions(d),
     'per-class': {
       type: 'string',
       value: 'N',

@@ -24,6 +24,7 @@ import { buildRuleValidation } from '../meta/rule-fit';
 import { stringifyState } from '../meta/serialize';
 import { UsageError, cliArgs, defineCommand } from './args';
 import { runMain } from './common';
+import { esOptions } from './es-options';
 import { onInterrupt } from './interrupt';
 import { formatDuration } from './progress';
 
@@ -36,15 +37,7 @@ npm run bench:ordered -- --checkpoint rule:DIR/rule.json). Ctrl-C stops after th
   options: {
     dataset: { type: 'string', value: 'NAME', defaultText: d.dataset, description: 'the dataset (train split only)' },
     terms: { type: 'string', value: 'N', defaultText: String(d.terms), description: 'ink terms (at most 3)' },
-    generations: {
-      type: 'string',
-      value: 'N',
-      defaultText: String(d.generations),
-      description: 'total generations (with --resume: extends the run)',
-    },
-    pairs: { type: 'string', value: 'N', defaultText: String(d.pairs), description: 'antithetic pairs per generation' },
-    sigma: { type: 'string', value: 'X', defaultText: String(d.sigma), description: 'noise scale' },
-    lr: { type: 'string', value: 'X', defaultText: String(d.lr), description: 'learning rate' },
+    ...esOptions(d),
     seed: { type: 'string', value: 'N', defaultText: String(d.seed), description: 'seed (initial terms, noise)' },
     'max-queries': {
       type: 'string',
