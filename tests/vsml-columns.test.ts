@@ -14,7 +14,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
-import { cellColumnsFor } from '../src/inner/population-plan';
+import { cellColumnsFor, rowReuseFor } from '../src/inner/population-plan';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   split = uploadImageSplit(gpu(), subsetSplit(ds.train, 400));
 });
 
-async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boolean) {
+async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boolean, rowReuse = false) {
   const g = gpu();
   const L = members * tasks;
   const learnLength = 7;
@@ -43,7 +43,7 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, columns: boo
     g,
     cfg,
     { members, tasksPerMember: tasks, learnLength, queryLength },
-    { poison: true, queryBatch: 4, stepsPerSubmit: 3, columns },
+    { poison: true, queryBatch: 4, stepsPerSubmit: 3, columns, rowReuse },
   );
   const paramBuf = g.storage('params', params);
   const batch: EpisodeBatch = {
@@ -137,12 +137,67 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
   }
 });
 
+// Issue 20: the row mapping's query batches with each cell's first-tick product reused (cells
+// outside, examples inside; LayerPlan.reuse, lavapipe's default) against the plain row loop.
+describe(`private path, row mapping: reused first ticks give identical bits (seed ${seed})`, () => {
+  const cases: [string, Record<string, unknown>, number, number][] = [
+    [
+      '64 -> 10 H8 M2, 1 tick, labels (ordered preset)',
+      { inputSize: 784, projection: true, layers: [64, 10], hidden: 8, message: 2, ticks: 1, labelFeeding: true },
+      3,
+      2,
+    ],
+    [
+      'two layers 12 -> 7 -> 10 H4, 3 ticks',
+      { projection: true, layers: [12, 7, 10], hidden: 4, message: 3, ticks: 3 },
+      2,
+      1,
+    ],
+    [
+      'low-rank 16 -> 10 H8 r3, 2 ticks, labels',
+      {
+        projection: true,
+        layers: [16, 10],
+        hidden: 8,
+        message: 4,
+        ticks: 2,
+        labelFeeding: true,
+        cell: { kind: 'lstm-lowrank', rank: 3 },
+      },
+      2,
+      2,
+    ],
+    ['raw 784 -> 20 H4 M2, 2 ticks (two output tiles)', { layers: [784, 20], hidden: 4, message: 2, ticks: 2 }, 1, 1],
+  ];
+  for (const [name, raw, members, tasks] of cases) {
+    it(name, async () => {
+      const cfg = validateVsmlConfig(raw);
+      const plain = await run(cfg, members, tasks, false, false);
+      const reuse = await run(cfg, members, tasks, false, true);
+      for (const l of plain.plan.layers) expect(l.reuse).toBe(false);
+      for (const l of reuse.plan.layers) expect(l.reuse && !l.columns).toBe(true);
+      for (let i = 0; i < plain.bits.length; i++) {
+        let diff = 0;
+        for (let j = 0; j < plain.bits[i].length; j++) if (plain.bits[i][j] !== reuse.bits[i][j]) diff++;
+        expect(diff, `${name}: output ${i} differs in ${diff} of ${plain.bits[i].length} words`).toBe(0);
+      }
+    });
+  }
+});
+
 describe('default mapping per adapter', () => {
   it('columns everywhere but lavapipe (its column kernel of a 784-input cell compiles for minutes)', () => {
     expect(cellColumnsFor('swiftshader')).toBe(true);
     expect(cellColumnsFor('hardware')).toBe(true);
     expect(cellColumnsFor('browser')).toBe(true);
     expect(cellColumnsFor('lavapipe')).toBe(false);
+  });
+
+  it('reused first ticks in row-mapped query batches on lavapipe only', () => {
+    expect(rowReuseFor('swiftshader')).toBe(false);
+    expect(rowReuseFor('hardware')).toBe(false);
+    expect(rowReuseFor('browser')).toBe(false);
+    expect(rowReuseFor('lavapipe')).toBe(true);
   });
 
   it("a population without an explicit mapping plans this adapter's default", () => {

@@ -74,6 +74,8 @@ interface Case {
   pooled: boolean;
   /** Cell kernel path; 'auto' is the private-weights CPU path on SwiftShader. */
   weights: 'auto' | WeightSource;
+  /** Private path forced to the row mapping with query batches reusing the first tick (LayerPlan.reuse; lavapipe's default). */
+  rowReuse?: boolean;
 }
 
 function randomCase(
@@ -136,7 +138,13 @@ async function runCase(c: Case, caseSeed: number): Promise<void> {
     g,
     c.config,
     { members: c.members, tasksPerMember: c.tasks, learnLength, queryLength },
-    { poison: true, queryBatch: 4, stepsPerSubmit: 10, weights: c.weights },
+    {
+      poison: true,
+      queryBatch: 4,
+      stepsPerSubmit: 10,
+      weights: c.weights,
+      ...(c.rowReuse ? { weights: 'private', columns: false, rowReuse: true } : {}),
+    },
   );
   const batch: EpisodeBatch = {
     learnSplit: d.gTrain,
@@ -231,7 +239,10 @@ describe(`VSML GPU learner matches the float64 reference (seed ${seed})`, () => 
     // The GPU kernel paths (workgroup-staged weights; weights read from storage), forced here.
     randomCase(rng, 'lstm', 2, true, false, 'workgroup'),
     randomCase(rng, 'lstm-lowrank', 1, false, true, 'storage'),
-  ];
+    // The row mapping with reused first ticks in query batches (issue 20; lavapipe's default), forced here.
+    { ...randomCase(rng, 'lstm', 2, true, true), rowReuse: true },
+    { ...randomCase(rng, 'lstm-lowrank', 1, false, false), rowReuse: true },
+  ].map((c) => (c.rowReuse ? { ...c, name: `[rows, reuse] ${c.name}` } : c));
   cases.forEach((c, i) => {
     it(c.name, async () => {
       await runCase(c, (seed + 1000 * (i + 1)) >>> 0);

@@ -12,6 +12,7 @@
  */
 import { acquireGpu } from '../gpu/acquire';
 import { VsmlPopulation } from '../inner/population';
+import type { PopulationOptions } from '../inner/population-plan';
 import { describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
 import { PRESETS, presetConfig } from '../meta/train-config';
 import { splitFor } from '../bench/speed/configs';
@@ -51,6 +52,19 @@ own submission; medians), and the median of unprofiled episodes.`,
       description: 'learning steps per episode',
     },
     repeats: { type: 'string', value: 'N', default: '3', description: 'profiled and unprofiled episodes' },
+    weights: {
+      type: 'string',
+      choices: ['auto', 'workgroup', 'private', 'storage'],
+      default: 'auto',
+      description: "the cell's weight path (auto: the planner's choice for the adapter)",
+    },
+    mapping: {
+      type: 'string',
+      choices: ['auto', 'rows', 'rows-reuse', 'columns'],
+      default: 'auto',
+      description:
+        "the private path's input-layer mapping; rows-reuse: rows whose query batches reuse each cell's first tick (auto: the planner's choice for the adapter)",
+    },
   },
 });
 
@@ -70,6 +84,9 @@ const args = cliArgs(COMMAND, ({ values: v }) => {
     tasks: optInt('--tasks', v.tasks, 1),
     learn: optInt('--learn', v.learn, 1),
     repeats: optInt('--repeats', v.repeats, 1)!,
+    weights: v.weights as PopulationOptions['weights'],
+    columns: v.mapping === 'auto' ? undefined : v.mapping === 'columns',
+    rowReuse: v.mapping === 'auto' ? undefined : v.mapping === 'rows-reuse',
   };
 });
 const preset = presetConfig(args.preset);
@@ -83,15 +100,25 @@ const gpu = await acquireGpu();
 const { train, test } = await mnistOnGpu(gpu, 5000, 2000, (split) => splitFor(config, split));
 const L = members * tasks;
 // Full query batches: plan with the preset's query length, then use 7 of its batches.
-const probe = VsmlPopulation.create(gpu, config, {
-  members,
-  tasksPerMember: tasks,
-  learnLength,
-  queryLength: preset.tasks.queryLength,
-});
+const probe = VsmlPopulation.create(
+  gpu,
+  config,
+  {
+    members,
+    tasksPerMember: tasks,
+    learnLength,
+    queryLength: preset.tasks.queryLength,
+  },
+  { weights: args.weights, columns: args.columns, rowReuse: args.rowReuse },
+);
 const queryLength = 7 * probe.plan.queryBatch;
 probe.destroy();
-const pop = VsmlPopulation.create(gpu, config, { members, tasksPerMember: tasks, learnLength, queryLength });
+const pop = VsmlPopulation.create(
+  gpu,
+  config,
+  { members, tasksPerMember: tasks, learnLength, queryLength },
+  { weights: args.weights, columns: args.columns, rowReuse: args.rowReuse },
+);
 const params = gpu.storage('profile params', benchParams(config, members));
 const batch = benchBatch(train, test, L, learnLength, queryLength);
 console.log(`adapter: ${gpu.describe()}`);

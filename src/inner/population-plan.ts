@@ -33,6 +33,8 @@ export interface PopulationOptions {
   weights?: 'auto' | WeightSource;
   /** Private weights path: one thread per output column for input layers (default: cellColumnsFor the adapter); false forces the row mapping. */
   columns?: boolean;
+  /** Private weights path, row mapping: query batches reuse each cell's first-tick product (default: rowReuseFor the adapter). */
+  rowReuse?: boolean;
 }
 
 export const MAX_STEPS_PER_SUBMIT = 1024;
@@ -46,6 +48,16 @@ export const MAX_STEPS_PER_SUBMIT = 1024;
  */
 export function cellColumnsFor(source: GpuContext['report']['source']): boolean {
   return source !== 'lavapipe';
+}
+
+/**
+ * Whether the row mapping's query batches step a cell's examples together, reusing the first
+ * tick's recurrent product (LayerPlan.reuse): on lavapipe, where rows are the input layer's mapping
+ * and the reuse measurably pays (docs/perf.md, "Row mapping on lavapipe"). Elsewhere rows only run
+ * the deeper layers of stacked configs, whose SwiftShader results stay as recorded.
+ */
+export function rowReuseFor(source: GpuContext['report']['source']): boolean {
+  return source === 'lavapipe';
 }
 
 export interface RunPlan {
@@ -92,6 +104,7 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
   const cell: CellKernelOptions = {
     weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
     columns: opts.columns ?? cellColumnsFor(gpu.report.source),
+    reuse: opts.rowReuse ?? rowReuseFor(gpu.report.source),
   };
   const plan = planPopulation(
     config,

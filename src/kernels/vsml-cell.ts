@@ -23,6 +23,10 @@
  * for every example. Same operations in the same order as the row mapping: identical bits
  * (tests/vsml-columns.test.ts); 2.1x faster learning steps and 4x faster query batches for the
  * ordered preset on SwiftShader (docs/perf.md).
+ * On lavapipe the row mapping runs input layers too (the column kernel of a 784-input cell compiles
+ * for minutes there), and its query batches use LayerPlan.reuse (issue 20): cells outside, examples
+ * inside, each cell loaded once and its first-tick recurrent product computed once, in registers
+ * rather than the private gf/gt arrays; identical bits to the plain row loop.
  *
  * Buffers (all [group learner]-major; tiled state layout: src/spec/plan.ts):
  *   pk     packed weights [member of group][PackedLayout.size] vec4
@@ -60,11 +64,15 @@ export const CELL_PARAMS = [
   'pad',
 ] as const;
 
+/** The row mapping's query batch with the first tick's product reused per cell (LayerPlan.reuse). */
+const rowReuse = (lp: LayerPlan, mode: CellMode) =>
+  lp.reuse && mode === 'query' && lp.weights === 'private' && !lp.columns;
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
   const { config: c, layer: lp, mode, examples: E } = spec;
-  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}`;
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
   return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
     label: `vsml-cell-${mode}-L${lp.k}`,
     code: cellKernelSource(spec),
@@ -186,7 +194,8 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   let colK = '';
   let colTickFirst = '';
   let colTick = '';
-  if (lp.columns) {
+  const reuse = rowReuse(lp, mode);
+  if (lp.columns || reuse) {
     const hsv = (j: number) => `hs${j}`;
     if (lowRank) {
       for (const p of range(RQ)) {
@@ -323,6 +332,39 @@ export function cellKernelSource(spec: CellKernelSpec): string {
     }`;
     }
   }
+  // The row mapping's query batch with reuse: cells outside, examples inside. Per example the same
+  // operations as the plain row loop (gt = gf + gb, then the tick with gt + dots): the first tick's
+  // dots are the column mapping's k.., computed once per cell from the stored h.
+  let rowReuseBody = '';
+  if (reuse) {
+    const nextH = quads.map((q) => `h${q} = n${q};`).join(' ');
+    const gf = (q: number) =>
+      lp.isInput
+        ? `pk[pb + ${u(pk.wf + q * c.message)}] * fwdIn[(lg * E + e) * A + a]`
+        : `fwd_term(pb, ${u(q)}, ((lg * E + e) * A + a) * M)`;
+    let ticks = `
+      {${colTickFirst}
+      }
+      ${nextH}`;
+    for (let t = 1; t < c.ticks; t++)
+      ticks += `
+      {${colTick}
+      }
+      ${nextH}`;
+    const body = `
+      ${rqs.map((q) => `let gf${q} = ${gf(q)};`).join('\n      ')}
+      ${rqs.map((q) => `let gt${q} = gf${q} + gq${q};`).join('\n      ')}
+      ${quads.map((q) => `var h${q} = hs${q}; var c${q} = cs${q}; var n${q}: vec4<f32>;`).join(' ')}${ticks}
+      ${perQuad((q) => `partB[(((lg * E + e) * A + a) * B + b) * H4 + ${u(q)}] = h${q};`, '\n      ')}`;
+    rowReuseBody = `for (var ci = 0u; ci < nB; ci++) {
+    let b = bTile * TB + ci;
+    let sb = unit * UNIT_VEC4S + ta * TB + ci;
+    ${rqs.map((q) => `let gq${q} = gb[(lg * B + b) * RQ + ${u(q)}];`).join('\n    ')}
+    ${perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    ')}${colK}
+    for (var e = 0u; e < E; e++) {${body}
+    }
+  }`;
+  }
   return fillWgsl(
     template,
     {
@@ -381,6 +423,8 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       INIT_HC: quads.map((q) => `var h${q} = s${q}; var c${q} = t${q}; var n${q}: vec4<f32>;`).join(' '),
       WRITE_SH: quads.map((q) => `sH[lid * H4 + ${u(q)}] = h${q};`).join(' '),
       COLUMNS: lp.columns,
+      ROW_REUSE: reuse,
+      ROW_REUSE_BODY: rowReuseBody,
       COL_LOAD_W: range(tickVec4s)
         .map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`)
         .join('\n  '),

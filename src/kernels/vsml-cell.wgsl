@@ -125,6 +125,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let a = aTile * TA + ta;
   var wp: array<vec4<f32>, ${TICK_VEC4S}>;
   for (var i = 0u; i < ${TICK_VEC4S_U}; i += 1u) { wp[i] = tick_weight(pb, i); }
+#if ${ROW_REUSE}
+  // Query batch (LayerPlan.reuse): each cell loaded once, its first-tick recurrent product k..
+  // computed once from the stored h, then every example (ROW_REUSE_BODY, vsml-cell.ts).
+  ${ROW_REUSE_BODY}
+#else
   var gf: array<vec4<f32>, ${RQ_N}>;
   var gt: array<vec4<f32>, ${RQ_N}>;
   for (var e = 0u; e < E; e++) {
@@ -156,6 +161,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var q = 0u; q < H4; q++) { partA[((lg * BTILES + bTile) * A + a) * H4 + q] = hs[q]; }
 #endif
   }
+#endif
 }
 #else
 // GPU path: workgroup memory for the weights (WORKGROUP) or not (storage), the message terms of

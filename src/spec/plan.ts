@@ -29,6 +29,11 @@ export interface CellKernelOptions {
   weights: WeightSource;
   /** Private path: use the column mapping for input layers where it fits (default true; false: rows, as before issue 10). */
   columns?: boolean;
+  /**
+   * Private path, row mapping: query batches step each cell's examples together and compute the
+   * first tick's recurrent product once per cell (`LayerPlan.reuse`). Default false.
+   */
+  reuse?: boolean;
 }
 
 export interface LayerPlan {
@@ -71,6 +76,13 @@ export interface LayerPlan {
    * dispatch has one invocation per (unit, tb).
    */
   columns: boolean;
+  /**
+   * Row mapping of the private path (issue 20, lavapipe): a query batch loops over the thread's
+   * cells outside its examples, so each cell is loaded once and the first tick's recurrent product
+   * (it depends only on the stored h) is computed once for all E examples, as the column mapping
+   * does. Same operations in the same order per example: identical bits to the plain row mapping.
+   */
+  reuse: boolean;
 }
 
 /** Padded rank (multiple of 4) of the low-rank cell; 0 for the full cell. */
@@ -168,6 +180,7 @@ export function planLayers(
         sharedBytes: 0,
         weights: 'private',
         columns: true,
+        reuse: false,
       });
       continue;
     }
@@ -197,6 +210,7 @@ export function planLayers(
         sharedBytes: 0,
         weights: 'private',
         columns: false,
+        reuse: opts.reuse === true,
       });
       continue;
     }
@@ -235,6 +249,7 @@ export function planLayers(
       sharedBytes: bytes(),
       weights,
       columns: false,
+      reuse: false,
     });
   }
   return out;
