@@ -121,8 +121,17 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
       2,
     ],
   ];
+  // Where the planner never maps columns (lavapipe: cellColumnsFor), each column kernel variant
+  // takes 100-150 s to compile at its first dispatch (docs/perf.md, lavapipe), so there one case
+  // keeps the two mappings compared and the others are skipped with that reason.
+  const representative = '20 -> 10 H4 M3, 3 ticks';
   for (const [name, raw, members, tasks] of cases) {
-    it(name, async () => {
+    it(name, async (ctx) => {
+      const source = gpu().report.source;
+      if (!cellColumnsFor(source) && name !== representative)
+        ctx.skip(
+          `the planner never maps columns on ${source}, where each column kernel compiles for minutes; '${representative}' covers it here`,
+        );
       const cfg = validateVsmlConfig(raw);
       const cols = await run(cfg, members, tasks, true);
       const rows = await run(cfg, members, tasks, false);
