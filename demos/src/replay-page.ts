@@ -375,6 +375,14 @@ async function init(): Promise<void> {
   if (!d.ok) return showError(d.code, d.message);
   summary = d.summary;
   showSummary(d.summary);
+  if (d.summary.unplayable) {
+    // Decoded and described, but not playable here (a black-box LSTM): say so, keep Play off.
+    document.body.dataset.errorCode = 'unplayable';
+    banner('info', d.summary.unplayable);
+    ui.adapter.textContent = hasWebGpu() ? 'WebGPU available (nothing this page can play)' : 'no WebGPU';
+    setState('error');
+    return;
+  }
   if (!hasWebGpu()) {
     banner('error', noWebGpuMessage());
     ui.adapter.textContent = 'no WebGPU';

@@ -6,9 +6,9 @@ import * as Comlink from 'comlink';
 import type { Dataset } from '../../src/data/dataset';
 import { loadIdxUrl } from '../../src/data/load-url';
 import { ensureGpu, initGpu } from './worker-gpu';
-import type { TrainConfig } from '../../src/meta/train-config';
-import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
-import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
+import type { VsmlConfig } from '../../src/spec/vsml-config';
+import { ShareError, decodeShare, type DecodedShare } from '../../src/share';
+import { LSTM_REPLAY_UNSUPPORTED, shareSummary } from '../../src/pages/share-summary';
 import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
 import type {
   DecodeOutcome,
@@ -94,21 +94,7 @@ const api: ReplayWorkerApi = {
     try {
       const d = await decodeShare(fragment);
       decoded = d;
-      return {
-        ok: true,
-        summary: {
-          vsml: d.config.vsml,
-          describe: describeVsmlConfig(d.config.vsml),
-          dim: metaParamLayout(d.config.vsml).size,
-          learner: d.learner,
-          note: d.config.note ?? {},
-          train: d.config.train as TrainConfig | undefined,
-          sizes: d.sizes,
-          stateSeed: d.stateSeed,
-          stateBytes: learnerStateBytes(d.config.vsml),
-          outputs: d.config.vsml.layers[d.config.vsml.layers.length - 1],
-        },
-      };
+      return { ok: true, summary: shareSummary(d) };
     } catch (e) {
       if (e instanceof ShareError) return { ok: false, code: e.code, message: e.message };
       return { ok: false, code: 'internal', message: `unexpected ${(e as Error).name}: ${(e as Error).message}` };
@@ -127,6 +113,7 @@ const api: ReplayWorkerApi = {
 
   async play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult> {
     if (!decoded) throw new Error('no decoded share link');
+    if (decoded.config.lstm) throw new Error(LSTM_REPLAY_UNSUPPORTED);
     return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent);
   },
 

@@ -158,6 +158,18 @@ export const METHODS: Record<string, MethodInfo> = {
     config: (p) =>
       `H=${p.hidden ?? DEFAULT_HIDDEN_CONFIG.hidden}, ${p.aggregation ?? DEFAULT_HIDDEN_CONFIG.aggregation} aggregation, meta-parameters ${p.params ?? 'designed'}`,
   },
+  // The black-box LSTM meta-learner (GPU), loaded on demand like vsml-hidden.
+  lstm: {
+    name: 'lstm',
+    describe: 'black-box LSTM meta-learner (checkpoint=FILE trained, or hidden=H UNTRAINED; GPU)',
+    gpu: true,
+    params: ['checkpoint', 'hidden', 'inputs', 'seed', 'pixelSeed'],
+    create: async (s, p, ctx) => (await import('./lstm-adapter')).createLstmLearner(s, p, ctx),
+    config: (p) =>
+      p.checkpoint !== undefined
+        ? `checkpoint ${p.checkpoint}, pixel seed ${p.pixelSeed ?? 1}`
+        : `UNTRAINED random init: H=${p.hidden ?? '?'}, ${p.inputs ?? 64} pixels, init seed ${p.seed ?? 1}, pixel seed ${p.pixelSeed ?? 1}`,
+  },
   'replay-logreg': {
     name: 'replay-logreg',
     describe: 'online SGD logistic regression + reservoir replay buffer',
