@@ -27,7 +27,8 @@ import { deflateRaw } from '../src/share/compress';
 import { QMAX } from '../src/share/quantise';
 import { type LstmLearnerConfig, lstmParamLayout } from '../src/spec/lstm-config';
 import { testSeed } from './helpers/seed';
-import { LSTM_REPLAY_UNSUPPORTED, shareSummary } from '../src/pages/share-summary';
+import { lstmReplayInput, shareSummary } from '../src/pages/share-summary';
+import { deployedPixels } from '../src/bench/lstm-input';
 import { metaParamLayout } from '../src/spec/vsml-config';
 
 const seed = testSeed(0x5eed0021);
@@ -122,7 +123,7 @@ describe(`LSTM share links (seed ${seed})`, () => {
     }
   });
 
-  it('the replay page describes an LSTM link and says plainly that it cannot play it', async () => {
+  it('the replay page plays an LSTM link that fits MNIST, and names the reason when it does not', async () => {
     const lstmLink = await decodeShare((await encodeShare(payload(randomParams(DIM), 8))).fragment);
     const s = shareSummary(lstmLink);
     expect(s.lstm).toEqual(LSTM);
@@ -130,9 +131,39 @@ describe(`LSTM share links (seed ${seed})`, () => {
     expect(s.dim).toBe(DIM);
     expect(s.stateBytes).toBe(2 * 4 * 16);
     expect(s.outputs).toBe(10);
-    expect(s.unplayable).toBe(LSTM_REPLAY_UNSUPPORTED);
-    expect(s.unplayable).toMatch(/replays VSML learners only.*lstm:checkpoint=FILE/);
-    // A VSML link stays playable.
+    expect(s.unplayable).toBeUndefined();
+    expect(s.lstmInput).toBe('a fixed 64-pixel subset of each image (pixel seed 1, as on the scoreboard)');
+    expect(lstmReplayInput(lstmLink.config).pixels).toEqual(deployedPixels(784, 64, 1));
+    // Two classes (as the generalisation grid's LSTMs): refused with both shapes named.
+    const two = validateTrainConfig({
+      ...TRAIN,
+      learner: { ...TRAIN.learner, layers: [64, 2] },
+      tasks: { maxClasses: 2 },
+    });
+    const twoLstm = lstmOf(two);
+    const link2 = await decodeShare(
+      (
+        await encodeShare(
+          payload(randomParams(lstmParamLayout(twoLstm).size), 8, { vsml: two.learner, lstm: twoLstm, train: two }),
+        )
+      ).fragment,
+    );
+    expect(shareSummary(link2).unplayable).toMatch(
+      /^This page cannot play this black-box LSTM learner: the lstm 64\+2->H16->2 \(meta-trained on mnist\) outputs 2 classes, the stream has 28x28 = 784-pixel images, 10 classes/,
+    );
+    // Pixel subsets of a dataset the page cannot size, and no training config at all.
+    const dir = validateTrainConfig({ ...TRAIN, dataset: 'results/generalisation/data/mnist-pool4' });
+    const link3 = await decodeShare(
+      (await encodeShare(payload(randomParams(DIM), 8, { vsml: dir.learner, lstm: LSTM, train: dir }))).fragment,
+    );
+    expect(shareSummary(link3).unplayable).toMatch(
+      /meta-trained on pixel subsets of results\/generalisation\/data\/mnist-pool4, whose image size this page cannot check/,
+    );
+    const link4 = await decodeShare(
+      (await encodeShare(payload(randomParams(DIM), 8, { vsml: TRAIN.learner, lstm: LSTM }))).fragment,
+    );
+    expect(shareSummary(link4).unplayable).toMatch(/carries no training config/);
+    // A VSML link: no LSTM fields.
     const vsml = validateTrainConfig({ ...TRAIN, learnerKind: 'vsml', lstmHidden: 0 });
     const v = await encodeShare({
       config: { vsml: vsml.learner, train: vsml },

@@ -34,8 +34,6 @@ import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
 import { LstmPopulation } from '../inner/lstm-population';
 import { lstmOf } from '../meta/learner-kind';
 import type { TrainConfig } from '../meta/train-config';
-import { randomPixelSubset } from '../meta/tasks';
-import { PhiloxStream, RNG_DOMAIN } from '../rng/philox';
 import {
   type LstmCost,
   type LstmLearnerConfig,
@@ -45,17 +43,13 @@ import {
   lstmParamLayout,
 } from '../spec/lstm-config';
 import type { ProgressEvent } from './ordered-mnist';
+import { DEFAULT_PIXEL_SEED, lstmInputMapping } from './lstm-input';
 
-/** Pixel-subset seed when the method names none. */
-export const DEFAULT_PIXEL_SEED = 1;
+// The input mapping lives in ./lstm-input.ts (runtime-agnostic: the replay page uses it too).
+export { DEFAULT_PIXEL_SEED, deployedPixels, lstmInputMapping, type LstmTrainedShape } from './lstm-input';
+
 /** Hidden units and pixels of an untrained LSTM when not given (the scoreboard LSTM's shape). */
 export const UNTRAINED_DEFAULTS = { hidden: 64, inputs: 64, seed: 1 };
-/**
- * Counter words of the deployed subset's Philox stream (key: pixelSeed, taskSampling). Training
- * tasks use (generation, task) with generation < 2^31, so this stream is never a training task's.
- */
-const DEPLOY_COUNTER = 0xfffffffe;
-
 export interface LstmLearnerSpec {
   config: LstmLearnerConfig;
   params: Float32Array;
@@ -65,47 +59,6 @@ export interface LstmLearnerSpec {
   /** False for random-init parameters (the row must say so). */
   trained: boolean;
   source: string;
-}
-
-/** The fixed subset of `n` of `total` pixels an LSTM trained on pixel subsets reads when deployed. */
-export function deployedPixels(total: number, n: number, pixelSeed: number): Uint32Array {
-  return randomPixelSubset(total, n, new PhiloxStream(pixelSeed >>> 0, RNG_DOMAIN.taskSampling, DEPLOY_COUNTER, 0));
-}
-
-/** What the learner was meta-trained on, as far as its input mapping is concerned. */
-export interface LstmTrainedShape {
-  /** Pixels per training image. */
-  imagePixels: number;
-  /** tasks.pixelSubset of the run (0: whole images). */
-  pixelSubset: number;
-  /** For errors: where the shape comes from. */
-  what: string;
-}
-
-/** Decide how `config` reads `stream` (see the file comment); throws naming both shapes when it cannot. */
-export function lstmInputMapping(
-  config: LstmLearnerConfig,
-  trained: LstmTrainedShape,
-  stream: StreamShape,
-  pixelSeed: number,
-): { pixels: Uint32Array | null; pixelSeed: number | null } {
-  const streamShape = `${stream.rows}x${stream.cols} = ${stream.pixels}-pixel images, ${stream.numClasses} classes`;
-  if (config.classes !== stream.numClasses)
-    throw new Error(
-      `lstm: ${trained.what} outputs ${config.classes} classes, the stream has ${streamShape}: an LSTM's head fixes its classes (meta-train it with ${stream.numClasses} output units)`,
-    );
-  if (trained.pixelSubset > 0) {
-    if (trained.imagePixels !== stream.pixels)
-      throw new Error(
-        `lstm: ${trained.what} read ${trained.pixelSubset}-pixel subsets of ${trained.imagePixels}-pixel training images, the stream has ${streamShape}`,
-      );
-    return { pixels: deployedPixels(stream.pixels, config.inputSize, pixelSeed), pixelSeed };
-  }
-  if (config.inputSize !== stream.pixels)
-    throw new Error(
-      `lstm: ${trained.what} reads whole ${config.inputSize}-pixel images, the stream has ${streamShape}`,
-    );
-  return { pixels: null, pixelSeed: null };
 }
 
 function intParam(p: Record<string, string>, key: string, fallback: number, min = 0): number {

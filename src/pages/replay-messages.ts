@@ -18,6 +18,8 @@ export interface ShareSummary {
   outputs: number;
   /** A black-box LSTM learner (the link's config.lstm). */
   lstm?: LstmLearnerConfig;
+  /** For a playable LSTM: which pixels it reads. */
+  lstmInput?: string;
   /** Set when this page cannot replay the learner: the reason, shown instead of Play. */
   unplayable?: string;
 }
