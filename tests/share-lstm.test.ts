@@ -151,6 +151,16 @@ describe(`LSTM share links (seed ${seed})`, () => {
     expect(shareSummary(link2).unplayable).toMatch(
       /^This page cannot play this black-box LSTM learner: the lstm 64\+2->H16->2 \(meta-trained on mnist\) outputs 2 classes, the stream has 28x28 = 784-pixel images, 10 classes/,
     );
+    // The generalisation grid's case: 2 classes of a dataset the page cannot size: the classes are the reason.
+    const twoDir = { ...two, dataset: 'results/generalisation/data/mnist-pool4' };
+    const link5 = await decodeShare(
+      (
+        await encodeShare(
+          payload(randomParams(lstmParamLayout(twoLstm).size), 8, { vsml: two.learner, lstm: twoLstm, train: twoDir }),
+        )
+      ).fragment,
+    );
+    expect(shareSummary(link5).unplayable).toMatch(/outputs 2 classes, the stream has 28x28 = 784-pixel images/);
     // Pixel subsets of a dataset the page cannot size, and no training config at all.
     const dir = validateTrainConfig({ ...TRAIN, dataset: 'results/generalisation/data/mnist-pool4' });
     const link3 = await decodeShare(

@@ -28,9 +28,13 @@ export function lstmReplayInput(config: ShareConfig): { pixels: Uint32Array | nu
   if (!t) throw new Error('the link carries no training config, so how the LSTM reads images is unknown');
   const subset = t.tasks.pixelSubset;
   const imagePixels = subset > 0 ? knownDatasetPixels(t.dataset) : lstm.inputSize;
-  if (imagePixels === undefined)
-    throw new Error(`it was meta-trained on pixel subsets of ${t.dataset}, whose image size this page cannot check`);
   const what = `the ${describeLstm(lstm)} (meta-trained on ${t.dataset})`;
+  if (imagePixels === undefined) {
+    // The classes decide first: a wrong class count is the plainer reason (the mapping throws it).
+    if (lstm.classes !== REPLAY_STREAM.numClasses)
+      lstmInputMapping(lstm, { imagePixels: REPLAY_STREAM.pixels, pixelSubset: subset, what }, REPLAY_STREAM, 1);
+    throw new Error(`it was meta-trained on pixel subsets of ${t.dataset}, whose image size this page cannot check`);
+  }
   return lstmInputMapping(lstm, { imagePixels, pixelSubset: subset, what }, REPLAY_STREAM, DEFAULT_PIXEL_SEED);
 }
 
