@@ -43,13 +43,17 @@ import {
   lstmParamLayout,
 } from '../spec/lstm-config';
 import type { ProgressEvent } from './ordered-mnist';
-import { DEFAULT_PIXEL_SEED, lstmInputMapping } from './lstm-input';
+import { DEFAULT_PIXEL_SEED, UNTRAINED_DEFAULTS, lstmInputMapping } from './lstm-input';
 
 // The input mapping lives in ./lstm-input.ts (runtime-agnostic: the replay page uses it too).
-export { DEFAULT_PIXEL_SEED, deployedPixels, lstmInputMapping, type LstmTrainedShape } from './lstm-input';
+export {
+  DEFAULT_PIXEL_SEED,
+  UNTRAINED_DEFAULTS,
+  deployedPixels,
+  lstmInputMapping,
+  type LstmTrainedShape,
+} from './lstm-input';
 
-/** Hidden units and pixels of an untrained LSTM when not given (the scoreboard LSTM's shape). */
-export const UNTRAINED_DEFAULTS = { hidden: 64, inputs: 64, seed: 1 };
 export interface LstmLearnerSpec {
   config: LstmLearnerConfig;
   params: Float32Array;
@@ -86,7 +90,7 @@ export async function loadLstmSpec(shape: StreamShape, p: Record<string, string>
     const config: LstmLearnerConfig = {
       inputSize: intParam(p, 'inputs', UNTRAINED_DEFAULTS.inputs, 1),
       classes: shape.numClasses,
-      hidden: intParam(p, 'hidden', UNTRAINED_DEFAULTS.hidden, 1),
+      hidden: intParam(p, 'hidden', 0, 1),
     };
     const seed = intParam(p, 'seed', UNTRAINED_DEFAULTS.seed);
     // An untrained LSTM reading fewer pixels than the images have reads a fixed subset, as a trained one would.

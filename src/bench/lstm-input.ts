@@ -13,6 +13,9 @@ import type { LstmLearnerConfig } from '../spec/lstm-config';
 /** Pixel-subset seed when none is named (scoreboard method and replay page). */
 export const DEFAULT_PIXEL_SEED = 1;
 
+/** An untrained `lstm:hidden=H` row's pixels and init seed when not given (the scoreboard LSTM's 64 pixels). */
+export const UNTRAINED_DEFAULTS = { inputs: 64, seed: 1 };
+
 /**
  * Counter words of the deployed subset's Philox stream (key: pixelSeed, taskSampling). Training
  * tasks use (generation, task) with generation < 2^31, so this stream is never a training task's.

@@ -25,6 +25,7 @@ import {
 import { cpuKnnBackend } from '../inner/baselines/knn';
 import type { Learner, StreamShape } from '../inner/learner';
 import { DEFAULT_HIDDEN_CONFIG } from '../spec/hidden-config';
+import { DEFAULT_PIXEL_SEED, UNTRAINED_DEFAULTS } from './lstm-input';
 import type { StreamOrder } from './ordered-mnist';
 
 export interface MethodContext {
@@ -167,8 +168,8 @@ export const METHODS: Record<string, MethodInfo> = {
     create: async (s, p, ctx) => (await import('./lstm-adapter')).createLstmLearner(s, p, ctx),
     config: (p) =>
       p.checkpoint !== undefined
-        ? `checkpoint ${p.checkpoint}, pixel seed ${p.pixelSeed ?? 1}`
-        : `UNTRAINED random init: H=${p.hidden ?? '?'}, ${p.inputs ?? 64} pixels, init seed ${p.seed ?? 1}, pixel seed ${p.pixelSeed ?? 1}`,
+        ? `checkpoint ${p.checkpoint}, pixel seed ${p.pixelSeed ?? DEFAULT_PIXEL_SEED}`
+        : `UNTRAINED random init: H=${p.hidden ?? '?'}, ${p.inputs ?? UNTRAINED_DEFAULTS.inputs} pixels, init seed ${p.seed ?? UNTRAINED_DEFAULTS.seed}, pixel seed ${p.pixelSeed ?? DEFAULT_PIXEL_SEED}`,
   },
   'replay-logreg': {
     name: 'replay-logreg',
