@@ -1,8 +1,8 @@
 /**
  * The LSTM learner in the shared trainer (config.learnerKind 'lstm'): interrupted and resumed runs
  * give the same bits as a straight run (ES and GA), checkpoints record the kind and the LSTM's
- * parameter count, and consumers that need VSML parameters (share links, the VSML scoreboard
- * adapter) refuse it with a specific error. Real LSTM episodes on MNIST (train split), tiny sizes.
+ * parameter count, share links carry it as an LSTM (tests/share-lstm.test.ts for the codec), and
+ * consumers that need VSML parameters (the VSML scoreboard adapter) refuse it with a specific error. Real LSTM episodes on MNIST (train split), tiny sizes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../src/cli/run-training';
 import { checkpointLearner } from '../src/meta/checkpoint';
-import { learnerParamCount } from '../src/meta/learner-kind';
+import { learnerParamCount, lstmOf } from '../src/meta/learner-kind';
 import { loadCheckpointFile } from '../src/meta/node/io';
 import { stringifyState } from '../src/meta/serialize';
 import { validateTrainConfig } from '../src/meta/train-config';
@@ -77,7 +77,7 @@ describe('LSTM learner in the trainer', () => {
     expect(stringifyState(b.strategy)).toBe(stringifyState(a.strategy));
     expect(new Uint32Array(b.metaParams.buffer)).toEqual(new Uint32Array(a.metaParams.buffer));
     expect(straight.last!.queryAccuracy.mean).toBeGreaterThan(0);
-    expect(() => checkpointSharePayload(b)).toThrow(/share links carry VSML learners only/);
+    expect(checkpointSharePayload(b).config.lstm).toEqual(lstmOf(config));
     expect(() => checkpointLearner(b)).toThrow(/holds an LSTM learner/);
   });
 });

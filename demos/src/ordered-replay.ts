@@ -13,6 +13,8 @@ import { orderedIndices } from '../../src/data/ordered-stream';
 import { type GpuImageSplit, uploadImageSplit } from '../../src/data/gpu-dataset';
 import type { GpuContext } from '../../src/gpu/context';
 import { VsmlPopulation } from '../../src/inner/population';
+import { LstmPopulation } from '../../src/inner/lstm-population';
+import { type LstmLearnerConfig, lstmParamLayout } from '../../src/spec/lstm-config';
 import { type VsmlConfig, metaParamLayout, numClasses } from '../../src/spec/vsml-config';
 import type { ProbeOptions, ProbeResult } from '../../src/pages/train-messages';
 
@@ -158,6 +160,94 @@ export class OrderedRunner {
         queryIndices,
         stateSeeds: Uint32Array.of(stateSeed >>> 0),
         projectionSeeds: learner.projection ? Uint32Array.of(learner.projectionSeed) : undefined,
+      },
+      { wantPredictions: true, onProgress },
+    );
+    const testPredictions = m.queryPredictions ?? new Uint32Array(0);
+    if (testPredictions.length !== stream.testCount) throw new Error('the learner returned no test predictions');
+    const { perClass, correct } = perClassAccuracy(stream, testPredictions);
+    return {
+      testPredictions,
+      onlineCorrect: m.onlineCorrect[0],
+      testCorrect: correct,
+      perClass,
+      accuracy: stream.testCount ? correct / stream.testCount : NaN,
+    };
+  }
+
+  destroy(): void {
+    this.population?.destroy();
+    this.gpuSplit?.destroy();
+    this.params?.destroy();
+    this.population = null;
+    this.gpuSplit = null;
+    this.params = null;
+  }
+}
+
+/**
+ * The same stream through a black-box LSTM learner (src/spec/lstm-config.ts): it reads `pixels` of
+ * each image (the fixed subset lstmInputMapping chose, src/bench/lstm-input.ts) or every pixel
+ * (null), from the zero state; the state seed does not apply. Same predictions as the scoreboard's
+ * `lstm` method on the same stream (tests/lstm-replay.test.ts).
+ */
+export class LstmOrderedRunner {
+  private population: LstmPopulation | null = null;
+  private gpuSplit: GpuImageSplit | null = null;
+  private params: GPUBuffer | null = null;
+
+  constructor(
+    private readonly gpu: GpuContext,
+    readonly lstm: LstmLearnerConfig,
+    readonly pixels: Uint32Array | null,
+    readonly stream: OrderedStream,
+  ) {
+    const full = pixelsPerImage(stream.split);
+    const reads = pixels ? pixels.length : full;
+    if (reads !== lstm.inputSize)
+      throw new Error(`the LSTM reads ${lstm.inputSize} pixels, the mapping gives ${reads}`);
+    if (pixels?.some((p) => p >= full)) throw new Error(`pixel subset outside the ${full}-pixel images`);
+  }
+
+  /** The stream's images as the LSTM reads them. */
+  private readSplit(): ImageSplit {
+    const { stream, pixels, lstm } = this;
+    if (!pixels) return stream.split;
+    const full = pixelsPerImage(stream.split);
+    const A = lstm.inputSize;
+    const images = new Uint8Array(stream.split.count * A);
+    for (let i = 0; i < stream.split.count; i++)
+      for (let j = 0; j < A; j++) images[i * A + j] = stream.split.images[i * full + pixels[j]];
+    return { ...stream.split, rows: 1, cols: A, images };
+  }
+
+  async run(
+    params: Float32Array,
+    _stateSeed: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<OrderedRunResult> {
+    const { gpu, stream, lstm } = this;
+    const dim = lstmParamLayout(lstm).size;
+    if (params.length !== dim) throw new Error(`the LSTM needs ${dim} meta-parameters, got ${params.length}`);
+    this.gpuSplit ??= uploadImageSplit(gpu, this.readSplit());
+    this.params ??= gpu.storage('ordered-replay lstm params', dim * 4);
+    this.population ??= LstmPopulation.create(gpu, lstm, {
+      members: 1,
+      tasksPerMember: 1,
+      learnLength: stream.learnCount,
+      queryLength: stream.testCount,
+    });
+    gpu.upload(this.params, params);
+    const m = await this.population.runEpisodes(
+      this.params,
+      {
+        learnSplit: this.gpuSplit,
+        querySplit: this.gpuSplit,
+        learnLength: stream.learnCount,
+        queryLength: stream.testCount,
+        learnIndices: Uint32Array.from({ length: stream.learnCount }, (_, i) => i),
+        queryIndices: Uint32Array.from({ length: stream.testCount }, (_, i) => stream.learnCount + i),
+        stateSeeds: new Uint32Array(1),
       },
       { wantPredictions: true, onProgress },
     );

@@ -103,6 +103,7 @@ function showSummary(s: ShareSummary): void {
         : `int${s.learner.bits} quantised, blocks of ${s.learner.blockSize}`;
   row('meta-parameters', `${s.dim} (${enc})`);
   row('learned state', `${(s.stateBytes / 1024).toFixed(1)} KiB`);
+  if (s.lstmInput) row('reads', s.lstmInput);
   if (s.note.title) row('title', s.note.title);
   if (s.note.source) row('source', s.note.source);
   if (s.note.strategy || s.note.generation !== undefined)
@@ -375,6 +376,14 @@ async function init(): Promise<void> {
   if (!d.ok) return showError(d.code, d.message);
   summary = d.summary;
   showSummary(d.summary);
+  if (d.summary.unplayable) {
+    // Decoded and described, but not playable here (an LSTM of another input shape): say so, keep Play off.
+    document.body.dataset.errorCode = 'unplayable';
+    banner('info', d.summary.unplayable);
+    ui.adapter.textContent = hasWebGpu() ? 'WebGPU available (nothing this page can play)' : 'no WebGPU';
+    setState('error');
+    return;
+  }
   if (!hasWebGpu()) {
     banner('error', noWebGpuMessage());
     ui.adapter.textContent = 'no WebGPU';

@@ -6,10 +6,11 @@ import * as Comlink from 'comlink';
 import type { Dataset } from '../../src/data/dataset';
 import { loadIdxUrl } from '../../src/data/load-url';
 import { ensureGpu, initGpu } from './worker-gpu';
-import type { TrainConfig } from '../../src/meta/train-config';
-import { describeVsmlConfig, metaParamLayout, type VsmlConfig } from '../../src/spec/vsml-config';
-import { ShareError, decodeShare, learnerStateBytes, type DecodedShare } from '../../src/share';
-import { OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
+import type { VsmlConfig } from '../../src/spec/vsml-config';
+import { ShareError, decodeShare, type DecodedShare } from '../../src/share';
+import { lstmReplayInput, shareSummary } from '../../src/pages/share-summary';
+import type { LstmLearnerConfig } from '../../src/spec/lstm-config';
+import { LstmOrderedRunner, OrderedRunner, orderedStream, playableClasses } from './ordered-replay';
 import type {
   DecodeOutcome,
   PlayOptions,
@@ -33,6 +34,8 @@ async function play(
   stateSeed: number,
   opts: PlayOptions,
   emit: (e: ReplayEvent) => void,
+  /** A black-box LSTM learner instead of VSML, and the pixels it reads (null: every pixel). */
+  lstm?: { config: LstmLearnerConfig; pixels: Uint32Array | null },
 ): Promise<ReplayResult> {
   const t0 = performance.now();
   const g = await ensureGpu();
@@ -67,7 +70,9 @@ async function play(
     type: 'status',
     message: `compiling kernels, then ${stream.learnCount} class-sorted training examples and ${stream.testCount} test images…`,
   });
-  const runner = new OrderedRunner(g, vsml, stream, { stepsPerSubmit: opts.stepsPerSubmit });
+  const runner = lstm
+    ? new LstmOrderedRunner(g, lstm.config, lstm.pixels, stream)
+    : new OrderedRunner(g, vsml, stream, { stepsPerSubmit: opts.stepsPerSubmit });
   try {
     const r = await runner.run(params, stateSeed, (done, total) => {
       emit({ type: 'progress', done, total, learnCount: stream.learnCount });
@@ -94,21 +99,7 @@ const api: ReplayWorkerApi = {
     try {
       const d = await decodeShare(fragment);
       decoded = d;
-      return {
-        ok: true,
-        summary: {
-          vsml: d.config.vsml,
-          describe: describeVsmlConfig(d.config.vsml),
-          dim: metaParamLayout(d.config.vsml).size,
-          learner: d.learner,
-          note: d.config.note ?? {},
-          train: d.config.train as TrainConfig | undefined,
-          sizes: d.sizes,
-          stateSeed: d.stateSeed,
-          stateBytes: learnerStateBytes(d.config.vsml),
-          outputs: d.config.vsml.layers[d.config.vsml.layers.length - 1],
-        },
-      };
+      return { ok: true, summary: shareSummary(d) };
     } catch (e) {
       if (e instanceof ShareError) return { ok: false, code: e.code, message: e.message };
       return { ok: false, code: 'internal', message: `unexpected ${(e as Error).name}: ${(e as Error).message}` };
@@ -127,7 +118,10 @@ const api: ReplayWorkerApi = {
 
   async play(opts: PlayOptions, onEvent: (e: ReplayEvent) => void): Promise<ReplayResult> {
     if (!decoded) throw new Error('no decoded share link');
-    return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent);
+    const lstm = decoded.config.lstm
+      ? { config: decoded.config.lstm, pixels: lstmReplayInput(decoded.config).pixels }
+      : undefined;
+    return play(decoded.config.vsml, decoded.params, decoded.stateSeed, opts, onEvent, lstm);
   },
 
   async playParams(

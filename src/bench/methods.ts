@@ -25,6 +25,7 @@ import {
 import { cpuKnnBackend } from '../inner/baselines/knn';
 import type { Learner, StreamShape } from '../inner/learner';
 import { DEFAULT_HIDDEN_CONFIG } from '../spec/hidden-config';
+import { DEFAULT_PIXEL_SEED, UNTRAINED_DEFAULTS } from './lstm-input';
 import type { StreamOrder } from './ordered-mnist';
 
 export interface MethodContext {
@@ -157,6 +158,18 @@ export const METHODS: Record<string, MethodInfo> = {
     create: async (s, p, ctx) => (await import('./hidden-adapter')).createHiddenLearner(s, p, ctx),
     config: (p) =>
       `H=${p.hidden ?? DEFAULT_HIDDEN_CONFIG.hidden}, ${p.aggregation ?? DEFAULT_HIDDEN_CONFIG.aggregation} aggregation, meta-parameters ${p.params ?? 'designed'}`,
+  },
+  // The black-box LSTM meta-learner (GPU), loaded on demand like vsml-hidden.
+  lstm: {
+    name: 'lstm',
+    describe: 'black-box LSTM meta-learner (checkpoint=FILE trained, or hidden=H UNTRAINED; GPU)',
+    gpu: true,
+    params: ['checkpoint', 'hidden', 'inputs', 'seed', 'pixelSeed'],
+    create: async (s, p, ctx) => (await import('./lstm-adapter')).createLstmLearner(s, p, ctx),
+    config: (p) =>
+      p.checkpoint !== undefined
+        ? `checkpoint ${p.checkpoint}, pixel seed ${p.pixelSeed ?? DEFAULT_PIXEL_SEED}`
+        : `UNTRAINED random init: H=${p.hidden ?? '?'}, ${p.inputs ?? UNTRAINED_DEFAULTS.inputs} pixels, init seed ${p.seed ?? UNTRAINED_DEFAULTS.seed}, pixel seed ${p.pixelSeed ?? DEFAULT_PIXEL_SEED}`,
   },
   'replay-logreg': {
     name: 'replay-logreg',

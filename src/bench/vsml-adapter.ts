@@ -97,6 +97,10 @@ export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<Vsm
   }
   const { decodeShare } = await import('../share');
   const s = await decodeShare(text, { validateTrain: (t) => t });
+  if (s.config.lstm)
+    throw new Error(
+      `--checkpoint ${arg}: the share link carries a black-box LSTM learner, not a VSML one: save the link to a file and use --methods lstm:checkpoint=FILE`,
+    );
   return {
     config: validateVsmlConfig(s.config.vsml),
     metaParams: s.params,

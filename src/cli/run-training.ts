@@ -216,6 +216,11 @@ export function summary(r: RunResult, config: TrainConfig): string {
     `  chart:      ${r.chartPath}`,
   );
   if (r.outcome === 'stopped') lines.push(`Continue with: npm run train -- --resume ${r.checkpointPath}`);
-  lines.push(`Evaluate on OrderedMNIST: npm run bench:ordered -- --checkpoint ${r.checkpointPath}`);
+  // The black-box LSTM has its own scoreboard method (src/bench/lstm-adapter.ts).
+  lines.push(
+    config.learnerKind === 'lstm'
+      ? `Evaluate on OrderedMNIST: npm run bench:ordered -- --methods lstm:checkpoint=${r.checkpointPath}`
+      : `Evaluate on OrderedMNIST: npm run bench:ordered -- --checkpoint ${r.checkpointPath}`,
+  );
   return lines.join('\n');
 }

@@ -28,7 +28,10 @@ export const SHARE_COMMAND = defineCommand({
   FILE.json                a training checkpoint (best by validation when it kept one)
   FILE.json#final          its final parameters
   rule:class-mean          the hand-designed class-mean rule
-  rule:FILE.json           a class-mean rule file (npm run evolve:rule)`,
+  rule:FILE.json           a class-mean rule file (npm run evolve:rule)
+A black-box LSTM checkpoint (learnerKind 'lstm') is shared as that LSTM (scored by
+bench:ordered --methods lstm:checkpoint=FILE; the replay page plays it when it fits MNIST, else says why).
+Links longer than MAX_LINK_CHARS (524,288 characters) are refused: try --bits 8.`,
   positional: { name: 'SOURCE', description: 'the learner (above)' },
   options: {
     site: {

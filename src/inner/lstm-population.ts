@@ -28,6 +28,8 @@ export interface LstmRunOptions {
   wantPredictions?: boolean;
   /** Fill hNext and predictions with NaN before the run (tests: unwritten elements show up). */
   poison?: boolean;
+  /** Called after each submission: example steps done (learn then query) of learnLength + queryLength. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Example steps encoded per submission (bounded so a software adapter stays responsive). */
@@ -163,6 +165,7 @@ export class LstmPopulation {
       init.clearBuffer(this.c);
       init.clearBuffer(this.metrics);
       gpu.device.queue.submit([init.finish()]);
+      const total = batch.learnLength + batch.queryLength;
       const phase = async (mode: LstmMode, split: GpuImageSplit, idx: GPUBuffer, length: number) => {
         if (length === 0) return;
         const calls = this.phaseCalls(
@@ -184,6 +187,8 @@ export class LstmPopulation {
           gpu.device.queue.submit([enc.finish()]);
           await gpu.device.queue.onSubmittedWorkDone();
           gpu.check();
+          const done = Math.min(length, s0 + STEPS_PER_SUBMIT);
+          opts.onProgress?.(mode === 'learn' ? done : batch.learnLength + done, total);
         }
       };
       await phase('learn', batch.learnSplit, learnIdx, batch.learnLength);

@@ -142,7 +142,7 @@ export function checkpointLearner(
 ): { learner: VsmlConfig; metaParams: Float32Array; generation: number; best: boolean } {
   if (c.config.learnerKind === 'lstm')
     throw new CheckpointError(
-      `this checkpoint holds an LSTM learner (learnerKind 'lstm', ${c.metaParams.length} parameters), not VSML meta-parameters: use the scoreboard method 'lstm:FILE'`,
+      `this checkpoint holds an LSTM learner (learnerKind 'lstm', ${c.metaParams.length} parameters), not VSML meta-parameters: use the scoreboard method 'lstm:checkpoint=FILE' (--methods lstm:checkpoint=FILE)`,
     );
   const best = which === 'best' && c.best !== undefined;
   return {

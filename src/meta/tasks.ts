@@ -82,6 +82,21 @@ function sampleDistinct(pool: Uint32Array, n: number, rng: PhiloxStream): Uint32
   );
 }
 
+/**
+ * `n` distinct image positions of `total`, uniform, ascending: the pixels a task with
+ * tasks.pixelSubset shows. Exported so a learner meta-trained on such subsets can be deployed on
+ * one fixed draw from the same distribution (src/bench/lstm-adapter.ts).
+ */
+export function randomPixelSubset(total: number, n: number, rng: PhiloxStream): Uint32Array {
+  if (!Number.isInteger(n) || n < 1 || n > total)
+    throw new RangeError(`pixel subset: need 1 <= n <= ${total} pixels, got ${n}`);
+  return sampleDistinct(
+    Uint32Array.from({ length: total }, (_, i) => i),
+    n,
+    rng,
+  );
+}
+
 export class TaskSampler {
   readonly learnPools: Uint32Array[];
   readonly queryPools: Uint32Array[];
@@ -176,15 +191,8 @@ export class TaskSampler {
     const stateSeed = rng.nextU32();
     const projectionSeed = rng.nextU32();
     // Drawn last, so tasks without pixel subsets are exactly what they were before the option.
-    const all = this.split.rows * this.split.cols;
     const pixels =
-      c.pixelSubset > 0
-        ? sampleDistinct(
-            Uint32Array.from({ length: all }, (_, i) => i),
-            c.pixelSubset,
-            rng,
-          )
-        : undefined;
+      c.pixelSubset > 0 ? randomPixelSubset(this.split.rows * this.split.cols, c.pixelSubset, rng) : undefined;
     return {
       classes: order.map((i) => classes[i]),
       units: order.map((i) => units[i]),

@@ -1,5 +1,6 @@
 /** Messages between the replay page and its worker. Plain structured-cloneable data. */
 import type { VsmlConfig } from '../spec/vsml-config';
+import type { LstmLearnerConfig } from '../spec/lstm-config';
 import type { TrainConfig } from '../meta/train-config';
 import type { DecodedLearner, ShareNote } from '../share';
 import type { InitResult } from './train-messages';
@@ -15,6 +16,12 @@ export interface ShareSummary {
   stateSeed: number;
   stateBytes: number;
   outputs: number;
+  /** A black-box LSTM learner (the link's config.lstm). */
+  lstm?: LstmLearnerConfig;
+  /** For a playable LSTM: which pixels it reads. */
+  lstmInput?: string;
+  /** Set when this page cannot replay the learner: the reason, shown instead of Play. */
+  unplayable?: string;
 }
 
 export type DecodeOutcome = { ok: true; summary: ShareSummary } | { ok: false; code: string; message: string };

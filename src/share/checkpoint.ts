@@ -8,10 +8,13 @@
  * Which learner and which stream: a run meta-trained for the benchmark (pixel subsets or
  * validation on long streams, e.g. `--preset ordered`) is shared as its deployed 784 -> 10 learner
  * and replays on full OrderedMNIST, the scoreboard's stream; any other run is shared as the learner
- * it trained and replays on episodes of its training shape (ways, examples per class).
+ * it trained and replays on episodes of its training shape (ways, examples per class). A black-box
+ * LSTM run (learnerKind 'lstm') is shared as trained, with its LstmLearnerConfig; a link longer than
+ * MAX_LINK_CHARS (codec.ts) is refused with its size and the limit.
  */
 import type { Checkpoint } from '../meta/checkpoint';
 import type { TrainConfig } from '../meta/train-config';
+import { lstmOf } from '../meta/learner-kind';
 import { CLASS_MEAN_LEARNER, classMeanRuleParams, type ClassMeanRule } from '../inner/rules/class-mean';
 import { validateVsmlConfig } from '../spec/vsml-config';
 import { encodeShare, type EncodedShare, type SharePayload } from './codec';
@@ -45,16 +48,14 @@ export interface CheckpointShareOptions {
 }
 
 export function checkpointSharePayload(c: Checkpoint, opts: CheckpointShareOptions = {}): SharePayload {
-  if (c.config.learnerKind === 'lstm')
-    throw new Error(
-      `share links carry VSML learners only; this checkpoint holds a black-box LSTM learner (learnerKind 'lstm', ${c.metaParams.length} meta-parameters, too large for a link)`,
-    );
   const s = c.strategy;
   const stream = trainedStream(c.config);
   const best = opts.which === 'best' && c.best !== undefined;
   const params = best ? c.best!.metaParams : c.metaParams;
   const generation = best ? c.best!.generation : c.generation;
-  const vsml = stream === 'benchmark' ? c.deployLearner : c.learner;
+  // An LSTM cannot be widened: it is shared as trained (its `vsml` is the config it was sized from).
+  const lstm = c.config.learnerKind === 'lstm' ? lstmOf(c.config) : undefined;
+  const vsml = stream === 'benchmark' && !lstm ? c.deployLearner : c.learner;
   const note = {
     strategy: s.kind,
     generation,
@@ -62,7 +63,7 @@ export function checkpointSharePayload(c: Checkpoint, opts: CheckpointShareOptio
     ...(opts.title ? { title: opts.title } : {}),
     ...(opts.benchmarkAccuracy !== undefined ? { benchmarkAccuracy: opts.benchmarkAccuracy } : {}),
   };
-  const config = { vsml, train: c.config, note };
+  const config = lstm ? { vsml, lstm, train: c.config, note } : { vsml, train: c.config, note };
   // Benchmark rows are evaluated from state seed 1; episode replays from the run's seed.
   const stateSeed = stream === 'benchmark' ? BENCHMARK_STATE_SEED : c.config.seed;
   if (s.kind === 'ga' && !best) {

@@ -19,9 +19,13 @@
  * predates it refuses such a link as 'unknown learner kind 3'). Hand-designed and evolved rules
  * use it: their constants span orders of magnitude, and the replay must be their scoreboard row.
  *
- * The config JSON is { vsml, train?, note? }: the learner's VsmlConfig (checked by the config
+ * The config JSON is { vsml, lstm?, train?, note? }: the learner's VsmlConfig (checked by the config
  * module's validator), optionally the training config that produced it and a short note; the
  * zod schemas in schema.ts check it (and what a caller asks to encode), naming the bad field.
+ * With `lstm` (added inside version 1, like kind 3; an older page refuses it as an unknown field)
+ * the shared learner is that black-box LSTM (src/spec/lstm-config.ts), sized from `vsml` (its
+ * input size and classes): the parameter vector is lstmParamLayout(lstm), a GA genome rebuilds
+ * from initLstmParams, and the state check counts its h and c.
  *
  * What the shared learner IS: its meta-parameter vector `params` as returned by decodeShare. For a
  * GA genome that is rebuildGenome(initMetaParams(vsml, initSeed), chain, sigma), exact; for other
@@ -34,6 +38,7 @@
  * a specific `code`.
  */
 import { initMetaParams, learnerStateBytes, metaParamLayout, type VsmlConfig } from '../spec/vsml-config';
+import { type LstmLearnerConfig, initLstmParams, lstmParamLayout } from '../spec/lstm-config';
 import { rebuildGenome } from '../meta/strategies/ga';
 import { validateTrainConfig } from '../meta/train-config';
 import { Base64Error, decodeBase64url, encodeBase64url } from './base64url';
@@ -55,10 +60,20 @@ const KIND_GA = 1;
 const KIND_QUANTISED = 2;
 const KIND_F32 = 3;
 
+/**
+ * The maximum share link length: characters after "s=" (524,288). Browsers cap whole URLs:
+ * Chromium at 2 MiB (url::kMaxURLChars = 2,097,152), Firefox at 1 MiB (network.standard-url.
+ * max-length = 1,048,576; a longer address is not opened at all). Half of the smaller cap leaves
+ * the page address room to spare. Servers never see it (a fragment is not sent with the request),
+ * so their request-line limits (RFC 9110 asks for at least 8,000 octets) do not apply. Encoding
+ * refuses a longer link with its size and this limit; decoding refuses it before reading it.
+ */
+export const MAX_LINK_CHARS = 512 * 1024;
+
 /** Limits, checked before the work they protect. */
 export const SHARE_LIMITS = {
-  /** Characters after "s=" (Chromium accepts URLs up to 2 MB; links this long are already unwieldy). */
-  maxFragmentChars: 512 * 1024,
+  /** Characters after "s=": MAX_LINK_CHARS. */
+  maxFragmentChars: MAX_LINK_CHARS,
   /** Uncompressed body bytes. */
   maxBodyBytes: 2 * 1024 * 1024,
   maxConfigBytes: 16 * 1024,
@@ -114,6 +129,8 @@ export class ShareError extends Error {
 
 export interface ShareConfig {
   vsml: VsmlConfig;
+  /** Present when the shared learner is the black-box LSTM sized from `vsml` (see the file comment). */
+  lstm?: LstmLearnerConfig;
   /** The training config that produced the learner (validated by `validateTrain` if given). */
   train?: unknown;
   note?: ShareNote;
@@ -170,7 +187,7 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
   if (json.length > SHARE_LIMITS.maxConfigBytes) {
     throw new ShareError('encode', `config JSON is ${json.length} bytes, above ${SHARE_LIMITS.maxConfigBytes}`);
   }
-  const dim = metaParamLayout(config.vsml).size;
+  const dim = paramCount(config);
   const body = new ByteWriter()
     .u32(json.length)
     .bytes(json)
@@ -186,7 +203,7 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
       .f32(l.sigma)
       .u32(chain.length);
     for (const s of chain) body.u32(s);
-    params = rebuildGa(config.vsml, l.initSeed >>> 0, Math.fround(l.sigma), chain);
+    params = rebuildGa(config, l.initSeed >>> 0, Math.fround(l.sigma), chain);
   } else {
     if (l.params.length !== dim) {
       throw new ShareError('encode', `learner has ${l.params.length} parameters, the config's layout needs ${dim}`);
@@ -234,7 +251,7 @@ export async function encodeShare(payload: SharePayload, opts: ShareCodecOptions
   if (fragment.length - SHARE_PREFIX.length > SHARE_LIMITS.maxFragmentChars) {
     throw new ShareError(
       'encode',
-      `link would be ${fragment.length} characters, above ${SHARE_LIMITS.maxFragmentChars}`,
+      `link would be ${fragment.length - SHARE_PREFIX.length} characters (${dim} parameters), above the maximum link length of ${SHARE_LIMITS.maxFragmentChars} (MAX_LINK_CHARS)${l.kind === 'params' && l.bits !== 8 ? '; 8-bit quantisation (--bits 8) makes it about half as long' : ''}`,
     );
   }
   return { fragment, params, sizes: { wireBytes: wire.length, bodyBytes: raw.length, fragmentChars: fragment.length } };
@@ -366,7 +383,7 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
   }
   const config = checkConfig(json, opts);
   const stateSeed = r.u32('state seed');
-  const dim = metaParamLayout(config.vsml).size;
+  const dim = paramCount(config);
   const kind = r.u8('learner kind');
   let learner: DecodedLearner;
   let params: Float32Array;
@@ -382,7 +399,7 @@ function parseBody(raw: Uint8Array, sizes: DecodedShare['sizes'], opts: ShareCod
     const chain: number[] = [];
     for (let i = 0; i < n; i++) chain.push(r.u32('GA seed chain'));
     learner = { kind: 'ga', initSeed, sigma, chain };
-    params = rebuildGa(config.vsml, initSeed, sigma, chain);
+    params = rebuildGa(config, initSeed, sigma, chain);
   } else if (kind === KIND_QUANTISED) {
     const d = r.u32('parameter count');
     if (d !== dim) throw new ShareError('bad-learner', `learner has ${d} parameters, the config's layout needs ${dim}`);
@@ -468,8 +485,20 @@ function checkParams(params: Float32Array, code: ShareErrorCode): void {
   }
 }
 
-function rebuildGa(vsml: VsmlConfig, initSeed: number, sigma: number, chain: number[]): Float32Array {
-  const params = rebuildGenome(initMetaParams(vsml, initSeed), { initSeed, chain }, sigma);
+/** Meta-parameters of the shared learner: the LSTM's when the config names one, else the VSML cell's. */
+function paramCount(c: ShareConfig): number {
+  return c.lstm ? lstmParamLayout(c.lstm).size : metaParamLayout(c.vsml).size;
+}
+
+/** Learned state of the shared learner: the LSTM's h and c, or every VSML cell's. */
+function stateBytesOf(c: ShareConfig): number {
+  return c.lstm ? 2 * 4 * c.lstm.hidden : learnerStateBytes(c.vsml);
+}
+
+function rebuildGa(config: ShareConfig, initSeed: number, sigma: number, chain: number[]): Float32Array {
+  // The same start the trainer's GA draws (randomLearnerParams in src/meta/learner-kind.ts).
+  const init = config.lstm ? initLstmParams(config.lstm, initSeed) : initMetaParams(config.vsml, initSeed);
+  const params = rebuildGenome(init, { initSeed, chain }, sigma);
   checkParams(params, 'bad-learner');
   return params;
 }
@@ -478,18 +507,18 @@ function rebuildGa(vsml: VsmlConfig, initSeed: number, sigma: number, chain: num
 function checkConfig(v: unknown, opts: ShareCodecOptions): ShareConfig {
   const parsed = shareConfigSchema(opts.validateTrain ?? validateTrainConfig).safeParse(v);
   if (!parsed.success) throw new ShareError('bad-config', formatIssue(parsed.error, 'config'));
-  const { vsml, train, note } = parsed.data;
-  const dim = metaParamLayout(vsml).size;
+  const { vsml, lstm, train, note } = parsed.data;
+  const dim = paramCount({ vsml, lstm });
   if (dim > SHARE_LIMITS.maxDim)
     throw new ShareError('bad-config', `the config needs ${dim} meta-parameters, above ${SHARE_LIMITS.maxDim}`);
-  const stateBytes = learnerStateBytes(vsml);
+  const stateBytes = stateBytesOf({ vsml, lstm });
   if (stateBytes > SHARE_LIMITS.maxStateBytes) {
     throw new ShareError(
       'bad-config',
       `the learner would hold ${stateBytes} bytes of state, above ${SHARE_LIMITS.maxStateBytes}`,
     );
   }
-  const out: ShareConfig = { vsml };
+  const out: ShareConfig = lstm ? { vsml, lstm } : { vsml };
   if (train !== undefined) out.train = train;
   if (note !== undefined)
     out.note = Object.fromEntries(Object.entries(note).filter(([, x]) => x !== undefined)) as ShareNote;

@@ -1,5 +1,6 @@
 /** Share links: config + learner in a URL fragment. See codec.ts for the format. */
 export {
+  MAX_LINK_CHARS,
   SHARE_LIMITS,
   SHARE_PREFIX,
   SHARE_VERSION,

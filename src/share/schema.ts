@@ -7,7 +7,8 @@
  * src/meta/train-config.ts); the schema calls them and reports their messages under the field.
  */
 import { z } from 'zod';
-import { metaParamLayout, validateVsmlConfig, type VsmlConfig } from '../spec/vsml-config';
+import { metaParamLayout, numClasses, validateVsmlConfig, type VsmlConfig } from '../spec/vsml-config';
+import { matchedLstmHidden } from '../spec/lstm-config';
 
 /** Replay stream a link asks for: the full benchmark, or the episode shape it was trained on. */
 export const STREAM_KINDS = ['benchmark', 'episode'] as const;
@@ -50,8 +51,26 @@ export function sameCell(a: VsmlConfig, b: VsmlConfig): boolean {
   return strip(a) === strip(b) && metaParamLayout(a).size === metaParamLayout(b).size;
 }
 
+const intIn = (min: number, max: number) =>
+  z
+    .number()
+    .int(`must be an integer in [${min}, ${max}]`)
+    .min(min, `must be an integer in [${min}, ${max}]`)
+    .max(max, `must be an integer in [${min}, ${max}]`);
+
 /**
- * The config section `{ vsml, train?, note? }`. `validateTrain` checks the training config; the
+ * A shared black-box LSTM (src/spec/lstm-config.ts). Ranges only bound the arithmetic; the codec's
+ * maxDim and maxStateBytes limits decide what a page will allocate.
+ */
+const lstmSchema = z.strictObject({
+  inputSize: intIn(1, 1 << 24),
+  classes: intIn(1, 1 << 16),
+  hidden: intIn(1, 1 << 16),
+});
+
+/**
+ * The config section `{ vsml, lstm?, train?, note? }`. With `lstm` the shared learner is that LSTM:
+ * it must read `vsml`'s inputs and classes, and a training config must be an LSTM run of that size. `validateTrain` checks the training config; the
  * shared learner must be the one it trained, or that learner with other layer sizes (a checkpoint
  * deploys a 2-way or 64-pixel learner as 784 -> 10: VSML shares one cell across every weight).
  */
@@ -59,6 +78,7 @@ export function shareConfigSchema(validateTrain: (train: unknown) => unknown) {
   return z
     .strictObject({
       vsml: vsmlSchema,
+      lstm: lstmSchema.optional(),
       train: z
         .unknown()
         .optional()
@@ -74,6 +94,33 @@ export function shareConfigSchema(validateTrain: (train: unknown) => unknown) {
       note: shareNoteSchema.optional(),
     })
     .superRefine((c, ctx) => {
+      const t = c.train as { learnerKind?: unknown; lstmHidden?: unknown } | null | undefined;
+      if (c.lstm) {
+        const want = { inputSize: c.vsml.inputSize, classes: numClasses(c.vsml) };
+        if (c.lstm.inputSize !== want.inputSize || c.lstm.classes !== want.classes)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lstm'],
+            message: `reads ${c.lstm.inputSize} inputs and ${c.lstm.classes} classes, the vsml config it is sized from has ${want.inputSize} and ${want.classes}`,
+          });
+        if (t && t.learnerKind !== 'lstm')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['train', 'learnerKind'],
+            message: `is ${JSON.stringify(t.learnerKind)}, but the link carries an LSTM learner`,
+          });
+        else if (t && typeof t.lstmHidden === 'number') {
+          // lstmHidden 0 means "state matched to the VSML learner" (lstmFor).
+          const hidden = t.lstmHidden > 0 ? t.lstmHidden : matchedLstmHidden(c.vsml);
+          if (hidden !== c.lstm.hidden)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['lstm', 'hidden'],
+              message: `is ${c.lstm.hidden}, the training config's LSTM has ${hidden} hidden units`,
+            });
+        }
+      } else if (t && t.learnerKind === 'lstm')
+        ctx.addIssue({ code: 'custom', path: ['lstm'], message: "is missing: the training config is an 'lstm' run" });
       const tl = (c.train as { learner?: unknown } | null | undefined)?.learner;
       if (tl === undefined || JSON.stringify(tl) === JSON.stringify(c.vsml)) return;
       let trained: VsmlConfig | null;

@@ -114,3 +114,40 @@ export function lstmMacsPerStep(c: LstmLearnerConfig): number {
 export function describeLstm(c: LstmLearnerConfig): string {
   return `lstm ${c.inputSize}+${c.classes}->H${c.hidden}->${c.classes}`;
 }
+
+/** The four-axes cost of one LSTM learner (FLOP conventions: src/inner/flops.ts). */
+export interface LstmCost {
+  flopsPerLearnExample: number;
+  flopsPerQueryExample: number;
+  stateBytes: number;
+  stateBreakdown: { name: string; bytes: number }[];
+  algorithmBytes: number;
+  algorithmBreakdown: { name: string; bytes: number }[];
+}
+
+/**
+ * Per example: pixel scaling (A), the gate affine map over [x, h] (2 x 4H x (A + H) + 4H), the
+ * fed label's one-hot column (4H adds; learning only, queries feed none), the forget bias (H), three
+ * sigmoids (exp, add, divide: 3 each), two tanh (H each), c = f c + i g (3H), h = o tanh(c) (H) and
+ * the head (2 C H + C). State: h and c, and the label fed at the next step. Algorithm: the
+ * meta-parameters, plus a 4-byte seed when `pixelSeed` (a fixed pixel subset) is used.
+ */
+export function lstmCost(c: LstmLearnerConfig, pixelSeed: boolean): LstmCost {
+  const { inputSize: A, classes: C, hidden: H } = c;
+  const query = A + 2 * 4 * H * (A + H) + 4 * H + H + 9 * H + 2 * H + 3 * H + H + 2 * C * H + C;
+  const stateBreakdown = [
+    { name: 'h (hidden)', bytes: 4 * H },
+    { name: 'c (cell)', bytes: 4 * H },
+    { name: 'label fed at the next step', bytes: 4 },
+  ];
+  const algorithmBreakdown = [{ name: 'meta-parameters (f32)', bytes: 4 * lstmParamLayout(c).size }];
+  if (pixelSeed) algorithmBreakdown.push({ name: 'pixel subset seed', bytes: 4 });
+  return {
+    flopsPerLearnExample: query + 4 * H,
+    flopsPerQueryExample: query,
+    stateBytes: stateBreakdown.reduce((s, b) => s + b.bytes, 0),
+    stateBreakdown,
+    algorithmBytes: algorithmBreakdown.reduce((s, b) => s + b.bytes, 0),
+    algorithmBreakdown,
+  };
+}
