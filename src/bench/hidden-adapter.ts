@@ -14,11 +14,9 @@
  * reported as learning time and re-runs (forgetting-curve probes) are counted as extra compute.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { ImageSplit } from '../data/dataset';
-import { uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { HiddenPopulation } from '../inner/hidden-population';
-import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
+import type { StreamShape } from '../inner/learner';
 import { hiddenKMeansParams, parseHiddenRuleFile } from '../inner/rules/hidden-kmeans';
 import {
   DEFAULT_HIDDEN_CONFIG,
@@ -28,6 +26,7 @@ import {
   hiddenCost,
   validateHiddenConfig,
 } from '../spec/hidden-config';
+import { type DeferredRun, DeferredGpuLearner } from './deferred-learner';
 import type { ProgressEvent } from './ordered-mnist';
 
 export interface HiddenLearnerSpec {
@@ -66,119 +65,31 @@ export function hiddenSpec(shape: StreamShape, p: Record<string, string>): Hidde
   return { config, params, stateSeed: int('stateSeed', 1) >>> 0, source: described };
 }
 
-export class HiddenLearner implements Learner {
-  readonly predictChunk = Infinity;
+export class HiddenLearner extends DeferredGpuLearner {
   readonly cost: HiddenCost;
-  private images: Uint8Array;
-  private labels: Uint8Array;
-  private n = 0;
 
   constructor(
-    private readonly gpu: GpuContext,
+    gpu: GpuContext,
     readonly spec: HiddenLearnerSpec,
-    private readonly shape: StreamShape,
-    private readonly progress?: (p: ProgressEvent) => void,
+    shape: StreamShape,
+    progress?: (p: ProgressEvent) => void,
   ) {
+    super(gpu, shape, shape.pixels, 'vsml-hidden', progress);
     this.cost = hiddenCost(spec.config);
-    this.images = new Uint8Array(1024 * shape.pixels);
-    this.labels = new Uint8Array(1024);
   }
 
-  learn(image: Uint8Array, label: number): void {
-    const d = this.shape.pixels;
-    if (image.length !== d) throw new Error(`expected a ${d}-pixel image, got ${image.length} bytes`);
-    if (this.n === this.labels.length) {
-      const im = new Uint8Array(this.images.length * 2);
-      im.set(this.images);
-      const lb = new Uint8Array(this.labels.length * 2);
-      lb.set(this.labels);
-      this.images = im;
-      this.labels = lb;
-    }
-    this.images.set(image, this.n * d);
-    this.labels[this.n++] = label;
-  }
-
-  freeze(): Frozen {
-    const n = this.n;
-    const { gpu, spec, shape, cost, progress } = this;
-    const split = (name: string, images: Uint8Array, labels: Uint8Array, count: number): ImageSplit => ({
-      name,
-      count,
-      rows: shape.rows,
-      cols: shape.cols,
-      images,
-      labels,
-      numClasses: shape.numClasses,
-    });
-    const stream = split(
-      'vsml-hidden stream',
-      this.images.subarray(0, n * shape.pixels),
-      this.labels.subarray(0, n),
-      n,
+  protected async run(r: DeferredRun): Promise<Uint8Array> {
+    const { onProgress, ...episode } = r;
+    const out = await new HiddenPopulation(this.gpu, this.spec.config, 1).run(
+      this.spec.params,
+      { ...episode, stateSeeds: Uint32Array.of(this.spec.stateSeed) },
+      { stepsPerSubmit: 256, onProgress },
     );
-    let learnMs = 0;
-    let ranFlops = 0;
-    return {
-      flops: 0,
-      predictor: {
-        flopsPerImage: cost.flopsPerQueryExample,
-        deferredLearnMs: () => learnMs,
-        deferredLearnFlops: () => ranFlops,
-        async predict(images: Uint8Array, count: number): Promise<Uint8Array> {
-          ranFlops += n * cost.flopsPerLearnExample;
-          const learnSplit = uploadImageSplit(
-            gpu,
-            stream.count > 0 ? stream : split('empty', new Uint8Array(shape.pixels), new Uint8Array(1), 1),
-          );
-          const querySplit = uploadImageSplit(gpu, split('vsml-hidden queries', images, new Uint8Array(count), count));
-          const t0 = performance.now();
-          let learnedAt = t0;
-          try {
-            const r = await new HiddenPopulation(gpu, spec.config, 1).run(
-              spec.params,
-              {
-                learnSplit,
-                querySplit,
-                learnLength: n,
-                queryLength: count,
-                learnIndices: Uint32Array.from({ length: n }, (_, i) => i),
-                queryIndices: Uint32Array.from({ length: count }, (_, i) => i),
-                stateSeeds: Uint32Array.of(spec.stateSeed),
-              },
-              {
-                stepsPerSubmit: 256,
-                onProgress: (done, total) => {
-                  learnedAt = performance.now();
-                  progress?.({ phase: 'replay', done, total });
-                },
-              },
-            );
-            learnMs = learnedAt - t0;
-            return r.predictions;
-          } finally {
-            learnSplit.destroy();
-            querySplit.destroy();
-          }
-        },
-      },
-    };
+    return out.predictions;
   }
 
   describeConfig(): string {
     return `${describeHiddenConfig(this.spec.config)}; ${this.spec.source}; state seed ${this.spec.stateSeed}`;
-  }
-
-  learnFlops(): number {
-    return this.n * this.cost.flopsPerLearnExample;
-  }
-
-  stateBytes(): ByteItem[] {
-    return this.cost.stateBreakdown;
-  }
-
-  algorithmBytes(): ByteItem[] {
-    return this.cost.algorithmBreakdown;
   }
 }
 

@@ -27,10 +27,8 @@
  * state; the deferred learning time is reported as learning time, re-runs as extra compute.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { ImageSplit } from '../data/dataset';
-import { uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
-import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
+import type { StreamShape } from '../inner/learner';
 import { LstmPopulation } from '../inner/lstm-population';
 import { lstmOf } from '../meta/learner-kind';
 import type { TrainConfig } from '../meta/train-config';
@@ -42,6 +40,7 @@ import {
   lstmCost,
   lstmParamLayout,
 } from '../spec/lstm-config';
+import { type DeferredRun, DeferredGpuLearner } from './deferred-learner';
 import type { ProgressEvent } from './ordered-mnist';
 import { DEFAULT_PIXEL_SEED, UNTRAINED_DEFAULTS, lstmInputMapping } from './lstm-input';
 
@@ -177,143 +176,56 @@ export function describeLstmSpec(s: LstmLearnerSpec): string {
   return `${describeLstm(s.config)}, ${lstmParamLayout(s.config).size} meta-parameters, reads ${input}; ${s.source}`;
 }
 
-export class LstmLearner implements Learner {
-  readonly predictChunk = Infinity;
+export class LstmLearner extends DeferredGpuLearner {
   readonly cost: LstmCost;
-  private images: Uint8Array;
-  private labels: Uint8Array;
-  private n = 0;
-  private readonly a: number;
 
   constructor(
-    private readonly gpu: GpuContext,
+    gpu: GpuContext,
     readonly spec: LstmLearnerSpec,
-    private readonly shape: StreamShape,
-    private readonly progress?: (p: ProgressEvent) => void,
+    shape: StreamShape,
+    progress?: (p: ProgressEvent) => void,
   ) {
+    super(gpu, shape, spec.config.inputSize, 'lstm', progress);
     const D = lstmParamLayout(spec.config).size;
     if (spec.params.length !== D)
       throw new Error(`lstm: ${spec.params.length} parameters, ${describeLstm(spec.config)} needs ${D}`);
-    this.a = spec.config.inputSize;
     this.cost = lstmCost(spec.config, spec.pixels !== null);
-    this.images = new Uint8Array(1024 * this.a);
-    this.labels = new Uint8Array(1024);
   }
 
-  /** The pixels this learner reads of `image`, written at `out[at..]`. */
-  private read(image: Uint8Array, out: Uint8Array, at: number): void {
+  /** The pixels this learner reads of `image` (its fixed subset, or all of them). */
+  protected override input(image: Uint8Array, out: Uint8Array, at: number): void {
+    const px = this.spec.pixels;
+    if (!px) return super.input(image, out, at);
     if (image.length !== this.shape.pixels)
       throw new Error(`expected a ${this.shape.pixels}-pixel image, got ${image.length} bytes`);
-    const px = this.spec.pixels;
-    if (px) for (let j = 0; j < px.length; j++) out[at + j] = image[px[j]];
-    else out.set(image, at);
+    for (let j = 0; j < px.length; j++) out[at + j] = image[px[j]];
   }
 
-  learn(image: Uint8Array, label: number): void {
-    if (this.n === this.labels.length) {
-      const im = new Uint8Array(this.images.length * 2);
-      im.set(this.images);
-      const lb = new Uint8Array(this.labels.length * 2);
-      lb.set(this.labels);
-      this.images = im;
-      this.labels = lb;
-    }
-    this.read(image, this.images, this.n * this.a);
-    this.labels[this.n++] = label;
-  }
-
-  freeze(): Frozen {
-    const n = this.n;
-    const { gpu, spec, shape, cost, progress, a } = this;
-    const split = (name: string, images: Uint8Array, labels: Uint8Array, count: number): ImageSplit => ({
-      name,
-      count,
-      rows: 1,
-      cols: a,
-      images,
-      labels,
-      numClasses: shape.numClasses,
+  protected async run(r: DeferredRun): Promise<Uint8Array> {
+    const { gpu, spec } = this;
+    const params = gpu.storage('lstm meta-params', spec.params);
+    const pop = LstmPopulation.create(gpu, spec.config, {
+      members: 1,
+      tasksPerMember: 1,
+      learnLength: r.learnLength,
+      queryLength: r.queryLength,
     });
-    const stream = split('lstm stream', this.images.subarray(0, n * a), this.labels.subarray(0, n), n);
-    const read = (images: Uint8Array, count: number): Uint8Array => {
-      const out = new Uint8Array(count * a);
-      for (let i = 0; i < count; i++) this.read(images.subarray(i * shape.pixels, (i + 1) * shape.pixels), out, i * a);
-      return out;
-    };
-    let learnMs = 0;
-    let ranFlops = 0;
-    return {
-      flops: 0,
-      predictor: {
-        flopsPerImage: cost.flopsPerQueryExample,
-        deferredLearnMs: () => learnMs,
-        deferredLearnFlops: () => ranFlops,
-        async predict(images: Uint8Array, count: number): Promise<Uint8Array> {
-          ranFlops += n * cost.flopsPerLearnExample;
-          const learnSplit = uploadImageSplit(
-            gpu,
-            n > 0 ? stream : split('empty', new Uint8Array(a), new Uint8Array(1), 1),
-          );
-          const querySplit = uploadImageSplit(
-            gpu,
-            split('lstm queries', read(images, count), new Uint8Array(count), count),
-          );
-          const params = gpu.storage('lstm meta-params', spec.params);
-          const pop = LstmPopulation.create(gpu, spec.config, {
-            members: 1,
-            tasksPerMember: 1,
-            learnLength: n,
-            queryLength: count,
-          });
-          const t0 = performance.now();
-          let learnedAt = t0;
-          try {
-            const m = await pop.runEpisodes(
-              params,
-              {
-                learnSplit,
-                querySplit,
-                learnLength: n,
-                queryLength: count,
-                learnIndices: Uint32Array.from({ length: n }, (_, i) => i),
-                queryIndices: Uint32Array.from({ length: count }, (_, i) => i),
-                stateSeeds: Uint32Array.of(0),
-              },
-              {
-                wantPredictions: true,
-                onProgress: (done, total) => {
-                  if (done <= n) learnedAt = performance.now();
-                  progress?.({ phase: 'replay', done, total });
-                },
-              },
-            );
-            learnMs = learnedAt - t0;
-            return Uint8Array.from(m.queryPredictions!.subarray(0, count));
-          } finally {
-            pop.destroy();
-            params.destroy();
-            learnSplit.destroy();
-            querySplit.destroy();
-          }
-        },
-      },
-    };
+    try {
+      const { onProgress, ...episode } = r;
+      const m = await pop.runEpisodes(
+        params,
+        { ...episode, stateSeeds: Uint32Array.of(0) },
+        { wantPredictions: true, onProgress },
+      );
+      return Uint8Array.from(m.queryPredictions!.subarray(0, r.queryLength));
+    } finally {
+      pop.destroy();
+      params.destroy();
+    }
   }
 
   describeConfig(): string {
     return describeLstmSpec(this.spec);
-  }
-
-  learnFlops(): number {
-    return this.n * this.cost.flopsPerLearnExample;
-  }
-
-  stateBytes(): ByteItem[] {
-    return this.cost.stateBreakdown;
-  }
-
-  algorithmBytes(): ByteItem[] {
-    return this.cost.algorithmBreakdown;
   }
 }
 

@@ -15,8 +15,6 @@
  * state bytes (cell states + in-flight messages), algorithm bytes (meta-parameters + seeds).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { uploadImageSplit } from '../data/gpu-dataset';
-import type { ImageSplit } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import { vsmlCost, type VsmlCost } from '../spec/cost-model';
 import { VsmlPopulation } from '../inner/population';
@@ -30,8 +28,9 @@ import {
   validateVsmlConfig,
 } from '../spec/vsml-config';
 import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../inner/rules/class-mean';
-import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
+import type { StreamShape } from '../inner/learner';
 import type { MethodInfo } from './methods';
+import { type DeferredRun, DeferredGpuLearner } from './deferred-learner';
 import type { ProgressEvent } from './ordered-mnist';
 
 export interface VsmlLearnerSpec {
@@ -109,20 +108,16 @@ export async function loadVsmlSpec(arg: string, stateSeed?: number): Promise<Vsm
   };
 }
 
-export class VsmlLearner implements Learner {
-  readonly predictChunk = Infinity;
+export class VsmlLearner extends DeferredGpuLearner {
   readonly cost: VsmlCost;
-  private images: Uint8Array;
-  private labels: Uint8Array;
-  private n = 0;
-  private readonly d: number;
 
   constructor(
-    private readonly gpu: GpuContext,
+    gpu: GpuContext,
     readonly spec: VsmlLearnerSpec,
-    private readonly shape: StreamShape,
-    private readonly progress?: (p: ProgressEvent) => void,
+    shape: StreamShape,
+    progress?: (p: ProgressEvent) => void,
   ) {
+    super(gpu, shape, shape.pixels, 'vsml', progress);
     const c = spec.config;
     if (c.inputSize !== shape.pixels)
       throw new Error(`the VSML learner reads ${c.inputSize} pixels, the dataset has ${shape.pixels}`);
@@ -132,114 +127,33 @@ export class VsmlLearner implements Learner {
     if (spec.metaParams.length !== D)
       throw new Error(`meta-parameters: ${spec.metaParams.length} floats, the config needs ${D}`);
     this.cost = vsmlCost(c);
-    this.d = shape.pixels;
-    this.images = new Uint8Array(1024 * this.d);
-    this.labels = new Uint8Array(1024);
   }
 
-  learn(image: Uint8Array, label: number): void {
-    if (this.n === this.labels.length) {
-      const im = new Uint8Array(this.images.length * 2);
-      im.set(this.images);
-      const lb = new Uint8Array(this.labels.length * 2);
-      lb.set(this.labels);
-      this.images = im;
-      this.labels = lb;
+  protected async run(r: DeferredRun): Promise<Uint8Array> {
+    const { gpu, spec } = this;
+    const params = gpu.storage('vsml meta-params', spec.metaParams);
+    const pop = VsmlPopulation.create(gpu, spec.config, {
+      members: 1,
+      tasksPerMember: 1,
+      learnLength: r.learnLength,
+      queryLength: r.queryLength,
+    });
+    try {
+      const { onProgress, ...episode } = r;
+      const m = await pop.runEpisodes(
+        params,
+        { ...episode, stateSeeds: Uint32Array.of(spec.stateSeed) },
+        { wantPredictions: true, onProgress },
+      );
+      return Uint8Array.from(m.queryPredictions!.subarray(0, r.queryLength));
+    } finally {
+      pop.destroy();
+      params.destroy();
     }
-    this.images.set(image, this.n * this.d);
-    this.labels[this.n++] = label;
-  }
-
-  freeze(): Frozen {
-    const n = this.n;
-    const { gpu, spec, shape, cost, progress } = this;
-    const stream: ImageSplit = {
-      name: 'vsml stream',
-      count: n,
-      rows: shape.rows,
-      cols: shape.cols,
-      images: this.images.subarray(0, n * this.d),
-      labels: this.labels.subarray(0, n),
-      numClasses: shape.numClasses,
-    };
-    let learnMs = 0;
-    let ranFlops = 0;
-    return {
-      flops: 0,
-      predictor: {
-        flopsPerImage: cost.flopsPerQueryExample,
-        deferredLearnMs: () => learnMs,
-        deferredLearnFlops: () => ranFlops,
-        async predict(images: Uint8Array, count: number): Promise<Uint8Array> {
-          // Every call runs the stream from the initial state (the harness decides what is extra).
-          ranFlops += n * cost.flopsPerLearnExample;
-          const queries: ImageSplit = {
-            name: 'vsml queries',
-            count,
-            rows: shape.rows,
-            cols: shape.cols,
-            images,
-            labels: new Uint8Array(count),
-            numClasses: shape.numClasses,
-          };
-          const learnSplit = uploadImageSplit(gpu, stream);
-          const querySplit = uploadImageSplit(gpu, queries);
-          const params = gpu.storage('vsml meta-params', spec.metaParams);
-          const pop = VsmlPopulation.create(gpu, spec.config, {
-            members: 1,
-            tasksPerMember: 1,
-            learnLength: n,
-            queryLength: count,
-          });
-          const t0 = performance.now();
-          let learnedAt = t0;
-          try {
-            const m = await pop.runEpisodes(
-              params,
-              {
-                learnSplit,
-                querySplit,
-                learnLength: n,
-                queryLength: count,
-                learnIndices: Uint32Array.from({ length: n }, (_, i) => i),
-                queryIndices: Uint32Array.from({ length: count }, (_, i) => i),
-                stateSeeds: Uint32Array.of(spec.stateSeed),
-              },
-              {
-                wantPredictions: true,
-                onProgress: (done, total) => {
-                  if (done <= n) learnedAt = performance.now();
-                  progress?.({ phase: 'replay', done, total });
-                },
-              },
-            );
-            learnMs = learnedAt - t0;
-            return Uint8Array.from(m.queryPredictions!.subarray(0, count));
-          } finally {
-            pop.destroy();
-            params.destroy();
-            learnSplit.destroy();
-            querySplit.destroy();
-          }
-        },
-      },
-    };
   }
 
   describeConfig(): string {
     return describeVsmlSpec(this.spec);
-  }
-
-  learnFlops(): number {
-    return this.n * this.cost.flopsPerLearnExample;
-  }
-
-  stateBytes(): ByteItem[] {
-    return this.cost.stateBreakdown;
-  }
-
-  algorithmBytes(): ByteItem[] {
-    return this.cost.algorithmBreakdown;
   }
 }
 
