@@ -163,16 +163,7 @@ export class OrderedRunner {
       },
       { wantPredictions: true, onProgress },
     );
-    const testPredictions = m.queryPredictions ?? new Uint32Array(0);
-    if (testPredictions.length !== stream.testCount) throw new Error('the learner returned no test predictions');
-    const { perClass, correct } = perClassAccuracy(stream, testPredictions);
-    return {
-      testPredictions,
-      onlineCorrect: m.onlineCorrect[0],
-      testCorrect: correct,
-      perClass,
-      accuracy: stream.testCount ? correct / stream.testCount : NaN,
-    };
+    return orderedResult(stream, m);
   }
 
   destroy(): void {
@@ -183,6 +174,23 @@ export class OrderedRunner {
     this.gpuSplit = null;
     this.params = null;
   }
+}
+
+/** A replay's result from the episode metrics of its one learner (VSML or LSTM). */
+function orderedResult(
+  stream: OrderedStream,
+  m: { queryPredictions?: Uint32Array; onlineCorrect: ArrayLike<number> },
+): OrderedRunResult {
+  const testPredictions = m.queryPredictions ?? new Uint32Array(0);
+  if (testPredictions.length !== stream.testCount) throw new Error('the learner returned no test predictions');
+  const { perClass, correct } = perClassAccuracy(stream, testPredictions);
+  return {
+    testPredictions,
+    onlineCorrect: m.onlineCorrect[0],
+    testCorrect: correct,
+    perClass,
+    accuracy: stream.testCount ? correct / stream.testCount : NaN,
+  };
 }
 
 /**
@@ -251,16 +259,7 @@ export class LstmOrderedRunner {
       },
       { wantPredictions: true, onProgress },
     );
-    const testPredictions = m.queryPredictions ?? new Uint32Array(0);
-    if (testPredictions.length !== stream.testCount) throw new Error('the learner returned no test predictions');
-    const { perClass, correct } = perClassAccuracy(stream, testPredictions);
-    return {
-      testPredictions,
-      onlineCorrect: m.onlineCorrect[0],
-      testCorrect: correct,
-      perClass,
-      accuracy: stream.testCount ? correct / stream.testCount : NaN,
-    };
+    return orderedResult(stream, m);
   }
 
   destroy(): void {
