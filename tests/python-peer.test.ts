@@ -4,8 +4,8 @@
  * cross-entropy sums after class-sorted learning steps and frozen-state queries equal the float64
  * reference's (src/inner/reference.ts), on the two tiny configurations of tests/tfjs-peer.test.ts
  * (full cell with projection and label feeding, 2 ticks; a 2-layer low-rank cell on pooled 7x7
- * images, 1 tick), 2 members x 2 tasks each, and with its numpy backend both in one group and
- * split over worker threads, and a rerun gives the same bits.
+ * images, 1 tick), 2 members x 2 tasks each, with its numpy backend in one group, split over
+ * worker threads, and running the pure code the JAX backend traces; a rerun gives the same bits.
  *
  * Tolerance: scaled error |x - ref| / (|ref| + 1e-3 max|ref|) below PYTHON_PEER_TOLERANCE = 2e-3,
  * the bound of tests/vsml-parity.test.ts and tests/tfjs-peer.test.ts and for the same reason: f32
@@ -136,10 +136,13 @@ describe(`Python peer vs the float64 reference (seed ${seed})`, () => {
       const L = inp.members * inp.tasksPerMember;
       const all = Array.from({ length: L }, (_, l) => l);
       // One group of members, and one member per worker thread: the same learner either way
-      // (not the same bits: the batched and the single products may round differently).
+      // (not the same bits: the batched and the single products may round differently); and
+      // numpy running the pure code JAX traces.
       const one = await runPythonPeer(python, { ...inp, threads: 1 });
       const two = await runPythonPeer(python, { ...inp, threads: 2 });
-      for (const out of [one, two]) {
+      const runs = [one, two];
+      if (one.backend === 'numpy') runs.push(await runPythonPeer(python, { ...inp, threads: 2, numpyMode: 'pure' }));
+      for (const out of runs) {
         const r = pythonVsReference(inp, out, all);
         console.log(
           `${c.name} (${out.description}): worst scaled error ${r.worst.toExponential(2)} at ${r.where} (tolerance ${PYTHON_PEER_TOLERANCE})`,

@@ -28,6 +28,7 @@ import time
 INPUT_FORMAT = "vsml-peer-input/1"
 OUTPUT_FORMAT = "vsml-peer-output/1"
 DTYPES = {"float32": 4, "int32": 4, "uint8": 1, "int8": 1}
+ROWS_PER_GROUP = 4096
 
 
 class PeerInputError(Exception):
@@ -39,6 +40,12 @@ def parse_args(argv):
     p.add_argument("--dir", help="directory holding input.json (outputs are written there)")
     p.add_argument("--probe", action="store_true", help="print the backend as JSON and exit")
     p.add_argument("--backend", choices=["auto", "jax", "numpy"], default="auto")
+    p.add_argument(
+        "--numpy-mode",
+        choices=["inplace", "pure"],
+        default="inplace",
+        help="numpy: update the cells in reused arrays (default), or run the pure code JAX traces",
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -142,7 +149,7 @@ def write_output(d, out, arrays, np):
 
 
 def member_params(spec, params, np):
-    """Per member, the transposed blocks the step multiplies by (float32, like the peers)."""
+    """Per member, the blocks the step multiplies by, oriented for the cells-last layout."""
     cfg = spec["config"]
     H, M = cfg["hidden"], cfg["message"]
     P = params.shape[0]
@@ -154,13 +161,14 @@ def member_params(spec, params, np):
 
     lowrank = cfg["cell"]["kind"] == "lstm-lowrank"
     gate = block("lstm.V" if lowrank else "lstm.W")  # [P, R, 2M + H]
-    t = lambda x: np.ascontiguousarray(np.transpose(x, (0, 2, 1)))  # noqa: E731
+    c = np.ascontiguousarray
+    t = lambda x: c(np.transpose(x, (0, 2, 1)))  # noqa: E731
     return {
-        "wf": t(gate[:, :, :M]),  # [P, M, R]
+        "wf": t(gate[:, :, :M]),  # [P, M, R]: messages stay unit-major, [units, M] @ [M, R]
         "wb": t(gate[:, :, M : 2 * M]),
-        "wh": t(gate[:, :, 2 * M :]),  # [P, H, R]
-        "u": t(block("lstm.U")) if lowrank else None,  # [P, r, 4H]
-        "bias": block("lstm.b").reshape(P, 1, 4 * H),
+        "wh": c(gate[:, :, 2 * M :]),  # [P, R, H]: [R, H] @ h [H, cells]
+        "u": c(block("lstm.U")) if lowrank else None,  # [P, 4H, r]
+        "bias": block("lstm.b").reshape(P, 4 * H, 1),
         "hf": t(block("head.fwd.W")),  # [P, H, M]
         "hfb": block("head.fwd.b").reshape(P, 1, M),
         "hb": t(block("head.bwd.W")),
@@ -168,12 +176,33 @@ def member_params(spec, params, np):
     }
 
 
-def make_step(xp, cfg, T, offsets, learn):
-    """step(state, wp, x, label) -> (state, ce, correct) for a group of p members x T tasks.
+class Workspace:
+    """Arrays reused from step to step, by name (numpy's in-place path; one per member group).
 
-    state = (h, c, bwd): per layer h, c [p, T*A*B, H] and the incoming backward message
-    [p, T*B, M]; x [p*T, A0] the first layer's input; label [p*T]. Pure (no in-place writes),
-    so JAX can trace it; numpy runs the same code.
+    On this project's machines a fresh array of a few hundred kB costs more in page faults than
+    the arithmetic on it (measured: a 41,000 x 32 float32 product 0.7 ms into a reused array,
+    20 ms into a new one), so the numpy backend writes the big per-cell arrays into these.
+    """
+
+    def __init__(self, np):
+        self.np = np
+        self.arrays = {}
+
+    def get(self, name, shape):
+        a = self.arrays.get(name)
+        if a is None or a.shape != tuple(shape):
+            a = self.arrays[name] = self.np.empty(shape, self.np.float32)
+        return a
+
+
+def make_step(xp, cfg, T, offsets, learn):
+    """step(state, wp, x, label, ws) -> (state, ce, correct) for a group of p members x T tasks.
+
+    state = (h, c, bwd): per layer h, c [p, H, T*A*B] (cells last, so that each gate is one
+    contiguous block of the pre-activations [p, 4H, cells]) and the incoming backward message
+    [p, T*B, M]; x [p*T, A0] the first layer's input; label [p*T]. With ws None it is pure (no
+    in-place writes), so JAX can trace it; with a Workspace (numpy only) the cell update runs in
+    place, the same operations in the same order.
     """
     layers = cfg["layers"]
     K = len(layers) - 1
@@ -184,29 +213,81 @@ def make_step(xp, cfg, T, offsets, learn):
     label_feeding = cfg["labelFeeding"]
     sig = lambda v: 0.5 * xp.tanh(0.5 * v) + 0.5  # noqa: E731 (= 1 / (1 + exp(-v)))
 
-    def layer(h, c, fwd, bwd, wp, A, B):
-        p = h.shape[0]
-        R = wp["wh"].shape[2]
-        fa = xp.matmul(fwd, wp["wf"]).reshape(p, T, A, 1, R)
-        bb = xp.matmul(bwd, wp["wb"]).reshape(p, T, 1, B, R)
-        ab = (fa + bb).reshape(p, T * A * B, R)
-        if wp["u"] is None:
-            ab = ab + wp["bias"]
+    def ticks_pure(h, c, ab, wp):
         for _ in range(ticks):
-            v = xp.matmul(h, wp["wh"]) + ab
-            pre = v if wp["u"] is None else xp.matmul(v, wp["u"]) + wp["bias"]
-            ig = sig(pre[..., :H] + io)
-            fg = sig(pre[..., H : 2 * H] + fo)
-            g = xp.tanh(pre[..., 2 * H : 3 * H])
-            og = sig(pre[..., 3 * H :])
+            v = xp.matmul(wp["wh"], h) + ab
+            pre = v if wp["u"] is None else xp.matmul(wp["u"], v) + wp["bias"]
+            ig = sig(pre[:, :H] + io)
+            fg = sig(pre[:, H : 2 * H] + fo)
+            g = xp.tanh(pre[:, 2 * H : 3 * H])
+            og = sig(pre[:, 3 * H :])
             c = fg * c + ig * g
             h = og * xp.tanh(c)
-        h5 = h.reshape(p, T, A, B, H)
-        fwd_out = xp.matmul(h5.mean(axis=2).reshape(p, T * B, H), wp["hf"]) + wp["hfb"]
-        bwd_out = xp.matmul(h5.mean(axis=3).reshape(p, T * A, H), wp["hb"]) + wp["hbb"]
+        return h, c
+
+    def sig_(v, offset):
+        # In place: v = sig(v + offset), as sig() computes it.
+        if offset:
+            v += offset
+        v *= 0.5
+        xp.tanh(v, out=v)
+        v *= 0.5
+        v += 0.5
+
+    def ticks_inplace(h, c, ab, wp, ws, k):
+        if not learn:  # queries leave the state as it is
+            hq, cq = ws.get(f"hq{k}", h.shape), ws.get(f"cq{k}", c.shape)
+            hq[...], cq[...] = h, c
+            h, c = hq, cq
+        p, _, N = h.shape
+        R = wp["wh"].shape[1]
+        v = ws.get(f"v{k}", (p, R, N))
+        pre = v if wp["u"] is None else ws.get(f"pre{k}", (p, 4 * H, N))
+        t = ws.get(f"t{k}", h.shape)
+        for _ in range(ticks):
+            xp.matmul(wp["wh"], h, out=v)
+            v += ab
+            if wp["u"] is not None:
+                xp.matmul(wp["u"], v, out=pre)
+                pre += wp["bias"]
+            ig, fg, g, og = pre[:, :H], pre[:, H : 2 * H], pre[:, 2 * H : 3 * H], pre[:, 3 * H :]
+            sig_(ig, io)
+            sig_(fg, fo)
+            xp.tanh(g, out=g)
+            sig_(og, 0)
+            c *= fg
+            xp.multiply(ig, g, out=t)
+            c += t
+            xp.tanh(c, out=h)
+            h *= og
+        return h, c
+
+    def layer(h, c, fwd, bwd, wp, A, B, ws, k):
+        p = h.shape[0]
+        R = wp["wh"].shape[1]
+        # Message terms, once per unit: [p, R, T, A, 1] + [p, R, T, 1, B] -> every cell's.
+        fa = xp.matmul(fwd, wp["wf"]).reshape(p, T, A, R).transpose(0, 3, 1, 2)[:, :, :, :, None]
+        bb = xp.matmul(bwd, wp["wb"]).reshape(p, T, B, R).transpose(0, 3, 1, 2)[:, :, :, None, :]
+        if ws is None:
+            ab = (fa + bb).reshape(p, R, T * A * B)
+            if wp["u"] is None:
+                ab = ab + wp["bias"]
+            h, c = ticks_pure(h, c, ab, wp)
+        else:
+            ab5 = ws.get(f"ab{k}", (p, R, T, A, B))
+            xp.add(fa, bb, out=ab5)
+            ab = ab5.reshape(p, R, T * A * B)
+            if wp["u"] is None:
+                ab += wp["bias"]
+            h, c = ticks_inplace(h, c, ab, wp, ws, k)
+        h5 = h.reshape(p, H, T, A, B)
+        mean_a = h5.mean(axis=3).transpose(0, 2, 3, 1).reshape(p, T * B, H)
+        mean_b = h5.mean(axis=4).transpose(0, 2, 3, 1).reshape(p, T * A, H)
+        fwd_out = xp.matmul(mean_a, wp["hf"]) + wp["hfb"]
+        bwd_out = xp.matmul(mean_b, wp["hb"]) + wp["hbb"]
         return h, c, fwd_out, bwd_out
 
-    def step(state, wp, x, label):
+    def step(state, wp, x, label, ws=None):
         hs, cs, bwds = state
         p = hs[0].shape[0]
         L = p * T
@@ -218,7 +299,7 @@ def make_step(xp, cfg, T, offsets, learn):
         for k in range(K):
             A, B = layers[k], layers[k + 1]
             bwd_in = bwds[k] if learn or k < K - 1 else xp.zeros_like(bwds[k])
-            h, c, fwd, bwd_out = layer(hs[k], cs[k], fwd, bwd_in, wp, A, B)
+            h, c, fwd, bwd_out = layer(hs[k], cs[k], fwd, bwd_in, wp, A, B, ws, k)
             if learn:
                 new_h[k], new_c[k] = h, c
                 if k > 0:
@@ -247,7 +328,7 @@ def make_step(xp, cfg, T, offsets, learn):
 class Peer:
     """P members x T tasks of learners, stepped in groups of members (one group under JAX)."""
 
-    def __init__(self, spec, arrays, backend, threads):
+    def __init__(self, spec, arrays, backend, threads, inplace):
         self.name, self.xp, self.jax, _ = backend
         xp = self.xp
         cfg = self.cfg = spec["config"]
@@ -269,16 +350,17 @@ class Peer:
             images = images / np.float32(255)
         wp = member_params(spec, arrays["params"], np)
         cells = [layers[k] * layers[k + 1] for k in range(K)]
-        h0 = [np.zeros((P, T * cells[k], H), np.float32) for k in range(K)]
-        c0 = [arrays[f"c{k}"].reshape(P, T * cells[k], H) for k in range(K)]
+        h0 = [np.zeros((P, H, T * cells[k]), np.float32) for k in range(K)]
+        c0 = [arrays[f"c{k}"].reshape(P, T * cells[k], H).transpose(0, 2, 1) for k in range(K)]
         b0 = [np.zeros((P, T * layers[k + 1], M), np.float32) for k in range(K)]
         if self.name == "jax":
             groups = [(0, P)]
         else:
-            # Members per group: enough rows to amortise numpy's per-call cost, few enough that a
-            # group's gate array stays in cache, and at least one group per worker.
+            # Members per group: at least one group per worker, and about ROWS_PER_GROUP cells
+            # (enough to amortise numpy's per-call cost, few enough that a group's gate array
+            # stays in cache; 4096 was the fastest of 1024, 4096 and 16384 for the small cell).
             rows = max(1, T * max(cells))
-            per = max(1, min(-(-P // max(1, threads)), 16384 // rows))
+            per = max(1, min(-(-P // max(1, threads)), ROWS_PER_GROUP // rows))
             groups = [(g, min(P, g + per)) for g in range(0, P, per)]
         self.groups = groups
         conv = (lambda a: self.xp.asarray(a)) if self.name == "jax" else (lambda a: a)  # noqa: E731
@@ -299,7 +381,6 @@ class Peer:
         ]
         zero = np.zeros(self.L, np.float32)
         self.metrics = {"oce": conv(zero), "oc": conv(zero), "qce": conv(zero), "qc": conv(zero)}
-        self.metric_parts = {k: [None] * len(groups) for k in self.metrics}
         offsets = spec["gateOffsets"]
         fns = {}
         for learn in (True, False):
@@ -310,6 +391,7 @@ class Peer:
                 s = self._with_input(s)
             fns[learn] = s
         self.fns = fns
+        self.ws = [Workspace(np) if self.name == "numpy" and inplace else None for _ in groups]
         self.pool = None
         if self.name == "numpy" and threads > 1 and len(groups) > 1:
             from concurrent.futures import ThreadPoolExecutor
@@ -319,11 +401,11 @@ class Peer:
     def _with_input(self, step):
         xp = self.xp
 
-        def run(state, wp, images, labels, proj, idx):
+        def run(state, wp, images, labels, proj, idx, ws=None):
             x = images[idx]
             if proj is not None:
                 x = xp.matmul(x, proj)
-            return step(state, wp, x, labels[idx])
+            return step(state, wp, x, labels[idx], ws)
 
         return run
 
@@ -335,10 +417,8 @@ class Peer:
 
         def one(gi):
             g0, g1 = self.groups[gi]
-            state, ce, correct = fn(
-                self.state[gi], self.wp[gi], self.images, self.labels, self.proj_x, conv(idx[g0 * T : g1 * T])
-            )
-            return state, ce, correct
+            args = (self.state[gi], self.wp[gi], self.images, self.labels, self.proj_x, conv(idx[g0 * T : g1 * T]))
+            return fn(*args) if self.ws[gi] is None else fn(*args, self.ws[gi])
 
         n = len(self.groups)
         results = list(self.pool.map(one, range(n))) if self.pool else [one(i) for i in range(n)]
@@ -371,9 +451,12 @@ class Peer:
         K = len(self.cfg["layers"]) - 1
         out = {}
         for k in range(K):
-            for i, name in enumerate(("h", "c", "b")):
-                # Members in order: [P, T*rows, X] is the logical [L][...] layout of readState.
-                out[f"{name}{k}"] = np.concatenate([np.asarray(st[i][k]) for st in self.state], axis=0)
+            for i, name in enumerate(("h", "c")):
+                # [p, H, T*cells] -> [p, T*cells, H]: members in order, the [L][A][B][H] of readState.
+                out[f"{name}{k}"] = np.concatenate(
+                    [np.asarray(st[i][k]).transpose(0, 2, 1) for st in self.state], axis=0
+                )
+            out[f"b{k}"] = np.concatenate([np.asarray(st[2][k]) for st in self.state], axis=0)
         out["onlineCrossEntropy"] = np.asarray(self.metrics["oce"])
         out["onlineCorrect"] = np.asarray(self.metrics["oc"])
         out["queryCrossEntropy"] = np.asarray(self.metrics["qce"])
@@ -445,7 +528,8 @@ def main(argv):
             raise PeerInputError(f"{name}: an example index is outside 0..{count - 1}")
     if spec["mode"] == "time" and arrays["learnIndices"].shape[0] < 1:
         raise PeerInputError("time mode needs at least one row of learnIndices")
-    peer = Peer(spec, arrays, backend, threads)
+    inplace = a.numpy_mode == "inplace"
+    peer = Peer(spec, arrays, backend, threads, inplace)
     try:
         if spec["mode"] == "check":
             timing, out = run_check(peer, arrays)
@@ -453,7 +537,8 @@ def main(argv):
             timing, out = run_time(peer, arrays, spec)
     finally:
         peer.close()
-    info = {"backend": backend[0], "description": backend[3], "learners": L, "groups": len(peer.groups)}
+    desc = backend[3] + ("" if backend[0] == "jax" or inplace else ", pure (no in-place updates)")
+    info = {"backend": backend[0], "description": desc, "learners": L, "groups": len(peer.groups)}
     write_output(a.dir, {**info, "timing": timing}, out, np)
     return 0
 
