@@ -28,19 +28,21 @@ import { learnerSeeds } from '../../inner/episodes';
 import { VsmlReference, referenceEpisode } from '../../inner/reference';
 import { FORGET_GATE_OFFSET, INPUT_GATE_OFFSET, type VsmlConfig, metaParamLayout } from '../../spec/vsml-config';
 import { benchParams, median } from '../step-measure';
-import { type ExternalPeer, type ExternalPeerCheck, type PeerMeasurement, learnIndex, scaledError } from './peer';
+import {
+  type ExternalPeer,
+  type ExternalPeerCheck,
+  PEER_TOLERANCE,
+  type PeerMeasurement,
+  learnIndex,
+  scaledError,
+} from './peer';
 
 export const PYTHON_PEER_SCRIPT = fileURLToPath(new URL('./vsml_peer.py', import.meta.url));
 export const PEER_INPUT_FORMAT = 'vsml-peer-input/1';
 export const PEER_OUTPUT_FORMAT = 'vsml-peer-output/1';
 
-/**
- * Worst scaled error allowed between the peer and the float64 reference: the bound of
- * tests/vsml-parity.test.ts and tests/tfjs-peer.test.ts, for the same reason (f32 rounding, unit
- * 6e-8, over < 40-term dot products, through a non-expansive LSTM update, over tens of steps x <= 2
- * ticks); numpy / XLA sum in yet another order, which changes the rounding, not its size.
- */
-export const PYTHON_PEER_TOLERANCE = 2e-3;
+/** The parity bound of bench:speed's peers (src/bench/speed/peer.ts says why 2e-3). */
+export const PYTHON_PEER_TOLERANCE = PEER_TOLERANCE;
 
 export interface PythonPeerProbe {
   python: string;
