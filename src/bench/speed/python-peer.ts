@@ -180,11 +180,11 @@ export function readPythonPeerOutput(dir: string): PythonPeerOutput {
 }
 
 /**
- * The child's environment: glibc kept from returning freed arrays to the kernel (unless the
- * caller set these itself). numpy allocates fresh arrays for every operation; on this project's
- * machines (a Firecracker VM) page faults are dear: a 4,100 x 32 float32 product took 4.3 ms with
- * glibc's defaults and 0.05 ms with these (same Python, same numpy; measured by hand, see
- * docs/perf.md). JAX reuses its own buffers and is unaffected.
+ * The child's environment: glibc asked to keep freed memory in its heap (unless the caller set
+ * these itself), since numpy allocates a fresh array for most operations and page faults are dear
+ * in this project's VMs. glibc's own dynamic threshold usually gets there too; the effect on the
+ * peer's rate was within the noise of a loaded machine, so this only removes a variable. JAX
+ * reuses its own buffers.
  */
 function pythonEnv(): NodeJS.ProcessEnv {
   return { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30), ...process.env };

@@ -179,9 +179,8 @@ def member_params(spec, params, np):
 class Workspace:
     """Arrays reused from step to step, by name (numpy's in-place path; one per member group).
 
-    On this project's machines a fresh array of a few hundred kB costs more in page faults than
-    the arithmetic on it (measured: a 41,000 x 32 float32 product 0.7 ms into a reused array,
-    20 ms into a new one), so the numpy backend writes the big per-cell arrays into these.
+    A fresh array per operation costs page faults and cache misses: into a reused array a
+    41,000 x 32 float32 product took about half the time here (docs/perf.md, Python peer).
     """
 
     def __init__(self, np):
