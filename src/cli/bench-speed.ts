@@ -1,7 +1,7 @@
 /**
  * `npm run bench:speed [-- flags]`: speed of the VSML step on this adapter, against the adapter's
- * own ceilings and against the same step in TensorFlow.js on the same device, and the time of one
- * whole generation of the `ordered` and `default` presets (src/bench/speed/run.ts). Writes
+ * own ceilings, against the same step in TensorFlow.js on the same device and in Python (JAX or
+ * numpy, src/bench/speed/python-peer.ts) on the CPU, and the time of one whole generation of the `ordered` and `default` presets (src/bench/speed/run.ts). Writes
  * speed.json, speed.md (tables), speed.txt (the console table) and speed.svg (chart) to --out.
  * Options: `npm run bench:speed -- --help`.
  */
@@ -16,13 +16,15 @@ import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from '../bench/
 import { cpuPeakFromCpuinfo } from '../bench/speed/cpu-peak';
 import { type SpeedOptions, runSpeedBench } from '../bench/speed/run';
 import { DEFAULT_SPEED_CONFIGS, SPEED_CONFIGS } from '../bench/speed/configs';
+import { probePythonPeer, pythonPeer } from '../bench/speed/python-peer';
 import { UsageError, cliArgs, commandLine, defineCommand, intArg, listArg, optInt, positiveArg } from './args';
 import { runMain } from './common';
 
 const COMMAND = defineCommand({
   name: 'bench:speed',
-  description: `Speed of the VSML step on this adapter, against the adapter's own ceilings and against the same
-step in TensorFlow.js on the same device, and the time of one whole generation of presets.
+  description: `Speed of the VSML step on this adapter, against the adapter's own ceilings, against the same
+step in TensorFlow.js on the same device and in Python (JAX or numpy, when importable) on the CPU,
+and the time of one whole generation of presets.
 Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
   options: {
     configs: {
@@ -66,7 +68,7 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
       type: 'string',
       value: 'X',
       defaultText: '1.5 software, 0.5 hardware',
-      description: 'length of one timed TensorFlow.js run (its steps adapt)',
+      description: 'length of one timed TensorFlow.js or Python peer run (their steps adapt)',
     },
     'peak-gflops': {
       type: 'string',
@@ -76,6 +78,21 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
     },
     'no-tfjs': { type: 'boolean', description: 'skip the TensorFlow.js peer (and its check)' },
     'no-check': { type: 'boolean', description: 'skip the ours / TensorFlow.js / reference check' },
+    python: {
+      type: 'boolean',
+      description:
+        'require the Python peer (src/bench/speed/vsml_peer.py; fails when python cannot import jax or numpy)',
+    },
+    'no-python': {
+      type: 'boolean',
+      description: 'skip the Python peer (default: run it when python imports jax or numpy)',
+    },
+    'python-bin': {
+      type: 'string',
+      value: 'PATH',
+      defaultText: '$VSML_PYTHON or python3',
+      description: "the Python peer's interpreter",
+    },
     weights: {
       type: 'string',
       choices: ['auto', 'workgroup', 'private', 'storage'],
@@ -87,8 +104,16 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
 });
 
 /** Only the options given are set: runSpeedBench's defaults depend on the adapter. */
-function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['values']): SpeedOptions & { out: string } {
-  const o: SpeedOptions & { out: string } = { out: v.out, weights: v.weights as WeightsOption };
+type CliOptions = SpeedOptions & { out: string; pythonPeer: 'auto' | 'require' | 'off'; pythonBin?: string };
+
+function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['values']): CliOptions {
+  if (v.python && v['no-python']) throw new UsageError('--python', 'give --python or --no-python, not both');
+  const o: CliOptions = {
+    out: v.out,
+    weights: v.weights as WeightsOption,
+    pythonPeer: v.python ? 'require' : v['no-python'] ? 'off' : 'auto',
+  };
+  if (v['python-bin'] !== undefined) o.pythonBin = v['python-bin'];
   if (v.configs !== undefined) o.configs = listArg(v.configs);
   if (v.learners !== undefined) o.learners = listArg(v.learners).map((x) => intArg('--learners', x, 1));
   o.repeats = optInt('--repeats', v.repeats, 1);
@@ -109,8 +134,20 @@ function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['val
   return o;
 }
 
+/** The Python peer, or (without --python) why it is skipped; --python without one fails here. */
+function pythonOption(a: CliOptions): Pick<SpeedOptions, 'python' | 'pythonMissing'> {
+  if (a.pythonPeer === 'off') return { pythonMissing: 'off (--no-python)' };
+  const probe = probePythonPeer(a.pythonBin);
+  if ('missing' in probe) {
+    if (a.pythonPeer === 'require') throw new Error(`--python: ${probe.missing}`);
+    return { pythonMissing: probe.missing };
+  }
+  return { python: pythonPeer(probe) };
+}
+
 const args = cliArgs(COMMAND, ({ values }) => speedOptions(values));
 runMain('bench:speed', async () => {
+  const python = pythonOption(args);
   const gpu = await acquireGpu();
   try {
     if (args.peakGflops === undefined && gpu.report.isFallback) {
@@ -120,11 +157,14 @@ runMain('bench:speed', async () => {
       else console.log('no CPU peak: /proc/cpuinfo is missing or names no clock (give --peak-gflops)');
     }
     const ds = await loadDataset('mnist');
+    const { pythonPeer: _p, pythonBin: _b, ...speedArgs } = args;
+    void _p;
+    void _b;
     const loadBefore = loadavg();
     const report = await runSpeedBench(
       gpu,
       { train: subsetSplit(ds.train, 10000), test: subsetSplit(ds.test, 2000) },
-      { ...args, log: (l) => console.log(l) },
+      { ...speedArgs, ...python, log: (l) => console.log(l) },
     );
     report.environment = {
       command: commandLine('bench:speed'),

@@ -22,7 +22,7 @@ export interface PeerMeasurement {
 }
 
 /** Example index of learner l at step s (the pattern bench:step uses). */
-const learnIndex = (l: number, s: number, steps: number, count: number) => ((l * steps + s) * 7919) % count;
+export const learnIndex = (l: number, s: number, steps: number, count: number) => ((l * steps + s) * 7919) % count;
 
 /**
  * TensorFlow.js learning steps per second: one warm-up step (compiles its programs), one timed
@@ -80,6 +80,47 @@ export async function measurePeer(
     pop.dispose();
   }
 }
+
+/**
+ * A peer outside this runtime (the Python one, src/bench/speed/python-peer.ts), given to
+ * runSpeedBench by its caller so this module stays free of Node.
+ */
+export interface ExternalPeer {
+  name: string;
+  /** Its backend, for the report (e.g. 'numpy 2.4.6 + scipy-openblas 0.3.31.188.0, 2 threads'). */
+  description: string;
+  /** Learning steps per second, the protocol of measurePeer. */
+  measure(
+    config: VsmlConfig,
+    split: ImageSplit,
+    learners: number,
+    maxSteps: number,
+    repeats: number,
+    targetSeconds: number,
+  ): Promise<PeerMeasurement>;
+  /** Its outputs against the float64 reference after a short episode. */
+  check(config: VsmlConfig, split: ImageSplit): Promise<ExternalPeerCheck>;
+}
+
+export interface ExternalPeerCheck {
+  learners: number;
+  learnSteps: number;
+  queries: number;
+  /** Worst scaled error over states, backward messages and CE sums, against the reference. */
+  vsReference: number;
+  /** Where the worst error was. */
+  where: string;
+  referenceLearners: number;
+}
+
+/**
+ * Worst scaled error a peer may show against the float64 reference in bench:speed's check (the
+ * Python peer's run fails above it): the bound of tests/vsml-parity.test.ts and
+ * tests/tfjs-peer.test.ts, for the same reason (f32 rounding, unit 6e-8, over < 40-term dot
+ * products, through a non-expansive LSTM update, over tens of steps x <= 2 ticks; another
+ * summation order changes the rounding, not its size).
+ */
+export const PEER_TOLERANCE = 2e-3;
 
 export interface PeerCheck {
   learners: number;

@@ -18,7 +18,7 @@ function grid(header: string[], rows: string[][]): string {
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function stepCells(r: SpeedReport['rows'][number], peak = false): string[] {
+function stepCells(r: SpeedReport['rows'][number], peak = false, python = false): string[] {
   return [
     r.config,
     String(r.learners),
@@ -35,6 +35,7 @@ function stepCells(r: SpeedReport['rows'][number], peak = false): string[] {
     rate(r.tfjs?.learnStepsPerSecond),
     f(r.tfjs?.learnGflops, 3),
     f(r.oursOverTfjs, 2),
+    ...(python ? [rate(r.python?.learnStepsPerSecond), f(r.python?.learnGflops, 3), f(r.oursOverPython, 2)] : []),
   ];
 }
 
@@ -83,8 +84,23 @@ const STEP_HEADER = [
   'ours/TF.js',
 ];
 
-const stepHeader = (r: SpeedReport) =>
-  hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER;
+/** Whether the report has the Python peer's columns (reports from before it have none). */
+const hasPython = (r: SpeedReport) => r.rows.some((x) => x.python);
+
+const stepHeader = (r: SpeedReport) => [
+  ...(hasPeak(r) ? [...STEP_HEADER.slice(0, 7), 'of peak', ...STEP_HEADER.slice(7)] : STEP_HEADER),
+  ...(hasPython(r) ? ['python steps/s', 'python GFLOP/s', 'ours/python'] : []),
+];
+
+const cellsOf = (r: SpeedReport) => r.rows.map((x) => stepCells(x, hasPeak(r), hasPython(r)));
+
+/** One line naming the Python peer's backend, or why it did not run. */
+function pythonLine(r: SpeedReport): string | undefined {
+  if (!r.python) return undefined;
+  return 'description' in r.python
+    ? `python peer: ${r.python.description}`
+    : `python peer skipped: ${r.python.skipped}`;
+}
 
 /** What the step table's columns mean (console and Markdown). */
 const STEP_COLUMNS =
@@ -111,14 +127,13 @@ export function formatSpeedReport(r: SpeedReport): string {
     `ceilings: FMA ${f(c.fmaGflops, 2)} GFLOP/s (runs ${[...c.start.fmaRuns, ...(c.end?.fmaRuns ?? [])].map((x) => x.toFixed(2)).join(' ')}), copy ${f(c.copyGBps, 2)} GB/s (runs ${[...c.start.copyRuns, ...(c.end?.copyRuns ?? [])].map((x) => x.toFixed(2)).join(' ')})`,
   );
   out.push('');
-  out.push('learner-example steps (learning), ours vs TensorFlow.js on the same device.');
-  out.push(`${STEP_COLUMNS}:`);
   out.push(
-    grid(
-      stepHeader(r),
-      r.rows.map((x) => stepCells(x, hasPeak(r))),
-    ),
+    'learner-example steps (learning), ours vs TensorFlow.js on the same device (and the Python peer on the CPU).',
   );
+  const py = pythonLine(r);
+  if (py) out.push(py);
+  out.push(`${STEP_COLUMNS}:`);
+  out.push(grid(stepHeader(r), cellsOf(r)));
   if (r.checks.length) {
     out.push('');
     out.push('outputs checked (worst scaled error over states, messages and cross-entropy sums; tests hold 2e-3):');
@@ -132,6 +147,24 @@ export function formatSpeedReport(r: SpeedReport): string {
           k.oursVsTfjs.toExponential(1),
           k.oursVsReference.toExponential(1),
           k.tfjsVsReference.toExponential(1),
+        ]),
+      ),
+    );
+  }
+  if (r.pythonChecks?.length) {
+    out.push('');
+    out.push(
+      `Python peer vs the float64 reference (worst scaled error over states, messages and CE sums; the run fails above ${r.pythonChecks[0].tolerance}):`,
+    );
+    out.push(
+      grid(
+        ['config', 'learners', 'steps+queries', 'python/ref', 'worst at'],
+        r.pythonChecks.map((k) => [
+          k.config,
+          String(k.learners),
+          `${k.learnSteps}+${k.queries}`,
+          k.vsReference.toExponential(1),
+          k.where,
         ]),
       ),
     );
@@ -162,12 +195,15 @@ export function markdownSpeedReport(r: SpeedReport): string {
   const out = [
     `Adapter: ${r.adapter}. Ceilings: FMA ${f(r.ceilings.fmaGflops, 2)} GFLOP/s, copy ${f(r.ceilings.copyGBps, 2)} GB/s.`,
     `${STEP_COLUMNS}; the line above gives the run's start and end ceilings.`,
+    ...(pythonLine(r) ? [`${pythonLine(r)}.`] : []),
     '',
-    md(
-      stepHeader(r),
-      r.rows.map((x) => stepCells(x, hasPeak(r))),
-    ),
+    md(stepHeader(r), cellsOf(r)),
   ];
+  if (r.pythonChecks?.length)
+    out.push(
+      '',
+      `Python peer vs the float64 reference, worst scaled error: ${r.pythonChecks.map((k) => `${k.config} ${k.vsReference.toExponential(1)}`).join(', ')} (the run fails above ${r.pythonChecks[0].tolerance}).`,
+    );
   if (r.generations.length) {
     out.push(
       '',

@@ -11,6 +11,9 @@
  *    reported beside them (per-episode ms, and the whole-episode rate);
  *  - the TensorFlow.js peer on the same device (src/bench/speed/tfjs-vsml.ts): learning steps per
  *    second, median of `repeats` after two warm-up steps, and ours / TensorFlow.js;
+ *  - the Python peer (src/bench/speed/python-peer.ts, given by the Node caller): the same step in
+ *    JAX or numpy on the CPU, same protocol as TensorFlow.js's, and ours / python; per
+ *    configuration its outputs against the float64 reference, a mismatch failing the run;
  *  - the fraction of the adapter's FMA ceiling and (for the state traffic, 2 x state bytes per
  *    learning step, a lower bound of what a step moves) of its copy bandwidth.
  * Per configuration, one short check that ours, TensorFlow.js and the float64 reference agree.
@@ -27,7 +30,14 @@ import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
 import { type Ceilings, measureCeilings, measureFmaCeiling } from './ceilings';
 import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';
 import { type GenerationMeasurement, measureGeneration } from './generation';
-import { type PeerCheck, checkPeer, measurePeer } from './peer';
+import {
+  type ExternalPeer,
+  type ExternalPeerCheck,
+  PEER_TOLERANCE,
+  type PeerCheck,
+  checkPeer,
+  measurePeer,
+} from './peer';
 import { releaseTfjsWebgpu } from './tfjs-vsml';
 
 export interface SpeedOptions {
@@ -57,6 +67,10 @@ export interface SpeedOptions {
   /** Where peakGflops came from (e.g. the cpuinfo formula); absent: given with --peak-gflops. */
   peakSource?: string;
   weights?: WeightsOption;
+  /** The Python peer (src/bench/speed/python-peer.ts; Node gives it, a page cannot). */
+  python?: ExternalPeer;
+  /** Why there is no Python peer (one line for the report), when there is none. */
+  pythonMissing?: string;
   log?: (line: string) => void;
 }
 
@@ -108,6 +122,15 @@ export interface SpeedRow {
   };
   /** Ours / TensorFlow.js, learning steps per second. */
   oursOverTfjs?: number;
+  python?: {
+    steps: number;
+    warmupSeconds: number;
+    learnSeconds: number[];
+    learnStepsPerSecond: number;
+    learnGflops: number;
+  };
+  /** Ours / the Python peer, learning steps per second. */
+  oursOverPython?: number;
 }
 
 export interface SpeedReport {
@@ -119,7 +142,11 @@ export interface SpeedReport {
   timing: 'wall-clock';
   /** Filled in by the caller (Node: load average, CPUs, command line; browser: user agent). */
   environment: Record<string, unknown>;
-  options: Omit<SpeedOptions, 'log'>;
+  options: Omit<SpeedOptions, 'log' | 'python' | 'pythonMissing'>;
+  /** The Python peer's backend, or why it did not run (absent in reports from before it). */
+  python?: { description: string } | { skipped: string };
+  /** Its outputs against the float64 reference, per configuration. */
+  pythonChecks?: (ExternalPeerCheck & { config: string; tolerance: number })[];
   ceilings: { fmaGflops: number; copyGBps: number; start: Ceilings; end?: Ceilings };
   rows: SpeedRow[];
   checks: (PeerCheck & { config: string })[];
@@ -162,6 +189,13 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   // the generations' use the medians over start and end.
   const rows: SpeedRow[] = [];
   const checks: (PeerCheck & { config: string })[] = [];
+  const pythonChecks: (ExternalPeerCheck & { config: string; tolerance: number })[] = [];
+  const python = o.python;
+  if (python) log(`python peer: ${python.description}`);
+  else if (o.pythonMissing) {
+    log(`python peer skipped: ${o.pythonMissing}`);
+    notes.push(`python peer skipped: ${o.pythonMissing}`);
+  }
   const splits = new Map<
     number,
     { train: ImageSplit; test: ImageSplit; gTrain: GpuImageSplit; gTest: GpuImageSplit }
@@ -183,6 +217,16 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
         log(
           `  worst scaled error: ours/TF.js ${r.oursVsTfjs.toExponential(1)}, ours/ref ${r.oursVsReference.toExponential(1)}, TF.js/ref ${r.tfjsVsReference.toExponential(1)}`,
         );
+      }
+      if (python) {
+        log(`${sc.name}: check the Python peer vs the float64 reference...`);
+        const r = await python.check(c, s.train);
+        pythonChecks.push({ config: sc.name, ...r, tolerance: PEER_TOLERANCE });
+        log(`  worst scaled error python/ref ${r.vsReference.toExponential(1)} (at ${r.where})`);
+        if (!(r.vsReference < PEER_TOLERANCE))
+          throw new Error(
+            `the Python peer (${python.description}) disagrees with the float64 reference on ${sc.name}: worst scaled error ${r.vsReference.toExponential(2)} at ${r.where}, above ${PEER_TOLERANCE}; its speed would not be comparable`,
+          );
       }
       for (const learners of o.learners ?? (soft ? sc.learners.soft : sc.learners.hardware)) {
         const flops = vsmlCost(c);
@@ -270,6 +314,23 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
             `  TF.js ${p.steps} steps: ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / TF.js = ${row.oursOverTfjs.toFixed(2)}`,
           );
         }
+        if (python) {
+          log(
+            `${sc.name} x ${learners}: Python peer (${repeats} repeats of up to ${steps} steps, about ${tfjsSeconds} s each)...`,
+          );
+          const p = await python.measure(c, s.train, learners, steps, repeats, tfjsSeconds);
+          row.python = {
+            steps: p.steps,
+            warmupSeconds: p.warmupSeconds,
+            learnSeconds: p.learnSeconds,
+            learnStepsPerSecond: p.learnStepsPerSecond,
+            learnGflops: (p.learnStepsPerSecond * m.cost.flopsPerLearnExample) / 1e9,
+          };
+          row.oursOverPython = learnRate / p.learnStepsPerSecond;
+          log(
+            `  python ${p.steps} steps: ${p.learnStepsPerSecond.toFixed(1)} learner-steps/s; ours / python = ${row.oursOverPython.toFixed(2)}`,
+          );
+        }
         rows.push(row);
       }
     }
@@ -309,8 +370,9 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
     r.copyFraction = r.stateGBps / copyGBps;
     if (r.tfjs) r.tfjs.fmaFraction = r.tfjs.learnGflops / r.fmaCeilingGflops;
   }
-  const { log: _log, ...options } = o;
+  const { log: _log, python: _python, pythonMissing, ...options } = o;
   void _log;
+  void _python;
   const a = gpu.report;
   return {
     benchmark: 'bench:speed',
@@ -335,9 +397,15 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
       generations: presets,
       configs: configs.map((c) => c.name),
     },
+    ...(python
+      ? { python: { description: python.description } }
+      : pythonMissing
+        ? { python: { skipped: pythonMissing } }
+        : {}),
     ceilings: { fmaGflops, copyGBps, start, end },
     rows,
     checks,
+    pythonChecks,
     generations,
     notes,
     seconds: (performance.now() - t0) / 1000,
