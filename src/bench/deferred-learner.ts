@@ -9,6 +9,7 @@ import type { ImageSplit } from '../data/dataset';
 import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
+import type { EpisodeBatch, EpisodeMetrics, PopulationShape } from '../inner/population';
 import type { ProgressEvent } from './ordered-mnist';
 
 /** What a deferred learner's costs must say (src/spec cost models give these). */
@@ -29,6 +30,44 @@ export interface DeferredRun {
   queryIndices: Uint32Array;
   /** Called with the learning steps done so far (done <= learnLength while learning). */
   onProgress: (done: number, total: number) => void;
+}
+
+/** What VsmlPopulation and LstmPopulation both offer (they share EpisodeBatch and EpisodeMetrics). */
+export interface EpisodePopulation {
+  runEpisodes(
+    params: GPUBuffer,
+    batch: EpisodeBatch,
+    opts: { wantPredictions: boolean; onProgress?: (done: number, total: number) => void },
+  ): Promise<EpisodeMetrics>;
+  destroy(): void;
+}
+
+/**
+ * A DeferredRun through one learner of such a population: uploads `params`, runs the episode from
+ * state seed `stateSeed`, returns the query predictions, and frees what it made.
+ */
+export async function runOneLearner(
+  gpu: GpuContext,
+  label: string,
+  params: Float32Array,
+  create: (shape: PopulationShape) => EpisodePopulation,
+  r: DeferredRun,
+  stateSeed: number,
+): Promise<Uint8Array> {
+  const buffer = gpu.storage(label, params);
+  const pop = create({ members: 1, tasksPerMember: 1, learnLength: r.learnLength, queryLength: r.queryLength });
+  try {
+    const { onProgress, ...episode } = r;
+    const m = await pop.runEpisodes(
+      buffer,
+      { ...episode, stateSeeds: Uint32Array.of(stateSeed) },
+      { wantPredictions: true, onProgress },
+    );
+    return Uint8Array.from(m.queryPredictions!.subarray(0, r.queryLength));
+  } finally {
+    pop.destroy();
+    buffer.destroy();
+  }
 }
 
 export abstract class DeferredGpuLearner implements Learner {

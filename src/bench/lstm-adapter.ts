@@ -40,7 +40,7 @@ import {
   lstmCost,
   lstmParamLayout,
 } from '../spec/lstm-config';
-import { type DeferredRun, DeferredGpuLearner } from './deferred-learner';
+import { type DeferredRun, DeferredGpuLearner, runOneLearner } from './deferred-learner';
 import type { ProgressEvent } from './ordered-mnist';
 import { DEFAULT_PIXEL_SEED, UNTRAINED_DEFAULTS, lstmInputMapping } from './lstm-input';
 
@@ -201,27 +201,16 @@ export class LstmLearner extends DeferredGpuLearner {
     for (let j = 0; j < px.length; j++) out[at + j] = image[px[j]];
   }
 
-  protected async run(r: DeferredRun): Promise<Uint8Array> {
+  protected run(r: DeferredRun): Promise<Uint8Array> {
     const { gpu, spec } = this;
-    const params = gpu.storage('lstm meta-params', spec.params);
-    const pop = LstmPopulation.create(gpu, spec.config, {
-      members: 1,
-      tasksPerMember: 1,
-      learnLength: r.learnLength,
-      queryLength: r.queryLength,
-    });
-    try {
-      const { onProgress, ...episode } = r;
-      const m = await pop.runEpisodes(
-        params,
-        { ...episode, stateSeeds: Uint32Array.of(0) },
-        { wantPredictions: true, onProgress },
-      );
-      return Uint8Array.from(m.queryPredictions!.subarray(0, r.queryLength));
-    } finally {
-      pop.destroy();
-      params.destroy();
-    }
+    return runOneLearner(
+      gpu,
+      'lstm meta-params',
+      spec.params,
+      (shape) => LstmPopulation.create(gpu, spec.config, shape),
+      r,
+      0,
+    );
   }
 
   describeConfig(): string {

@@ -30,7 +30,7 @@ import {
 import { CLASS_MEAN_LEARNER, classMeanRuleParams } from '../inner/rules/class-mean';
 import type { StreamShape } from '../inner/learner';
 import type { MethodInfo } from './methods';
-import { type DeferredRun, DeferredGpuLearner } from './deferred-learner';
+import { type DeferredRun, DeferredGpuLearner, runOneLearner } from './deferred-learner';
 import type { ProgressEvent } from './ordered-mnist';
 
 export interface VsmlLearnerSpec {
@@ -129,27 +129,16 @@ export class VsmlLearner extends DeferredGpuLearner {
     this.cost = vsmlCost(c);
   }
 
-  protected async run(r: DeferredRun): Promise<Uint8Array> {
+  protected run(r: DeferredRun): Promise<Uint8Array> {
     const { gpu, spec } = this;
-    const params = gpu.storage('vsml meta-params', spec.metaParams);
-    const pop = VsmlPopulation.create(gpu, spec.config, {
-      members: 1,
-      tasksPerMember: 1,
-      learnLength: r.learnLength,
-      queryLength: r.queryLength,
-    });
-    try {
-      const { onProgress, ...episode } = r;
-      const m = await pop.runEpisodes(
-        params,
-        { ...episode, stateSeeds: Uint32Array.of(spec.stateSeed) },
-        { wantPredictions: true, onProgress },
-      );
-      return Uint8Array.from(m.queryPredictions!.subarray(0, r.queryLength));
-    } finally {
-      pop.destroy();
-      params.destroy();
-    }
+    return runOneLearner(
+      gpu,
+      'vsml meta-params',
+      spec.metaParams,
+      (shape) => VsmlPopulation.create(gpu, spec.config, shape),
+      r,
+      spec.stateSeed,
+    );
   }
 
   describeConfig(): string {
