@@ -23,9 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ImageSplit, subsetSplit } from '../src/data/dataset';
 import { loadDataset } from '../src/data/load-node';
-import { PhiloxStream } from '../src/rng/philox';
-import { classStream, learnerSeeds, poolSplit, sampleClasses } from '../src/inner/episodes';
-import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
+import { poolSplit } from '../src/inner/episodes';
 import {
   PYTHON_PEER_SCRIPT,
   PYTHON_PEER_TOLERANCE,
@@ -35,6 +33,7 @@ import {
   runPythonPeer,
   writePythonPeerInput,
 } from '../src/bench/speed/python-peer';
+import { PEER_CASES, peerEpisode } from './helpers/peer-cases';
 import { testSeed } from './helpers/seed';
 
 const seed = testSeed(0x5eed0020); // fixed (VSML_TEST_SEED overrides); printed in the describe name
@@ -57,74 +56,24 @@ beforeEach((ctx) => {
   if (missing) ctx.skip(missing);
 });
 
-const cases: { name: string; config: VsmlConfig; pooled: boolean }[] = [
-  {
-    name: 'full cell, projection 784 -> 8 -> 10, H 8, M 4, 2 ticks, label feeding',
-    config: validateVsmlConfig({
-      inputSize: 784,
-      projection: true,
-      projectionSeed: 77,
-      layers: [8, 10],
-      hidden: 8,
-      message: 4,
-      ticks: 2,
-      labelFeeding: true,
-    }),
-    pooled: false,
-  },
-  {
-    name: 'low-rank cell (r 3), 49 -> 6 -> 10, H 4, M 3, 1 tick',
-    config: validateVsmlConfig({
-      inputSize: 49,
-      layers: [49, 6, 10],
-      hidden: 4,
-      message: 3,
-      ticks: 1,
-      cell: { kind: 'lstm-lowrank', rank: 3 },
-      readout: { component: 2, bound: 3 },
-    }),
-    pooled: true,
-  },
-];
+const cases = PEER_CASES;
 
 /** Seeded inputs as tests/tfjs-peer.test.ts draws them: class-sorted streams, queries of shown classes. */
 function seededInput(c: (typeof cases)[number], ci: number): PythonPeerInput {
   const split = c.pooled ? pooled : full;
-  const P = 2;
-  const T = 2;
-  const L = P * T;
-  const learnSteps = 12;
-  const queries = 6;
-  const rng = new PhiloxStream(seed, ci);
-  const learnIndices = new Uint32Array(L * learnSteps);
-  const queryIndices = new Uint32Array(L * queries);
-  for (let l = 0; l < L; l++) {
-    const classes = sampleClasses(rng, 10, 3);
-    learnIndices.set(classStream(split, classes, 4, rng.int(20)), l * learnSteps);
-    for (let q = 0; q < queries; q++)
-      queryIndices[l * queries + q] = classStream(split, [classes[q % 3]], 1, 30 + rng.int(40))[0];
-  }
-  const D = metaParamLayout(c.config).size;
-  const params = new Float32Array(P * D);
-  for (let m = 0; m < P; m++) {
-    const p = initMetaParams(c.config, seed + 10 * ci + m);
-    // Non-zero biases, so every parameter segment matters.
-    const b = metaParamLayout(c.config).get('lstm.b');
-    for (let i = 0; i < b.size; i++) p[b.offset + i] = 0.5 * (rng.next() - 0.5);
-    params.set(p, m * D);
-  }
+  const e = peerEpisode(c.config, ci, split, seed);
   return {
     config: c.config,
-    members: P,
-    tasksPerMember: T,
-    params,
-    stateSeeds: learnerSeeds(seed + ci, L).stateSeeds,
+    members: e.P,
+    tasksPerMember: e.T,
+    params: e.params,
+    stateSeeds: e.stateSeeds,
     images: split.images,
     labels: split.labels,
-    learnIndices,
-    learnSteps,
-    queryIndices,
-    queries,
+    learnIndices: e.learnIndices,
+    learnSteps: e.learnLength,
+    queryIndices: e.queryIndices,
+    queries: e.queryLength,
     mode: 'check',
   };
 }

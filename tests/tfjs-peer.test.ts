@@ -16,14 +16,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImageSplit, subsetSplit } from '../src/data/dataset';
 import { uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
-import { PhiloxStream } from '../src/rng/philox';
-import { classStream, learnerSeeds, poolSplit, sampleClasses } from '../src/inner/episodes';
+import { poolSplit } from '../src/inner/episodes';
 import { VsmlPopulation } from '../src/inner/population';
 import { referenceEpisode } from '../src/inner/reference';
-import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
+import { metaParamLayout } from '../src/spec/vsml-config';
 import { scaledError } from '../src/bench/speed/peer';
 import { TfVsmlPopulation, releaseTfjsWebgpu, useTfjsWebgpu } from '../src/bench/speed/tfjs-vsml';
 import { useGpu } from './helpers/gpu';
+import { PEER_CASES, peerEpisode } from './helpers/peer-cases';
 import { testSeed } from './helpers/seed';
 
 const gpu = useGpu();
@@ -39,35 +39,7 @@ beforeAll(async () => {
   pooled = poolSplit(full, 4);
 });
 
-const cases: { name: string; config: VsmlConfig; pooled: boolean }[] = [
-  {
-    name: 'full cell, projection 784 -> 8 -> 10, H 8, M 4, 2 ticks, label feeding',
-    config: validateVsmlConfig({
-      inputSize: 784,
-      projection: true,
-      projectionSeed: 77,
-      layers: [8, 10],
-      hidden: 8,
-      message: 4,
-      ticks: 2,
-      labelFeeding: true,
-    }),
-    pooled: false,
-  },
-  {
-    name: 'low-rank cell (r 3), 49 -> 6 -> 10, H 4, M 3, 1 tick',
-    config: validateVsmlConfig({
-      inputSize: 49,
-      layers: [49, 6, 10],
-      hidden: 4,
-      message: 3,
-      ticks: 1,
-      cell: { kind: 'lstm-lowrank', rank: 3 },
-      readout: { component: 2, bound: 3 },
-    }),
-    pooled: true,
-  },
-];
+const cases = PEER_CASES;
 
 describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${seed})`, () => {
   for (const [ci, c] of cases.entries()) {
@@ -76,30 +48,13 @@ describe(`TensorFlow.js peer vs our kernels vs the float64 reference (seed ${see
       const tf = await useTfjsWebgpu(g);
       expect(tf.getBackend()).toBe('webgpu');
       const split = c.pooled ? pooled : full;
-      const P = 2;
-      const T = 2;
-      const L = P * T;
-      const learnLength = 12;
-      const queryLength = 6;
-      const rng = new PhiloxStream(seed, ci);
-      const learnIndices = new Uint32Array(L * learnLength);
-      const queryIndices = new Uint32Array(L * queryLength);
-      for (let l = 0; l < L; l++) {
-        const classes = sampleClasses(rng, 10, 3);
-        learnIndices.set(classStream(split, classes, 4, rng.int(20)), l * learnLength);
-        for (let q = 0; q < queryLength; q++)
-          queryIndices[l * queryLength + q] = classStream(split, [classes[q % 3]], 1, 30 + rng.int(40))[0];
-      }
-      const { stateSeeds } = learnerSeeds(seed + ci, L);
+      const { P, T, L, learnLength, queryLength, learnIndices, queryIndices, stateSeeds, params } = peerEpisode(
+        c.config,
+        ci,
+        split,
+        seed,
+      );
       const D = metaParamLayout(c.config).size;
-      const params = new Float32Array(P * D);
-      for (let m = 0; m < P; m++) {
-        const p = initMetaParams(c.config, seed + 10 * ci + m);
-        // Non-zero biases, so every parameter segment matters.
-        const b = metaParamLayout(c.config).get('lstm.b');
-        for (let i = 0; i < b.size; i++) p[b.offset + i] = 0.5 * (rng.next() - 0.5);
-        params.set(p, m * D);
-      }
       const K = c.config.layers.length - 1;
 
       // Ours.
