@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAVAPIPE_REJECTED, findSystemIcds, parsePreference, planAdapterAttempts } from '../src/gpu/node-adapter';
+import {
+  LAVAPIPE_REJECTED,
+  findSystemIcds,
+  hasGpuDeviceNode,
+  parsePreference,
+  planAdapterAttempts,
+} from '../src/gpu/node-adapter';
 import { classifyAdapterInfo, classifyIcdList, classifyIcdManifest } from '../src/gpu/driver-kind';
 
 const SW = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -17,6 +23,31 @@ describe('adapter selection policy', () => {
     expect(planAdapterAttempts({ preference: 'auto', userIcd: undefined, swiftshaderIcd: undefined })).toEqual([
       { icd: undefined, source: 'hardware' },
     ]);
+  });
+
+  it("without a GPU device node, auto skips the hardware manifests Mesa installs on CPU-only machines; 'hardware' still tries them", () => {
+    const LVP = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
+    const RAD = '/usr/share/vulkan/icd.d/radeon_icd.x86_64.json';
+    const system = { hardware: [RAD], lavapipe: LVP };
+    const plan = (preference: 'auto' | 'hardware', gpuDeviceNode: boolean | undefined) =>
+      planAdapterAttempts({ preference, userIcd: undefined, swiftshaderIcd: SW, system, gpuDeviceNode });
+    expect(plan('auto', false)).toEqual([
+      { icd: LVP, source: 'lavapipe' },
+      { icd: SW, source: 'swiftshader' },
+    ]);
+    expect(plan('auto', true)[0]).toEqual({ icd: RAD, source: 'hardware' });
+    expect(plan('auto', undefined)[0]).toEqual({ icd: RAD, source: 'hardware' });
+    expect(plan('hardware', false)).toEqual([{ icd: RAD, source: 'hardware' }]);
+  });
+
+  it('GPU device nodes: DRM render or card nodes, NVIDIA, WSL; none on a CPU-only machine', () => {
+    const fs = (tree: Record<string, string[]>) => (dir: string) => tree[dir] ?? [];
+    expect(hasGpuDeviceNode(fs({ '/dev': ['null', 'nvidiactl', 'tty0'] }))).toBe(false);
+    expect(hasGpuDeviceNode(fs({ '/dev/dri': ['by-path'] }))).toBe(false);
+    expect(hasGpuDeviceNode(fs({ '/dev/dri': ['renderD128'] }))).toBe(true);
+    expect(hasGpuDeviceNode(fs({ '/dev/dri': ['card0'] }))).toBe(true);
+    expect(hasGpuDeviceNode(fs({ '/dev': ['nvidia0', 'nvidiactl'] }))).toBe(true);
+    expect(hasGpuDeviceNode(fs({ '/dev': ['dxg'] }))).toBe(true);
   });
 
   it('honours an explicit preference and a user-set VK_ICD_FILENAMES', () => {

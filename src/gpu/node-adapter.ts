@@ -73,6 +73,12 @@ export interface AdapterPlanInput {
   swiftshaderIcd: string | undefined;
   /** The system's manifests (findSystemIcds); absent: unknown, let the loader search. */
   system?: SystemIcds;
+  /**
+   * Whether a GPU device node exists (hasGpuDeviceNode). false: `auto` skips the hardware
+   * manifests, which Mesa's package installs on CPU-only machines too (radeon, intel, nouveau...),
+   * and whose empty search makes the loader print an error on every start. Absent: unknown, try.
+   */
+  gpuDeviceNode?: boolean;
 }
 
 /** One attempt: which ICD file(s) to force (undefined: the loader's own search) and what it counts as. */
@@ -99,7 +105,9 @@ export function planAdapterAttempts(input: AdapterPlanInput): AdapterAttempt[] {
   const sys = input.system;
   const hwIcd = sys && sys.hardware.length > 0 ? sys.hardware.join(':') : undefined;
   const hw: AdapterAttempt[] =
-    !sys || hwIcd || input.preference === 'hardware' ? [{ icd: hwIcd, source: 'hardware' }] : [];
+    !sys || (hwIcd && input.gpuDeviceNode !== false) || input.preference === 'hardware'
+      ? [{ icd: hwIcd, source: 'hardware' }]
+      : [];
   const lvp: AdapterAttempt[] = sys?.lavapipe ? [{ icd: sys.lavapipe, source: 'lavapipe' }] : [];
   const sw: AdapterAttempt[] = input.swiftshaderIcd ? [{ icd: input.swiftshaderIcd, source: 'swiftshader' }] : [];
   switch (input.preference) {
@@ -111,6 +119,20 @@ export function planAdapterAttempts(input: AdapterPlanInput): AdapterAttempt[] {
       return sw;
     default:
       return [...hw, ...lvp, ...sw];
+  }
+}
+
+/** GPU device nodes a hardware Vulkan driver opens: DRM render nodes (Mesa, AMD, Intel), NVIDIA's, WSL's. */
+export function hasGpuDeviceNode(list: (dir: string) => string[] = safeReaddir): boolean {
+  if (list('/dev/dri').some((f) => f.startsWith('renderD') || f.startsWith('card'))) return true;
+  return list('/dev').some((f) => /^nvidia\d+$/.test(f) || f === 'dxg');
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 
@@ -157,6 +179,7 @@ export async function requestNodeAdapter(
     userIcdKind: USER_ICD ? classifyIcdList(USER_ICD, readManifest) : undefined,
     swiftshaderIcd: SWIFTSHADER_ICD_PATHS.find((p) => existsSync(p)),
     system: findSystemIcds(SYSTEM_ICD_DIRS, readManifest, process.env.VSML_LAVAPIPE_ICD || undefined),
+    gpuDeviceNode: hasGpuDeviceNode(),
   });
   const tried: string[] = [];
   for (const attempt of attempts) {
