@@ -10,15 +10,8 @@ import { type GpuImageSplit, uploadImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import type { ByteItem, Frozen, Learner, StreamShape } from '../inner/learner';
 import type { EpisodeBatch, EpisodeMetrics, PopulationShape } from '../inner/population';
+import type { LearnerCost } from '../spec/cost-model';
 import type { ProgressEvent } from './ordered-mnist';
-
-/** What a deferred learner's costs must say (src/spec cost models give these). */
-export interface DeferredCost {
-  flopsPerLearnExample: number;
-  flopsPerQueryExample: number;
-  stateBreakdown: ByteItem[];
-  algorithmBreakdown: ByteItem[];
-}
 
 /** One GPU run: the n staged examples in order, then `queryCount` queries; returns their predictions. */
 export interface DeferredRun {
@@ -72,7 +65,7 @@ export async function runOneLearner(
 
 export abstract class DeferredGpuLearner implements Learner {
   readonly predictChunk = Infinity;
-  abstract readonly cost: DeferredCost;
+  abstract readonly cost: LearnerCost;
   private images: Uint8Array;
   private labels: Uint8Array;
   private n = 0;

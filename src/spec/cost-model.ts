@@ -27,24 +27,32 @@ export interface LayerCost {
   queryFlops: number;
 }
 
-export interface VsmlCost {
+/** The four-axes cost every scoreboard learner reports (FLOP conventions: src/inner/flops.ts). */
+export interface LearnerCost {
+  flopsPerLearnExample: number;
+  flopsPerQueryExample: number;
+  /** Bytes carried from one example to the next. */
+  stateBytes: number;
+  stateBreakdown: { name: string; bytes: number }[];
+  /** Bytes needed before any data. */
+  algorithmBytes: number;
+  algorithmBreakdown: { name: string; bytes: number }[];
+}
+
+/**
+ * A VSML learner's cost: its state is the cells' (h, c) and in-flight messages, its algorithm the
+ * meta-parameters, the state-init seed and the projection seed.
+ */
+export interface VsmlCost extends LearnerCost {
   layers: LayerCost[];
   /** FLOPs to turn one raw example into the first layer's input (scaling, projection). */
   inputFlops: number;
   readoutLearnFlops: number;
   readoutQueryFlops: number;
-  flopsPerLearnExample: number;
-  flopsPerQueryExample: number;
   /** The literal per-cell formulation (see file comment). */
   naiveFlopsPerLearnExample: number;
-  /** Bytes carried from one example to the next: cell states (h, c) and in-flight messages. */
-  stateBytes: number;
-  stateBreakdown: { name: string; bytes: number }[];
   /** D * 4. */
   metaParamBytes: number;
-  /** Bytes needed before any data: meta-parameters, the state-init seed, the projection seed. */
-  algorithmBytes: number;
-  algorithmBreakdown: { name: string; bytes: number }[];
 }
 
 /** FLOPs of one cell tick (gate pre-activations given the per-unit message terms). */

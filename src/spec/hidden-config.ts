@@ -32,6 +32,7 @@
  * state's role), o = [h mod C = b], n = 0.
  */
 import { z } from 'zod';
+import type { LearnerCost } from './cost-model';
 import { int, oneOf, parseOrThrow, strict } from './schema';
 
 export const HIDDEN_AGGREGATIONS = ['mean', 'max'] as const;
@@ -120,14 +121,8 @@ export const hiddenInitStd = (c: HiddenConfig): number => 1 / Math.sqrt(c.inputs
 /** Philox stream key of the initial w (the state seed is the other key). */
 export const HIDDEN_INIT_STREAM = 0x68696464;
 
-export interface HiddenCost {
-  flopsPerLearnExample: number;
-  flopsPerQueryExample: number;
-  stateBytes: number;
-  stateBreakdown: { name: string; bytes: number }[];
-  algorithmBytes: number;
-  algorithmBreakdown: { name: string; bytes: number }[];
-}
+/** The four-axes cost of one hidden-layer learner. */
+export type HiddenCost = LearnerCost;
 
 /**
  * Analytic cost, every cell counted every step (also cells whose rho is 0):

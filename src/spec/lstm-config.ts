@@ -13,6 +13,7 @@
  * then far larger than VSML's shared cell: the "big algorithm, same state" side of the hypothesis.
  */
 import { RNG_DOMAIN, fillNormal } from '../rng/philox';
+import type { LearnerCost } from './cost-model';
 import { type VsmlConfig, learnerStateBytes, metaParamLayout, numClasses } from './vsml-config';
 
 /** Added to the forget gate's pre-activation (the usual +1 of Jozefowicz et al. 2015): remember by default. */
@@ -115,15 +116,8 @@ export function describeLstm(c: LstmLearnerConfig): string {
   return `lstm ${c.inputSize}+${c.classes}->H${c.hidden}->${c.classes}`;
 }
 
-/** The four-axes cost of one LSTM learner (FLOP conventions: src/inner/flops.ts). */
-export interface LstmCost {
-  flopsPerLearnExample: number;
-  flopsPerQueryExample: number;
-  stateBytes: number;
-  stateBreakdown: { name: string; bytes: number }[];
-  algorithmBytes: number;
-  algorithmBreakdown: { name: string; bytes: number }[];
-}
+/** The four-axes cost of one LSTM learner. */
+export type LstmCost = LearnerCost;
 
 /**
  * Per example: pixel scaling (A), the gate affine map over [x, h] (2 x 4H x (A + H) + 4H), the
