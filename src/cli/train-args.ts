@@ -14,6 +14,7 @@ import {
   validateTrainConfig,
   type TrainConfig,
 } from '../meta/train-config';
+import { CELL_MAPPINGS, type CellMapping } from '../meta/cell-mapping';
 import { type OptionSpecs, UsageError, defineCommand, intArg, parseCommand } from './args';
 
 /** The training options (npm run train; train:browser and the distributed coordinator take them too). */
@@ -57,6 +58,18 @@ export const TRAIN_OPTIONS = {
   quiet: { type: 'boolean', description: 'no progress output' },
 } as const satisfies OptionSpecs;
 
+/** Options of a run on this machine only (npm run train / npm start), not of train:browser or the coordinator. */
+export const LOCAL_TRAIN_OPTIONS = {
+  mapping: {
+    type: 'string',
+    value: 'MODE',
+    choices: CELL_MAPPINGS,
+    default: 'auto',
+    description:
+      "the VSML input layer's cell mapping: rows, columns, or auto (lavapipe moves to columns once they pay: src/meta/cell-mapping.ts); same bits either way",
+  },
+} as const satisfies OptionSpecs;
+
 export const TRAIN_EPILOG = `Ctrl-C stops after the current generation and writes a checkpoint; a second Ctrl-C exits at once.
 The config schema (fields, ranges, defaults) is src/meta/train-config.ts; docs/outer-loop.md explains it.`;
 
@@ -65,7 +78,7 @@ export const TRAIN_COMMAND = defineCommand({
   description: `Meta-trains the shared parameters of VSML learners (issue 4: outer loop) on class-ordered
 episodes sampled from the TRAIN split, and writes metrics.jsonl and checkpoint.json.
 Config layers: --preset < --config FILE.json < the flags below and --set.`,
-  options: TRAIN_OPTIONS,
+  options: { ...TRAIN_OPTIONS, ...LOCAL_TRAIN_OPTIONS },
   epilog: `${TRAIN_EPILOG}
 
 Several machines: --redis URL --role coordinator|worker (npm run train -- --role worker --help;
@@ -80,6 +93,8 @@ export interface ParsedArgs {
   quiet: boolean;
   printConfig: boolean;
   help: boolean;
+  /** --mapping (npm run train / npm start only). */
+  mapping: CellMapping;
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
@@ -103,9 +118,16 @@ function parseValue(s: string): unknown {
 /** Parse argv (without node and script) into a validated config or a resume request. */
 export function parseTrainArgs(argv: string[]): ParsedArgs {
   const parsed = parseCommand(TRAIN_COMMAND, argv);
-  if (!parsed) return { quiet: false, printConfig: false, help: true };
+  if (!parsed) return { quiet: false, printConfig: false, help: true, mapping: 'auto' };
   const v = parsed.values;
-  const out: ParsedArgs = { quiet: v.quiet, printConfig: v['print-config'], help: false, out: v.out, resume: v.resume };
+  const out: ParsedArgs = {
+    quiet: v.quiet,
+    printConfig: v['print-config'],
+    help: false,
+    out: v.out,
+    resume: v.resume,
+    mapping: v.mapping as CellMapping,
+  };
   let file: Record<string, unknown> | undefined;
   if (v.config !== undefined) {
     let text: string;

@@ -5,6 +5,7 @@
 import { GpuDeviceLostError } from '../gpu/errors';
 import { CheckpointError } from '../meta/checkpoint';
 import { runTraining, summary } from './run-training';
+import { fileCompileRecord } from '../meta/node/compile-record';
 import { TrainConfigError, type TrainConfig } from '../meta/train-config';
 import { helpText } from './args';
 import { type ParsedArgs, TRAIN_COMMAND, parseTrainArgs } from './train-args';
@@ -39,6 +40,8 @@ export async function trainMain(argv: string[], name = 'train'): Promise<number>
       out: args.out,
       quiet: args.quiet,
       handleSignals: true,
+      mapping: args.mapping,
+      compileRecord: fileCompileRecord(),
     });
     const config = args.config ?? ({ generations: args.generations ?? r.generation } as TrainConfig);
     console.log(summary(r, config));

@@ -18,7 +18,7 @@
 import type { GpuImageSplit } from '../data/gpu-dataset';
 import type { GpuContext } from '../gpu/context';
 import { encodeDispatch } from '../kernels/program';
-import type { CellMode } from '../kernels/vsml-cell';
+import { type CellMode, cellProgram } from '../kernels/vsml-cell';
 import { METRIC, METRIC_WORDS } from '../kernels/vsml-readout';
 import type { VsmlCost } from '../spec/cost-model';
 import { type PopulationPlan, packedLayout, stateVec4Index } from '../spec/plan';
@@ -109,6 +109,27 @@ export class VsmlPopulation {
     opts: PopulationOptions = {},
   ): VsmlPopulation {
     return new VsmlPopulation(gpu, validateVsmlConfig(config), shape, opts);
+  }
+
+  /**
+   * The column-mapped cell kernels (LayerPlan.columns) a population of `shape` would dispatch with
+   * `columns: true`: what llvmpipe builds at their first dispatch (src/meta/cell-mapping.ts).
+   * Empty where the plan maps no layer by columns (the GPU path, or no layer fits).
+   */
+  static columnKernels(
+    gpu: GpuContext,
+    config: VsmlConfig,
+    shape: PopulationShape,
+    opts: PopulationOptions = {},
+  ): { key: string; code: string }[] {
+    const c = validateVsmlConfig(config);
+    const { plan } = planRun(gpu, c, shape, { ...opts, columns: true });
+    const modes: [CellMode, number][] = [['learn', 1]];
+    if (shape.queryLength > 0) modes.push(['query', plan.queryBatch]);
+    return plan.layers
+      .filter((lp) => lp.columns)
+      .flatMap((lp) => modes.map(([mode, examples]) => cellProgram({ config: c, layer: lp, mode, examples })))
+      .map((p) => ({ key: p.key, code: p.code }));
   }
 
   describe(): string {

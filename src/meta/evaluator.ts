@@ -14,6 +14,14 @@ import { learnerParamCount, learnerStateBytesOf, lstmOf } from './learner-kind';
 import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population';
 import type { PopulationSpec } from '../rng/noise';
 import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
+import {
+  COLUMN_BUILD_SECONDS,
+  type CellMapping,
+  type CompileRecord,
+  columnsPay,
+  compileRecordKey,
+  memoryCompileRecord,
+} from './cell-mapping';
 import type { FitnessKind, TrainConfig } from './train-config';
 
 /** Per-member metrics, each the mean over the member's T tasks. */
@@ -33,6 +41,15 @@ export interface GenerationEval {
   /** Learner example steps run (members x tasks x (learn + query)). */
   learnerSteps: number;
   timeMs: { tasks: number; build: number; episodes: number };
+}
+
+export interface EvaluatorOptions {
+  /** The VSML input layer's cell mapping (src/meta/cell-mapping.ts); default 'auto'. */
+  mapping?: CellMapping;
+  /** Column kernels this machine has built before (default: only those this evaluator built). */
+  compileRecord?: CompileRecord;
+  /** One line when the mapping changes (the CLI prints it). */
+  onNote?: (line: string) => void;
 }
 
 export interface Evaluator {
@@ -64,12 +81,23 @@ export class VsmlEvaluator implements Evaluator {
   private readonly populations = new Map<number, VsmlPopulation | LstmPopulation>();
   private populationsLength = -1;
   private readonly dim: number;
+  /** LayerPlan.columns for new populations: undefined leaves it to the planner (cellColumnsFor). */
+  private columns: boolean | undefined;
+  /** lavapipe, 'auto': still on rows, and each generation asks whether columns pay (cell-mapping.ts). */
+  private deciding: boolean;
+  /** lavapipe: column kernels are recorded once built (the first generation that runs them). */
+  private recording: boolean;
+  private readonly record: CompileRecord;
+  /** Seconds of the last warm rows generation's episodes (not the first evaluated: it builds kernels). */
+  private rowsSeconds = 0;
+  private evaluated = 0;
 
   constructor(
     private readonly gpu: GpuContext,
     readonly config: TrainConfig,
     /** The TRAIN split (never the test split): tasks sample learn and query examples from disjoint parts of it. */
     train: ImageSplit,
+    private readonly opts: EvaluatorOptions = {},
   ) {
     const pixels = config.tasks.pixelSubset > 0 ? config.tasks.pixelSubset : train.rows * train.cols;
     if (pixels !== config.learner.inputSize) {
@@ -81,6 +109,65 @@ export class VsmlEvaluator implements Evaluator {
     }
     this.sampler = new TaskSampler(train, config.tasks, numClasses(config.learner), config.seed);
     this.dim = learnerParamCount(config);
+    const mapping = opts.mapping ?? 'auto';
+    this.record = opts.compileRecord ?? memoryCompileRecord();
+    this.columns = mapping === 'auto' ? undefined : mapping === 'columns';
+    this.recording = config.learnerKind === 'vsml' && gpu.report.source === 'lavapipe';
+    this.deciding = mapping === 'auto' && this.recording;
+    if (this.deciding) this.columns = false;
+  }
+
+  /** The input layer's mapping now: 'rows', 'columns', or 'planner' (the adapter's default). */
+  get mapping(): 'rows' | 'columns' | 'planner' {
+    return this.columns === undefined ? 'planner' : this.columns ? 'columns' : 'rows';
+  }
+
+  /**
+   * lavapipe, 'auto': move to the column mapping when its kernels were built here before or the
+   * run is long enough to pay for building them (columnsPay). Returns the record keys this
+   * generation builds (recorded once it has run): on lavapipe, the first generation on columns.
+   */
+  private decideMapping(generation: number, chunkSizes: number[], learnLength: number): string[] {
+    if (!this.recording || (!this.deciding && this.columns === false)) return [];
+    const { tasksPerMember, queryLength } = this.config.tasks;
+    const adapter = this.gpu.describe();
+    const keys = [
+      ...new Set(
+        chunkSizes.flatMap((members) =>
+          VsmlPopulation.columnKernels(this.gpu, this.config.learner, {
+            members,
+            tasksPerMember,
+            learnLength,
+            queryLength,
+          }).map((k) => compileRecordKey(adapter, k.key, k.code)),
+        ),
+      ),
+    ];
+    if (keys.length === 0) {
+      this.deciding = this.recording = false;
+      return [];
+    }
+    const unbuilt = keys.filter((k) => !this.record.has(k));
+    if (!this.deciding) {
+      // --mapping columns: record what this generation builds, once.
+      this.recording = false;
+      return unbuilt;
+    }
+    const generationsLeft = this.config.generations - generation;
+    if (!columnsPay({ rowsGenerationSeconds: this.rowsSeconds, generationsLeft, unbuilt: unbuilt.length })) return [];
+    this.deciding = false;
+    this.recording = false;
+    this.columns = true;
+    for (const p of this.populations.values()) p.destroy();
+    this.populations.clear();
+    this.opts.onNote?.(
+      unbuilt.length === 0
+        ? `cell mapping: columns from generation ${generation} (their kernels were built on this machine before)`
+        : `cell mapping: columns from generation ${generation}: building ${unbuilt.length} column kernel(s) once ` +
+            `(estimate ${unbuilt.length * COLUMN_BUILD_SECONDS} s; Mesa caches them), ` +
+            `for ${generationsLeft} generations of about ${this.rowsSeconds.toFixed(2)} s on rows`,
+    );
+    return unbuilt;
   }
 
   private population(members: number, learnLength: number): VsmlPopulation | LstmPopulation {
@@ -97,7 +184,7 @@ export class VsmlEvaluator implements Evaluator {
       p =
         this.config.learnerKind === 'lstm'
           ? LstmPopulation.create(this.gpu, lstmOf(this.config), shape)
-          : VsmlPopulation.create(this.gpu, this.config.learner, shape);
+          : VsmlPopulation.create(this.gpu, this.config.learner, shape, { columns: this.columns });
       this.populations.set(members, p);
     }
     return p;
@@ -125,6 +212,8 @@ export class VsmlEvaluator implements Evaluator {
       onlineAccuracy: new Float64Array(P),
     };
     const chunk = chunkMembers(gpu, config, P);
+    const building = this.decideMapping(generation, P % chunk ? [chunk, P % chunk] : [chunk], learnLength);
+    const onRows = this.columns === false;
     const pop = new GpuPopulation(gpu, spec);
     const params = gpu.storage('member params', chunk * this.dim * 4);
     const fixedProjection =
@@ -173,6 +262,9 @@ export class VsmlEvaluator implements Evaluator {
       pop.destroy();
       gpuSplit.destroy();
     }
+    if (building.length > 0) this.record.add(building, timeMs.episodes / 1000);
+    if (onRows && this.evaluated > 0) this.rowsSeconds = timeMs.episodes / 1000;
+    this.evaluated++;
     const fitness = new Float64Array(P);
     for (let m = 0; m < P; m++) fitness[m] = memberFitness(config.fitness, metrics, m);
     return { fitness, metrics, learnerSteps: P * T * (learnLength + queryLength), timeMs };

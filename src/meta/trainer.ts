@@ -14,7 +14,7 @@ import { gpuNoiseBackend } from '../kernels/noise-weighted-sum';
 import { type BestParams, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, deployLearner } from './checkpoint';
 import { initialMetaParams } from './init-params';
 import { type ValidationResult, validateParams } from './validation';
-import { type Evaluator, type GenerationEval, VsmlEvaluator } from './evaluator';
+import { type Evaluator, type EvaluatorOptions, type GenerationEval, VsmlEvaluator } from './evaluator';
 import { type FitnessSummary, summarizeFitness } from './fitness-shaping';
 import type { NoiseBackend } from '../rng/noise';
 import { initStrategy, strategyFor, type StrategyState } from './strategies';
@@ -61,6 +61,8 @@ export interface GenerationMetrics {
 export interface TrainerOptions {
   /** Replace the VSML evaluator (tests). */
   evaluator?: Evaluator;
+  /** Options of the VSML evaluator (its cell mapping; ignored with `evaluator`). */
+  evaluatorOptions?: EvaluatorOptions;
   /** Replace the GPU gradient backend (tests). */
   noise?: NoiseBackend;
 }
@@ -107,7 +109,7 @@ export class Trainer {
       gpu,
       config,
       state,
-      opts.evaluator ?? new VsmlEvaluator(gpu, config, train),
+      opts.evaluator ?? new VsmlEvaluator(gpu, config, train, opts.evaluatorOptions),
       opts.noise ?? gpuNoiseBackend(gpu),
       0,
       train,
@@ -132,7 +134,7 @@ export class Trainer {
       gpu,
       config,
       ckpt.strategy,
-      opts.evaluator ?? new VsmlEvaluator(gpu, config, train),
+      opts.evaluator ?? new VsmlEvaluator(gpu, config, train, opts.evaluatorOptions),
       opts.noise ?? gpuNoiseBackend(gpu),
       ckpt.elapsedMs,
       train,

@@ -69,6 +69,17 @@ export function speedConfig(name: string): SpeedConfig {
  * standing in for the `ordered` preset's per-task pixel subsets.
  */
 export function splitFor(config: VsmlConfig, split: ImageSplit): ImageSplit {
+  const C = config.layers[config.layers.length - 1];
+  // A learner with fewer outputs than the data has classes (the default preset's 2-way learner)
+  // reads labels folded onto its outputs; only speed is measured, so which labels does not matter.
+  const folded =
+    split.numClasses > C
+      ? { ...split, labels: split.labels.map((l) => l % C), numClasses: C, name: `${split.name} (labels mod ${C})` }
+      : split;
+  return pixelGrid(config, folded);
+}
+
+function pixelGrid(config: VsmlConfig, split: ImageSplit): ImageSplit {
   const n = split.rows * split.cols;
   if (config.inputSize === n) return split;
   const side = Math.round(Math.sqrt(config.inputSize));
