@@ -122,7 +122,7 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
     ],
   ];
   // Where the planner never maps columns (lavapipe: cellColumnsFor), each column kernel variant
-  // takes 9-30 s to build at its first dispatch on an idle machine and minutes under load
+  // takes 10-19 s to build at its first dispatch on an idle machine and minutes under load
   // (docs/perf.md, "Columns on lavapipe for long runs"), so there one case keeps the two mappings
   // compared and the others are skipped with that reason.
   const representative = '20 -> 10 H4 M3, 3 ticks';
@@ -131,7 +131,7 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
       const source = gpu().report.source;
       if (!cellColumnsFor(source) && name !== representative)
         ctx.skip(
-          `the planner never maps columns on ${source}, where each column kernel builds for 9-30 s (minutes under load); '${representative}' covers it here`,
+          `the planner never maps columns on ${source}, where each column kernel builds for 10-19 s (minutes under load); '${representative}' covers it here`,
         );
       const cfg = validateVsmlConfig(raw);
       const cols = await run(cfg, members, tasks, true);
@@ -196,7 +196,7 @@ describe(`private path, row mapping: reused first ticks give identical bits (see
 });
 
 describe('default mapping per adapter', () => {
-  it('columns everywhere but lavapipe (its column kernels build for 9-30 s each; training chooses per run there)', () => {
+  it('columns everywhere but lavapipe (its column kernels build for 10-19 s each; training chooses per run there)', () => {
     expect(cellColumnsFor('swiftshader')).toBe(true);
     expect(cellColumnsFor('hardware')).toBe(true);
     expect(cellColumnsFor('browser')).toBe(true);

@@ -14,6 +14,9 @@ import { type EpisodeBatch, VsmlPopulation } from '../inner/population';
 import { type VsmlConfig, initMetaParams, metaParamLayout } from '../spec/vsml-config';
 
 export type WeightsOption = 'auto' | 'workgroup' | 'private' | 'storage';
+/** The private-weights input layer's mapping: the planner's for the adapter (cellColumnsFor), rows or columns. */
+export type MappingOption = 'auto' | 'rows' | 'columns';
+export const MAPPING_OPTIONS: readonly MappingOption[] = ['auto', 'rows', 'columns'];
 
 export interface StepMeasureOptions {
   learners: number;
@@ -24,6 +27,8 @@ export interface StepMeasureOptions {
   /** Timed episodes of each kind (default 1). */
   repeats?: number;
   weights?: WeightsOption;
+  /** Default 'auto'. Both mappings give the same bits; on lavapipe each column kernel builds for 10-19 s the first time. */
+  mapping?: MappingOption;
   train: GpuImageSplit;
   test: GpuImageSplit;
   /** Also time the shortest episodes (learnBaseSeconds, queryBaseSeconds; see file comment). */
@@ -93,7 +98,11 @@ export async function measureStepSpeed(
 ): Promise<StepMeasurement> {
   const { learners, steps, queries, train, test } = o;
   const repeats = Math.max(1, o.repeats ?? 1);
-  const weights = o.weights ?? 'auto';
+  const mapping = o.mapping ?? 'auto';
+  const popOptions = {
+    weights: o.weights ?? 'auto',
+    ...(mapping === 'auto' ? {} : { columns: mapping === 'columns' }),
+  };
   const members = learners;
   const paramBuf = gpu.storage('bench params', benchParams(config, members));
   const batchFor = (learnLength: number, queryLength: number) =>
@@ -103,10 +112,10 @@ export async function measureStepSpeed(
   try {
     // Warm-up: compiles every pipeline the timed runs use. The query batch size is part of the
     // query kernels, so the warm-up has as many queries as one batch of the timed query episode.
-    queryPop = queries > 0 ? VsmlPopulation.create(gpu, config, shape(1, queries), { weights }) : null;
+    queryPop = queries > 0 ? VsmlPopulation.create(gpu, config, shape(1, queries), popOptions) : null;
     const t0 = performance.now();
     const warmupQueries = queryPop ? queryPop.plan.queryBatch : 1;
-    const warm = VsmlPopulation.create(gpu, config, shape(2, warmupQueries), { weights });
+    const warm = VsmlPopulation.create(gpu, config, shape(2, warmupQueries), popOptions);
     await warm.runEpisodes(paramBuf, batchFor(2, warmupQueries));
     warm.destroy();
     const warmupSeconds = (performance.now() - t0) / 1000;
@@ -139,8 +148,8 @@ export async function measureStepSpeed(
       }
     };
     if (steps > 0) {
-      const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), { weights });
-      const basePop = o.baseline && steps > 1 ? VsmlPopulation.create(gpu, config, shape(1, 0), { weights }) : null;
+      const learnPop = VsmlPopulation.create(gpu, config, shape(steps, 0), popOptions);
+      const basePop = o.baseline && steps > 1 ? VsmlPopulation.create(gpu, config, shape(1, 0), popOptions) : null;
       plan = learnPop.describe();
       cost = learnPop.cost;
       try {
@@ -157,7 +166,7 @@ export async function measureStepSpeed(
       cost ??= queryPop.cost;
       const basePop =
         o.baseline && queries > queryBatch
-          ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), { weights })
+          ? VsmlPopulation.create(gpu, config, shape(1, queryBatch), popOptions)
           : null;
       try {
         await timeWithBase(

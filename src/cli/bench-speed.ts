@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { subsetSplit } from '../data/dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import type { WeightsOption } from '../bench/step-measure';
+import { MAPPING_OPTIONS, type MappingOption, type WeightsOption } from '../bench/step-measure';
 import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from '../bench/speed/report';
 import { cpuPeakFromCpuinfo } from '../bench/speed/cpu-peak';
 import { type SpeedOptions, runSpeedBench } from '../bench/speed/run';
@@ -99,6 +99,13 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
       default: 'auto',
       description: "our cell's weight path",
     },
+    mapping: {
+      type: 'string',
+      choices: [...MAPPING_OPTIONS],
+      default: 'auto',
+      description:
+        "the private-weights input layer's mapping: the planner's (rows on lavapipe, else columns), rows or columns (lavapipe builds each column kernel for 10-19 s the first time)",
+    },
     out: { type: 'string', value: 'DIR', default: join('results', 'speed'), description: 'output directory' },
   },
 });
@@ -111,6 +118,7 @@ function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['val
   const o: CliOptions = {
     out: v.out,
     weights: v.weights as WeightsOption,
+    mapping: v.mapping as MappingOption,
     pythonPeer: v.python ? 'require' : v['no-python'] ? 'off' : 'auto',
   };
   if (v['python-bin'] !== undefined) o.pythonBin = v['python-bin'];

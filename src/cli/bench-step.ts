@@ -8,7 +8,7 @@
  */
 import { acquireGpu } from '../gpu/acquire';
 import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
-import { measureStepSpeed } from '../bench/step-measure';
+import { MAPPING_OPTIONS, type MappingOption, measureStepSpeed } from '../bench/step-measure';
 import { cliArgs, defineCommand, optInt } from './args';
 import { mnistOnGpu } from './common';
 
@@ -50,6 +50,13 @@ Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners a
       default: 'auto',
       description: "the cell's weight path",
     },
+    mapping: {
+      type: 'string',
+      choices: [...MAPPING_OPTIONS],
+      default: 'auto',
+      description:
+        "the private-weights input layer's mapping: the planner's (rows on lavapipe, else columns), rows or columns",
+    },
     json: { type: 'boolean', description: 'one JSON line per configuration' },
   },
 });
@@ -70,6 +77,7 @@ const gpu = await acquireGpu();
 const soft = gpu.report.isFallback;
 const json = v.json;
 const weights = v.weights as 'auto' | 'workgroup' | 'private' | 'storage';
+const mapping = v.mapping as MappingOption;
 const steps = v.steps ?? (soft ? 20 : 200);
 const queries = v.queries ?? (soft ? 32 : 256);
 
@@ -87,7 +95,7 @@ if (!json) console.log(`adapter: ${gpu.describe()}`);
 
 try {
   for (const { name, config, learners } of configs) {
-    const r = await measureStepSpeed(gpu, config, { learners, steps, queries, weights, train, test });
+    const r = await measureStepSpeed(gpu, config, { learners, steps, queries, weights, mapping, train, test });
     const [warmS, learnS, queryS] = [r.warmupSeconds, r.learnSeconds[0], r.querySeconds[0]];
     const warmQueries = r.warmupQueries;
     const cost = r.cost;

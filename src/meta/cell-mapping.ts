@@ -4,8 +4,8 @@
  *
  * Both mappings give the same bits (tests/vsml-columns.test.ts), so the choice is about speed only
  * and may change between generations. On SwiftShader the column mapping is the planner's default.
- * On lavapipe the column kernels run episodes 2-2.5x faster but llvmpipe builds each of them at
- * its first dispatch, for 9-30 s on an idle 2-core machine (docs/perf.md, "Columns on lavapipe for
+ * On lavapipe the column kernels run `ordered` episodes 2.2-3x faster but llvmpipe builds each of
+ * them at its first dispatch, for 10-19 s on an idle 2-core machine (docs/perf.md, "Columns on lavapipe for
  * long runs"); Mesa keeps the result in its shader disk cache. So lavapipe starts on rows (they
  * build in about a second) and moves to columns:
  *  - at once, when this machine has built the run's column kernels before (a CompileRecord), or
@@ -36,12 +36,12 @@ export function memoryCompileRecord(): CompileRecord {
 }
 
 /**
- * Fraction of a generation's episode time that the column mapping saves on lavapipe, below the
- * measured range (`ordered` preset 0.55-0.67, `default` preset 0.48-0.55: docs/perf.md). Used only
- * to decide whether a first build pays.
+ * Fraction of a generation's episode time that the column mapping saves on lavapipe: below the
+ * idle `ordered` preset's 0.53-0.66, above the tiny `default` preset's 0.25-0.37 (docs/perf.md);
+ * PAYBACK covers that overestimate. Used only to decide whether a first build pays.
  */
 export const COLUMN_SAVING = 0.45;
-/** Seconds to build one column kernel variant not seen before (idle: 9-14 s each; loaded: 3-8x that). */
+/** Seconds to build one column kernel variant not seen before (idle: 10-19 s each; 100-150 s measured under load). */
 export const COLUMN_BUILD_SECONDS = 20;
 /** The expected saving must exceed the build estimate this many times before a run pays for a build. */
 export const PAYBACK = 2;

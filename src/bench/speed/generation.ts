@@ -11,6 +11,7 @@
 import type { ImageSplit } from '../../data/dataset';
 import type { GpuContext } from '../../gpu/context';
 import { vsmlCost } from '../../spec/cost-model';
+import type { CellMapping } from '../../meta/cell-mapping';
 import { shapeFitness } from '../../meta/fitness-shaping';
 import { presetConfig } from '../../meta/train-config';
 import { Trainer } from '../../meta/trainer';
@@ -31,6 +32,8 @@ export interface GenerationPhases {
 
 export interface GenerationMeasurement {
   preset: string;
+  /** The cell mapping asked for (src/meta/cell-mapping.ts; absent in reports from before it). */
+  mapping?: CellMapping;
   strategy: string;
   members: number;
   tasksPerMember: number;
@@ -62,6 +65,7 @@ export async function measureGeneration(
   train: ImageSplit,
   warmup = 1,
   repeats = 3,
+  mapping: CellMapping = 'auto',
 ): Promise<GenerationMeasurement> {
   const base = presetConfig(preset);
   const config = {
@@ -70,7 +74,7 @@ export async function measureGeneration(
     checkpointEvery: 0,
     validation: { ...base.validation, every: 0 },
   };
-  const trainer = Trainer.create(gpu, config, train);
+  const trainer = Trainer.create(gpu, config, train, { evaluatorOptions: { mapping } });
   try {
     const t0 = performance.now();
     for (let g = 0; g < warmup; g++) await trainer.step();
@@ -115,6 +119,7 @@ export async function measureGeneration(
       (learnLength * cost.flopsPerLearnExample + config.tasks.queryLength * cost.flopsPerQueryExample);
     return {
       preset,
+      mapping,
       strategy: config.strategy.kind,
       members,
       tasksPerMember: config.tasks.tasksPerMember,

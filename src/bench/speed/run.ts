@@ -26,7 +26,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../../data/gpu-dataset';
 import type { GpuContext } from '../../gpu/context';
 import { vsmlCost } from '../../spec/cost-model';
 import { describeVsmlConfig } from '../../spec/vsml-config';
-import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
+import { type MappingOption, measureStepSpeed, median, type WeightsOption } from '../step-measure';
 import { type Ceilings, measureCeilings, measureFmaCeiling } from './ceilings';
 import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';
 import { type GenerationMeasurement, measureGeneration } from './generation';
@@ -67,6 +67,8 @@ export interface SpeedOptions {
   /** Where peakGflops came from (e.g. the cpuinfo formula); absent: given with --peak-gflops. */
   peakSource?: string;
   weights?: WeightsOption;
+  /** The private-weights input layer's mapping, for the steps and the generations (default 'auto': the planner's; training's per-run choice for generations). */
+  mapping?: MappingOption;
   /** The Python peer (src/bench/speed/python-peer.ts; Node gives it, a page cannot). */
   python?: ExternalPeer;
   /** Why there is no Python peer (one line for the report), when there is none. */
@@ -245,6 +247,7 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
           queries,
           repeats,
           weights: o.weights,
+          mapping: o.mapping,
           train: s.gTrain,
           test: s.gTest,
           baseline: true,
@@ -345,7 +348,7 @@ export async function runSpeedBench(gpu: GpuContext, data: SpeedData, o: SpeedOp
   const generations: GenerationMeasurement[] = [];
   for (const preset of presets) {
     log(`generation: --preset ${preset} (1 warm-up + ${o.generationRepeats ?? 3} timed)...`);
-    const g = await measureGeneration(gpu, preset, data.train, 1, o.generationRepeats ?? 3);
+    const g = await measureGeneration(gpu, preset, data.train, 1, o.generationRepeats ?? 3, o.mapping);
     generations.push(g);
     log(`  ${g.medianMs.total.toFixed(0)} ms per generation (episodes ${g.medianMs.episodes.toFixed(0)} ms)`);
   }
