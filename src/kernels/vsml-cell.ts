@@ -437,22 +437,21 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       ),
       COL_K: colK,
       COL_EXAMPLES: colExamples,
-      COL_DECL_SUM:
-        E === 1
-          ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ')
-          : skipZeros
-            ? range(E)
-                .map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' '))
-                .join('\n  ')
-            : `var acc: array<vec4<f32>, ${E * H4}>;`,
-      COL_WRITE:
-        E === 1
-          ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')
-          : skipZeros
-            ? range(E)
-                .map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  '))
-                .join('\n  ')
-            : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
+      // Learning steps sum h in s0..; query batches (a batch of one too) in acc or r<e>_<q>.
+      COL_DECL_SUM: learn
+        ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ')
+        : skipZeros
+          ? range(E)
+              .map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' '))
+              .join('\n  ')
+          : `var acc: array<vec4<f32>, ${E * H4}>;`,
+      COL_WRITE: learn
+        ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')
+        : skipZeros
+          ? range(E)
+              .map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  '))
+              .join('\n  ')
+          : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
     },
     'vsml-cell',
   );
