@@ -14,7 +14,7 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
-import { cellColumnsFor, rowReuseFor } from '../src/inner/population-plan';
+import { cellColumnsFor, columnWeightLoopFor, rowReuseFor } from '../src/inner/population-plan';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
 import { testSeed } from './helpers/seed';
@@ -36,6 +36,7 @@ async function run(
   columns: boolean,
   rowReuse = false,
   queryBatch = 4,
+  weightLoop = false,
 ) {
   const g = gpu();
   const L = members * tasks;
@@ -50,7 +51,7 @@ async function run(
     g,
     cfg,
     { members, tasksPerMember: tasks, learnLength, queryLength },
-    { poison: true, queryBatch, stepsPerSubmit: 3, columns, rowReuse },
+    { poison: true, queryBatch, stepsPerSubmit: 3, columns, rowReuse, weightLoop },
   );
   const paramBuf = g.storage('params', params);
   const batch: EpisodeBatch = {
@@ -212,6 +213,34 @@ describe(`private path, row mapping: reused first ticks give identical bits (see
   }
 });
 
+// Issue 20: the column mapping's private weights filled by a loop (LayerPlan.weightLoop, lavapipe's
+// choice for H >= 16) against one statement per vec4. Small cells, so they build quickly everywhere.
+describe(`private path, column mapping: weights copied by a loop give identical bits (seed ${seed})`, () => {
+  const cases: [string, Record<string, unknown>, number, number][] = [
+    ['20 -> 10 H4 M3, 3 ticks', { projection: true, layers: [20, 10], hidden: 4, message: 3, ticks: 3 }, 2, 1],
+    [
+      'raw low-rank 784 -> 10 H4 r4, 2 ticks (zero skipping)',
+      { layers: [784, 10], hidden: 4, message: 2, ticks: 2, cell: { kind: 'lstm-lowrank', rank: 4 } },
+      1,
+      2,
+    ],
+  ];
+  for (const [name, raw, members, tasks] of cases) {
+    it(name, async () => {
+      const cfg = validateVsmlConfig(raw);
+      const copy = await run(cfg, members, tasks, true, false, 4, false);
+      const loop = await run(cfg, members, tasks, true, false, 4, true);
+      expect(copy.plan.layers[0].columns && !copy.plan.layers[0].weightLoop).toBe(true);
+      expect(loop.plan.layers[0].columns && loop.plan.layers[0].weightLoop).toBe(true);
+      for (let i = 0; i < copy.bits.length; i++) {
+        let diff = 0;
+        for (let j = 0; j < copy.bits[i].length; j++) if (copy.bits[i][j] !== loop.bits[i][j]) diff++;
+        expect(diff, `${name}: output ${i} differs in ${diff} of ${copy.bits[i].length} words`).toBe(0);
+      }
+    });
+  }
+});
+
 describe('default mapping per adapter', () => {
   it('columns everywhere but lavapipe (its column kernels build for 10-19 s each; training chooses per run there)', () => {
     expect(cellColumnsFor('swiftshader')).toBe(true);
@@ -225,6 +254,14 @@ describe('default mapping per adapter', () => {
     expect(rowReuseFor('hardware')).toBe(false);
     expect(rowReuseFor('browser')).toBe(false);
     expect(rowReuseFor('lavapipe')).toBe(true);
+  });
+
+  it('weights copied by a loop on lavapipe for H >= 16 only', () => {
+    for (const source of ['swiftshader', 'hardware', 'browser'] as const)
+      for (const h of [4, 8, 16, 32]) expect(columnWeightLoopFor(source, h), `${source} H${h}`).toBe(false);
+    expect(columnWeightLoopFor('lavapipe', 8)).toBe(false);
+    expect(columnWeightLoopFor('lavapipe', 16)).toBe(true);
+    expect(columnWeightLoopFor('lavapipe', 32)).toBe(true);
   });
 
   it("a population without an explicit mapping plans this adapter's default", () => {

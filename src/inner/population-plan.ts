@@ -35,6 +35,8 @@ export interface PopulationOptions {
   columns?: boolean;
   /** Private weights path, row mapping: query batches reuse each cell's first-tick product (default: rowReuseFor the adapter). */
   rowReuse?: boolean;
+  /** Column mapping: fill the private weights with a loop (default: columnWeightLoopFor the adapter and cell). */
+  weightLoop?: boolean;
 }
 
 export const MAX_STEPS_PER_SUBMIT = 1024;
@@ -59,6 +61,18 @@ export function cellColumnsFor(source: GpuContext['report']['source']): boolean 
  */
 export function rowReuseFor(source: GpuContext['report']['source']): boolean {
   return source === 'lavapipe';
+}
+
+/**
+ * Whether the column mapping fills its private weights with a loop (LayerPlan.weightLoop): on
+ * lavapipe for H >= 16, where the per-vec4 copy made llvmpipe build each kernel for minutes (the
+ * default 784 -> 10, H 16 cell: 367-394 s for two kernels, 75-80 s with the loop; docs/perf.md).
+ * The loop costs about 25% of the H 16 learning step there (query batches about the same), which
+ * a 5x shorter build per kernel variant outweighs on a CPU. For H 8 the build is short either way
+ * and the loop ran learning steps 7-22% slower on lavapipe, and slower on SwiftShader: copy.
+ */
+export function columnWeightLoopFor(source: GpuContext['report']['source'], hidden: number): boolean {
+  return source === 'lavapipe' && hidden >= 16;
 }
 
 export interface RunPlan {
@@ -106,6 +120,7 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
     weights: !opts.weights || opts.weights === 'auto' ? (soft ? 'private' : 'workgroup') : opts.weights,
     columns: opts.columns ?? cellColumnsFor(gpu.report.source),
     reuse: opts.rowReuse ?? rowReuseFor(gpu.report.source),
+    weightLoop: opts.weightLoop ?? columnWeightLoopFor(gpu.report.source, config.hidden),
   };
   const plan = planPopulation(
     config,

@@ -136,7 +136,7 @@ export class VsmlPopulation {
     const p = this.plan;
     return (
       `${describeVsmlConfig(this.config)}, L=${this.learners} (${this.shape.members}x${this.shape.tasksPerMember}), ` +
-      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}/${l.NC}`).join(' ')} (${p.layers[0].weights} weights), ` +
+      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}/${l.NC}`).join(' ')} (${p.layers[0].weights} weights${p.layers[0].weightLoop ? ', copied by a loop' : ''}), ` +
       `${this.stepsPerSubmit} steps/submit, query batch ${p.queryBatch}`
     );
   }

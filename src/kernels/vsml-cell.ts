@@ -23,8 +23,9 @@
  * for every example. Same operations in the same order as the row mapping: identical bits
  * (tests/vsml-columns.test.ts); 2.1x faster learning steps and 4x faster query batches for the
  * ordered preset on SwiftShader (docs/perf.md).
- * On lavapipe the row mapping runs input layers too (the column kernel of a 784-input cell compiles
- * for minutes there), and its query batches use LayerPlan.reuse (issue 20): cells outside, examples
+ * On lavapipe the planner gives input layers the row mapping (llvmpipe builds each column kernel
+ * for 10-19 s, H 16 ones for about 40 s with LayerPlan.weightLoop; training moves to columns per run:
+ * src/meta/cell-mapping.ts), and its query batches use LayerPlan.reuse (issue 20): cells outside, examples
  * inside, each cell loaded once and its first-tick recurrent product computed once, in registers
  * rather than the private gf/gt arrays; identical bits to the plain row loop.
  *
@@ -72,7 +73,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
   const { config: c, layer: lp, mode, examples: E } = spec;
-  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${lp.columns && lp.weightLoop ? '/wloop' : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
   return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
     label: `vsml-cell-${mode}-L${lp.k}`,
     code: cellKernelSource(spec),
@@ -425,9 +426,11 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       COLUMNS: lp.columns,
       ROW_REUSE: reuse,
       ROW_REUSE_BODY: rowReuseBody,
-      COL_LOAD_W: range(tickVec4s)
-        .map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`)
-        .join('\n  '),
+      COL_LOAD_W: lp.weightLoop
+        ? `for (var i = 0u; i < ${u(tickVec4s)}; i += 1u) { wp[i] = tick_weight(pb, i); }`
+        : range(tickVec4s)
+            .map((i) => `wp[${u(i)}] = pk[pb + ${u(tickIdx(i))}];`)
+            .join('\n  '),
       COL_LOAD_TERMS: rqs
         .map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`)
         .join('\n  '),
