@@ -15,6 +15,7 @@ import { loadDataset } from '../src/data/load-node';
 import { initMetaParams } from '../src/spec/vsml-config';
 import {
   COLUMN_BUILD_SECONDS,
+  columnBuildSeconds,
   COLUMN_SAVING,
   PAYBACK,
   columnsPay,
@@ -32,11 +33,12 @@ const bits = (a: Float64Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 
 describe('columnsPay', () => {
   // The fewest generations left for which a build of `unbuilt` kernels pays, from the constants.
-  const needed = (rows: number, unbuilt: number) => (PAYBACK * COLUMN_BUILD_SECONDS * unbuilt) / (COLUMN_SAVING * rows);
+  const buildSeconds = COLUMN_BUILD_SECONDS;
+  const needed = (rows: number, unbuilt: number) => (PAYBACK * buildSeconds * unbuilt) / (COLUMN_SAVING * rows);
 
   it('moves at once when every column kernel was built before, whatever the timings', () => {
-    expect(columnsPay({ rowsGenerationSeconds: 0, generationsLeft: 0, unbuilt: 0 })).toBe(true);
-    expect(columnsPay({ rowsGenerationSeconds: NaN, generationsLeft: 1, unbuilt: 0 })).toBe(true);
+    expect(columnsPay({ rowsGenerationSeconds: 0, generationsLeft: 0, unbuilt: 0, buildSeconds })).toBe(true);
+    expect(columnsPay({ rowsGenerationSeconds: NaN, generationsLeft: 1, unbuilt: 0, buildSeconds })).toBe(true);
   });
 
   it.each([
@@ -46,18 +48,29 @@ describe('columnsPay', () => {
   ])('rows %s s/generation, %s kernels to build: pays from the derived generation count on', (rows, unbuilt) => {
     const n = needed(rows, unbuilt);
     const at = Math.ceil(n * (1 + 1e-9));
-    expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: at, unbuilt })).toBe(true);
-    expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: Math.floor(n * (1 - 1e-9)), unbuilt })).toBe(
+    expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: at, unbuilt, buildSeconds })).toBe(true);
+    expect(
+      columnsPay({ rowsGenerationSeconds: rows, generationsLeft: Math.floor(n * (1 - 1e-9)), unbuilt, buildSeconds }),
+    ).toBe(false);
+    // More kernels to build need proportionally more generations.
+    expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: at, unbuilt: unbuilt * 2, buildSeconds })).toBe(
       false,
     );
-    // More kernels to build need proportionally more generations.
-    expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: at, unbuilt: unbuilt * 2 })).toBe(false);
+    // So do slower builds (an H 16 cell's).
+    expect(
+      columnsPay({ rowsGenerationSeconds: rows, generationsLeft: at, unbuilt, buildSeconds: 2 * buildSeconds }),
+    ).toBe(false);
   });
 
   it('never builds without a warm rows timing or generations left', () => {
     for (const rows of [0, -1, NaN, Infinity * 0])
-      expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: 1e9, unbuilt: 1 })).toBe(false);
-    expect(columnsPay({ rowsGenerationSeconds: 100, generationsLeft: 0, unbuilt: 1 })).toBe(false);
+      expect(columnsPay({ rowsGenerationSeconds: rows, generationsLeft: 1e9, unbuilt: 1, buildSeconds })).toBe(false);
+    expect(columnsPay({ rowsGenerationSeconds: 100, generationsLeft: 0, unbuilt: 1, buildSeconds })).toBe(false);
+  });
+
+  it('estimates H 16 column kernels at twice the build time of H <= 8 ones (measured 37-40 s against 10-19 s)', () => {
+    for (const h of [4, 8]) expect(columnBuildSeconds(h)).toBe(COLUMN_BUILD_SECONDS);
+    for (const h of [16, 32]) expect(columnBuildSeconds(h)).toBe(2 * COLUMN_BUILD_SECONDS);
   });
 });
 

@@ -41,8 +41,16 @@ export function memoryCompileRecord(): CompileRecord {
  * PAYBACK covers that overestimate. Used only to decide whether a first build pays.
  */
 export const COLUMN_SAVING = 0.45;
-/** Seconds to build one column kernel variant not seen before (idle: 10-19 s each; 100-150 s measured under load). */
+/** Seconds to build one column kernel variant of an H <= 8 cell not seen before (idle: 10-19 s each; 100-150 s measured under load). */
 export const COLUMN_BUILD_SECONDS = 20;
+
+/**
+ * The build estimate per column kernel for a cell of `hidden` units: H 16 kernels (their weights
+ * copied by a loop, LayerPlan.weightLoop) built in 37-40 s each on an idle machine, twice H 8's.
+ */
+export function columnBuildSeconds(hidden: number): number {
+  return hidden >= 16 ? 2 * COLUMN_BUILD_SECONDS : COLUMN_BUILD_SECONDS;
+}
 /** The expected saving must exceed the build estimate this many times before a run pays for a build. */
 export const PAYBACK = 2;
 
@@ -52,6 +60,8 @@ export interface SwitchInput {
   generationsLeft: number;
   /** Column kernels of the run's population that the record does not hold. */
   unbuilt: number;
+  /** Estimated seconds to build one of them (columnBuildSeconds). */
+  buildSeconds: number;
 }
 
 /** Whether to move to the column mapping now (see the header). */
@@ -59,7 +69,7 @@ export function columnsPay(x: SwitchInput): boolean {
   if (x.unbuilt === 0) return true;
   if (!(x.rowsGenerationSeconds > 0) || x.generationsLeft <= 0) return false;
   const saving = COLUMN_SAVING * x.rowsGenerationSeconds * x.generationsLeft;
-  return saving >= PAYBACK * COLUMN_BUILD_SECONDS * x.unbuilt;
+  return saving >= PAYBACK * x.buildSeconds * x.unbuilt;
 }
 
 /** The record key of a kernel: adapter description, runtime, program key and a hash of its source. */

@@ -15,7 +15,7 @@ import { GpuPopulation, maxMembersPerBuffer } from '../kernels/noise-population'
 import type { PopulationSpec } from '../rng/noise';
 import { TaskSampler, episodeArrays, episodeSplit } from './tasks';
 import {
-  COLUMN_BUILD_SECONDS,
+  columnBuildSeconds,
   type CellMapping,
   type CompileRecord,
   columnsPay,
@@ -154,7 +154,11 @@ export class VsmlEvaluator implements Evaluator {
       return unbuilt;
     }
     const generationsLeft = this.config.generations - generation;
-    if (!columnsPay({ rowsGenerationSeconds: this.rowsSeconds, generationsLeft, unbuilt: unbuilt.length })) return [];
+    const buildSeconds = columnBuildSeconds(this.config.learner.hidden);
+    if (
+      !columnsPay({ rowsGenerationSeconds: this.rowsSeconds, generationsLeft, unbuilt: unbuilt.length, buildSeconds })
+    )
+      return [];
     this.deciding = false;
     this.recording = false;
     this.columns = true;
@@ -164,7 +168,7 @@ export class VsmlEvaluator implements Evaluator {
       unbuilt.length === 0
         ? `cell mapping: columns from generation ${generation} (their kernels were built on this machine before)`
         : `cell mapping: columns from generation ${generation}: building ${unbuilt.length} column kernel(s) once ` +
-            `(estimate ${unbuilt.length * COLUMN_BUILD_SECONDS} s; Mesa caches them), ` +
+            `(estimate ${unbuilt.length * buildSeconds} s; Mesa caches them), ` +
             `for ${generationsLeft} generations of about ${this.rowsSeconds.toFixed(2)} s on rows`,
     );
     return unbuilt;
