@@ -29,15 +29,15 @@ beforeAll(async () => {
   split = uploadImageSplit(gpu(), subsetSplit(ds.train, 400));
 });
 
-async function run(
-  cfg: VsmlConfig,
-  members: number,
-  tasks: number,
-  columns: boolean,
-  rowReuse = false,
-  queryBatch = 4,
-  weightLoop = false,
-) {
+interface RunOptions {
+  columns: boolean;
+  rowReuse?: boolean;
+  queryBatch?: number;
+  weightLoop?: boolean;
+}
+
+async function run(cfg: VsmlConfig, members: number, tasks: number, o: RunOptions) {
+  const { columns, rowReuse = false, queryBatch = 4, weightLoop = false } = o;
   const g = gpu();
   const L = members * tasks;
   const learnLength = 7;
@@ -82,6 +82,15 @@ async function run(
   } finally {
     pop.destroy();
     paramBuf.destroy();
+  }
+}
+
+/** Every output of `b` equal to `a`'s, bit for bit (counting the differing words of each). */
+function expectSameBits(name: string, a: Uint32Array[], b: Uint32Array[]) {
+  for (let i = 0; i < a.length; i++) {
+    let diff = 0;
+    for (let j = 0; j < a[i].length; j++) if (a[i][j] !== b[i][j]) diff++;
+    expect(diff, `${name}: output ${i} differs in ${diff} of ${a[i].length} words`).toBe(0);
   }
 }
 
@@ -152,15 +161,11 @@ describe(`private path: column and row mappings give identical bits (seed ${seed
           `the planner never maps columns on ${source}, where each column kernel builds for 10-19 s (minutes under load); '${everywhere[0]}' covers it here`,
         );
       const cfg = validateVsmlConfig(raw);
-      const cols = await run(cfg, members, tasks, true, false, queryBatch);
-      const rows = await run(cfg, members, tasks, false, false, queryBatch);
+      const cols = await run(cfg, members, tasks, { columns: true, queryBatch });
+      const rows = await run(cfg, members, tasks, { columns: false, queryBatch });
       expect(cols.plan.layers[0].columns).toBe(true);
       expect(rows.plan.layers[0].columns).toBe(false);
-      for (let i = 0; i < rows.bits.length; i++) {
-        let diff = 0;
-        for (let j = 0; j < rows.bits[i].length; j++) if (rows.bits[i][j] !== cols.bits[i][j]) diff++;
-        expect(diff, `${name}: output ${i} differs in ${diff} of ${rows.bits[i].length} words`).toBe(0);
-      }
+      expectSameBits(name, rows.bits, cols.bits);
     });
   }
 });
@@ -200,15 +205,11 @@ describe(`private path, row mapping: reused first ticks give identical bits (see
   for (const [name, raw, members, tasks] of cases) {
     it(name, async () => {
       const cfg = validateVsmlConfig(raw);
-      const plain = await run(cfg, members, tasks, false, false);
-      const reuse = await run(cfg, members, tasks, false, true);
+      const plain = await run(cfg, members, tasks, { columns: false, rowReuse: false });
+      const reuse = await run(cfg, members, tasks, { columns: false, rowReuse: true });
       for (const l of plain.plan.layers) expect(l.reuse).toBe(false);
       for (const l of reuse.plan.layers) expect(l.reuse && !l.columns).toBe(true);
-      for (let i = 0; i < plain.bits.length; i++) {
-        let diff = 0;
-        for (let j = 0; j < plain.bits[i].length; j++) if (plain.bits[i][j] !== reuse.bits[i][j]) diff++;
-        expect(diff, `${name}: output ${i} differs in ${diff} of ${plain.bits[i].length} words`).toBe(0);
-      }
+      expectSameBits(name, plain.bits, reuse.bits);
     });
   }
 });
@@ -228,15 +229,11 @@ describe(`private path, column mapping: weights copied by a loop give identical 
   for (const [name, raw, members, tasks] of cases) {
     it(name, async () => {
       const cfg = validateVsmlConfig(raw);
-      const copy = await run(cfg, members, tasks, true, false, 4, false);
-      const loop = await run(cfg, members, tasks, true, false, 4, true);
+      const copy = await run(cfg, members, tasks, { columns: true, weightLoop: false });
+      const loop = await run(cfg, members, tasks, { columns: true, weightLoop: true });
       expect(copy.plan.layers[0].columns && !copy.plan.layers[0].weightLoop).toBe(true);
       expect(loop.plan.layers[0].columns && loop.plan.layers[0].weightLoop).toBe(true);
-      for (let i = 0; i < copy.bits.length; i++) {
-        let diff = 0;
-        for (let j = 0; j < copy.bits[i].length; j++) if (copy.bits[i][j] !== loop.bits[i][j]) diff++;
-        expect(diff, `${name}: output ${i} differs in ${diff} of ${copy.bits[i].length} words`).toBe(0);
-      }
+      expectSameBits(name, copy.bits, loop.bits);
     });
   }
 });

@@ -11,12 +11,10 @@ import type { GpuContext } from '../gpu/context';
 import type { VsmlCost } from '../spec/cost-model';
 import { learnerSeeds } from '../inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../inner/population';
+import type { CellMapping } from '../meta/cell-mapping';
 import { type VsmlConfig, initMetaParams, metaParamLayout } from '../spec/vsml-config';
 
 export type WeightsOption = 'auto' | 'workgroup' | 'private' | 'storage';
-/** The private-weights input layer's mapping: the planner's for the adapter (cellColumnsFor), rows or columns. */
-export type MappingOption = 'auto' | 'rows' | 'columns';
-export const MAPPING_OPTIONS: readonly MappingOption[] = ['auto', 'rows', 'columns'];
 
 export interface StepMeasureOptions {
   learners: number;
@@ -27,8 +25,11 @@ export interface StepMeasureOptions {
   /** Timed episodes of each kind (default 1). */
   repeats?: number;
   weights?: WeightsOption;
-  /** Default 'auto'. Both mappings give the same bits; on lavapipe each column kernel builds for 10-19 s the first time. */
-  mapping?: MappingOption;
+  /**
+   * The private-weights input layer's mapping (default 'auto': the planner's for the adapter,
+   * cellColumnsFor). Both give the same bits; on lavapipe each column kernel builds for 10-19 s the first time.
+   */
+  mapping?: CellMapping;
   train: GpuImageSplit;
   test: GpuImageSplit;
   /** Also time the shortest episodes (learnBaseSeconds, queryBaseSeconds; see file comment). */

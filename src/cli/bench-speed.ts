@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { subsetSplit } from '../data/dataset';
 import { loadDataset } from '../data/load-node';
 import { acquireGpu } from '../gpu/acquire';
-import { MAPPING_OPTIONS, type MappingOption, type WeightsOption } from '../bench/step-measure';
+import type { WeightsOption } from '../bench/step-measure';
+import { CELL_MAPPINGS, type CellMapping } from '../meta/cell-mapping';
 import { formatSpeedReport, markdownSpeedReport, speedChartSvg } from '../bench/speed/report';
 import { cpuPeakFromCpuinfo } from '../bench/speed/cpu-peak';
 import { type SpeedOptions, runSpeedBench } from '../bench/speed/run';
@@ -101,7 +102,7 @@ Writes speed.json, speed.md, speed.txt and speed.svg to --out.`,
     },
     mapping: {
       type: 'string',
-      choices: [...MAPPING_OPTIONS],
+      choices: [...CELL_MAPPINGS],
       default: 'auto',
       description:
         "the private-weights input layer's mapping: the planner's (rows on lavapipe, else columns), rows or columns (lavapipe builds each column kernel for 10-19 s the first time)",
@@ -118,7 +119,7 @@ function speedOptions(v: ReturnType<typeof cliArgs<typeof COMMAND.options>>['val
   const o: CliOptions = {
     out: v.out,
     weights: v.weights as WeightsOption,
-    mapping: v.mapping as MappingOption,
+    mapping: v.mapping as CellMapping,
     pythonPeer: v.python ? 'require' : v['no-python'] ? 'off' : 'auto',
   };
   if (v['python-bin'] !== undefined) o.pythonBin = v['python-bin'];

@@ -8,7 +8,8 @@
  */
 import { acquireGpu } from '../gpu/acquire';
 import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
-import { MAPPING_OPTIONS, type MappingOption, measureStepSpeed } from '../bench/step-measure';
+import { measureStepSpeed } from '../bench/step-measure';
+import { CELL_MAPPINGS, type CellMapping } from '../meta/cell-mapping';
 import { cliArgs, defineCommand, optInt } from './args';
 import { mnistOnGpu } from './common';
 
@@ -52,7 +53,7 @@ Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners a
     },
     mapping: {
       type: 'string',
-      choices: [...MAPPING_OPTIONS],
+      choices: [...CELL_MAPPINGS],
       default: 'auto',
       description:
         "the private-weights input layer's mapping: the planner's (rows on lavapipe, else columns), rows or columns",
@@ -77,7 +78,7 @@ const gpu = await acquireGpu();
 const soft = gpu.report.isFallback;
 const json = v.json;
 const weights = v.weights as 'auto' | 'workgroup' | 'private' | 'storage';
-const mapping = v.mapping as MappingOption;
+const mapping = v.mapping as CellMapping;
 const steps = v.steps ?? (soft ? 20 : 200);
 const queries = v.queries ?? (soft ? 32 : 256);
 

@@ -46,8 +46,8 @@ export const MAX_STEPS_PER_SUBMIT = 1024;
  * known to differ) keeps the column mapping, its fastest to run and the mapping its results were
  * recorded with. lavapipe gets the row mapping: there each column kernel variant takes 10-19 s to
  * build at its first dispatch on an idle 2-core machine (minutes under load), against about a
- * second for rows, though it then runs `ordered` episodes 2.2-3x faster (docs/perf.md, "Columns on lavapipe
- * for long runs"). Meta-training chooses per run instead (src/meta/cell-mapping.ts).
+ * second for rows, though it then runs `ordered` episodes 2.2-3x faster (docs/perf.md, "Columns
+ * on lavapipe for long runs"). Meta-training chooses per run instead (src/meta/cell-mapping.ts).
  */
 export function cellColumnsFor(source: GpuContext['report']['source']): boolean {
   return source !== 'lavapipe';

@@ -24,10 +24,10 @@
  * (tests/vsml-columns.test.ts); 2.1x faster learning steps and 4x faster query batches for the
  * ordered preset on SwiftShader (docs/perf.md).
  * On lavapipe the planner gives input layers the row mapping (llvmpipe builds each column kernel
- * for 10-19 s, H 16 ones for about 40 s with LayerPlan.weightLoop; training moves to columns per run:
- * src/meta/cell-mapping.ts), and its query batches use LayerPlan.reuse (issue 20): cells outside, examples
- * inside, each cell loaded once and its first-tick recurrent product computed once, in registers
- * rather than the private gf/gt arrays; identical bits to the plain row loop.
+ * for 10-19 s, H 16 ones for about 40 s with LayerPlan.weightLoop; training moves to columns per
+ * run: src/meta/cell-mapping.ts), and its query batches use LayerPlan.reuse (issue 20): cells
+ * outside, examples inside, each cell loaded once and its first-tick recurrent product computed
+ * once, in registers rather than the private gf/gt arrays; identical bits to the plain row loop.
  *
  * Buffers (all [group learner]-major; tiled state layout: src/spec/plan.ts):
  *   pk     packed weights [member of group][PackedLayout.size] vec4

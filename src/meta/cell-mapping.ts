@@ -5,8 +5,8 @@
  * Both mappings give the same bits (tests/vsml-columns.test.ts), so the choice is about speed only
  * and may change between generations. On SwiftShader the column mapping is the planner's default.
  * On lavapipe the column kernels run `ordered` episodes 2.2-3x faster but llvmpipe builds each of
- * them at its first dispatch, for 10-19 s on an idle 2-core machine (docs/perf.md, "Columns on lavapipe for
- * long runs"); Mesa keeps the result in its shader disk cache. So lavapipe starts on rows (they
+ * them at its first dispatch, for 10-19 s on an idle 2-core machine (docs/perf.md, "Columns on
+ * lavapipe for long runs"); Mesa keeps the result in its shader disk cache. So lavapipe starts on rows (they
  * build in about a second) and moves to columns:
  *  - at once, when this machine has built the run's column kernels before (a CompileRecord), or
  *  - at a generation where the measured rows generation time, times the generations left, makes the
@@ -41,7 +41,10 @@ export function memoryCompileRecord(): CompileRecord {
  * PAYBACK covers that overestimate. Used only to decide whether a first build pays.
  */
 export const COLUMN_SAVING = 0.45;
-/** Seconds to build one column kernel variant of an H <= 8 cell not seen before (idle: 10-19 s each; 100-150 s measured under load). */
+/**
+ * Seconds to build one column kernel variant of an H <= 8 cell not seen before (idle: 10-19 s
+ * each; 100-150 s measured under load).
+ */
 export const COLUMN_BUILD_SECONDS = 20;
 
 /**

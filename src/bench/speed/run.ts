@@ -26,7 +26,8 @@ import { type GpuImageSplit, uploadImageSplit } from '../../data/gpu-dataset';
 import type { GpuContext } from '../../gpu/context';
 import { vsmlCost } from '../../spec/cost-model';
 import { describeVsmlConfig } from '../../spec/vsml-config';
-import { type MappingOption, measureStepSpeed, median, type WeightsOption } from '../step-measure';
+import type { CellMapping } from '../../meta/cell-mapping';
+import { measureStepSpeed, median, type WeightsOption } from '../step-measure';
 import { type Ceilings, measureCeilings, measureFmaCeiling } from './ceilings';
 import { DEFAULT_SPEED_CONFIGS, speedConfig, splitFor } from './configs';
 import { type GenerationMeasurement, measureGeneration } from './generation';
@@ -68,7 +69,7 @@ export interface SpeedOptions {
   peakSource?: string;
   weights?: WeightsOption;
   /** The private-weights input layer's mapping, for the steps and the generations (default 'auto': the planner's; training's per-run choice for generations). */
-  mapping?: MappingOption;
+  mapping?: CellMapping;
   /** The Python peer (src/bench/speed/python-peer.ts; Node gives it, a page cannot). */
   python?: ExternalPeer;
   /** Why there is no Python peer (one line for the report), when there is none. */
