@@ -27,9 +27,12 @@ export interface StepMeasureOptions {
   weights?: WeightsOption;
   /**
    * The private-weights input layer's mapping (default 'auto': the planner's for the adapter,
-   * cellColumnsFor). Both give the same bits; on lavapipe each column kernel builds for 10-19 s the first time.
+   * cellColumnsFor). Both give the same bits; on lavapipe each column kernel builds for 10-19 s
+   * the first time.
    */
   mapping?: CellMapping;
+  /** Column mapping: copy the weights by a loop (LayerPlan.weightLoop); default: columnWeightLoopFor. */
+  weightLoop?: boolean;
   train: GpuImageSplit;
   test: GpuImageSplit;
   /** Also time the shortest episodes (learnBaseSeconds, queryBaseSeconds; see file comment). */
@@ -103,6 +106,7 @@ export async function measureStepSpeed(
   const popOptions = {
     weights: o.weights ?? 'auto',
     ...(mapping === 'auto' ? {} : { columns: mapping === 'columns' }),
+    ...(o.weightLoop === undefined ? {} : { weightLoop: o.weightLoop }),
   };
   const members = learners;
   const paramBuf = gpu.storage('bench params', benchParams(config, members));

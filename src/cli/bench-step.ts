@@ -58,6 +58,13 @@ Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners a
       description:
         "the private-weights input layer's mapping: the planner's (rows on lavapipe, else columns), rows or columns",
     },
+    'weight-loop': {
+      type: 'string',
+      choices: ['auto', 'on', 'off'],
+      default: 'auto',
+      description:
+        "column mapping: copy the cell's weights into its private array by a loop (on) or one statement per vec4 (off); auto: on for H >= 16 on lavapipe",
+    },
     json: { type: 'boolean', description: 'one JSON line per configuration' },
   },
 });
@@ -79,6 +86,7 @@ const soft = gpu.report.isFallback;
 const json = v.json;
 const weights = v.weights as 'auto' | 'workgroup' | 'private' | 'storage';
 const mapping = v.mapping as CellMapping;
+const weightLoop = v['weight-loop'] === 'auto' ? undefined : v['weight-loop'] === 'on';
 const steps = v.steps ?? (soft ? 20 : 200);
 const queries = v.queries ?? (soft ? 32 : 256);
 
@@ -96,7 +104,16 @@ if (!json) console.log(`adapter: ${gpu.describe()}`);
 
 try {
   for (const { name, config, learners } of configs) {
-    const r = await measureStepSpeed(gpu, config, { learners, steps, queries, weights, mapping, train, test });
+    const r = await measureStepSpeed(gpu, config, {
+      learners,
+      steps,
+      queries,
+      weights,
+      mapping,
+      weightLoop,
+      train,
+      test,
+    });
     const [warmS, learnS, queryS] = [r.warmupSeconds, r.learnSeconds[0], r.querySeconds[0]];
     const warmQueries = r.warmupQueries;
     const cost = r.cost;
