@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import {
   LAVAPIPE_REJECTED,
   findSystemIcds,
+  SOFTWARE_MAIN_NICE,
   hasGpuDeviceNode,
+  mainThreadNice,
   parsePreference,
   planAdapterAttempts,
 } from '../src/gpu/node-adapter';
@@ -117,6 +119,18 @@ describe('adapter selection policy', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it("the main thread's nice value: 19 on the CPU adapters, untouched on hardware, VSML_MAIN_NICE overrides", () => {
+    expect(SOFTWARE_MAIN_NICE).toBe(19);
+    expect(mainThreadNice('lavapipe', undefined)).toBe(19);
+    expect(mainThreadNice('swiftshader', '')).toBe(19);
+    expect(mainThreadNice('hardware', undefined)).toBe(0);
+    expect(mainThreadNice('browser', undefined)).toBe(0);
+    expect(mainThreadNice('lavapipe', '0')).toBe(0);
+    expect(mainThreadNice('hardware', ' 7 ')).toBe(7);
+    for (const bad of ['-1', '20', '2.5', 'high'])
+      expect(() => mainThreadNice('lavapipe', bad)).toThrow(/VSML_MAIN_NICE='.*' is not an integer from 0/);
+  });
+
   it('parses VSML_ADAPTER and rejects unknown values', () => {
     expect(parsePreference(undefined)).toBe('auto');
     expect(parsePreference('SwiftShader')).toBe('swiftshader');
@@ -160,6 +174,25 @@ describe('adapter selection on this machine (separate processes)', () => {
     expect(json.source).toBe('swiftshader');
     expect(json.isFallback).toBe(true);
     expect(json.vendor).toMatch(/google/i);
+  });
+
+  it("a CPU adapter raises the main thread's nice value to 19 (VSML_MAIN_NICE=0 leaves it; a bad value is refused)", () => {
+    const nice = (out: string) => {
+      const m = /main thread nice: (-?\d+) -> (-?\d+)/.exec(out);
+      expect(m, out).not.toBeNull();
+      return [Number(m![1]), Number(m![2])];
+    };
+    const raised = report({ VSML_ADAPTER: 'swiftshader' });
+    expect(raised.code, raised.err).toBe(0);
+    const [before, after] = nice(raised.out);
+    expect(after).toBe(Math.max(before, 19));
+    const kept = report({ VSML_ADAPTER: 'swiftshader', VSML_MAIN_NICE: '0' });
+    expect(kept.code, kept.err).toBe(0);
+    const [b0, a0] = nice(kept.out);
+    expect(a0).toBe(b0);
+    const bad = report({ VSML_ADAPTER: 'swiftshader', VSML_MAIN_NICE: 'high' });
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/VSML_MAIN_NICE='high' is not an integer from 0/);
   });
 
   it('no adapter at all gives an error saying why and how to fix it', () => {

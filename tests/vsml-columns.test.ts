@@ -14,9 +14,11 @@ import { type GpuImageSplit, uploadImageSplit } from '../src/data/gpu-dataset';
 import { loadDataset } from '../src/data/load-node';
 import { learnerSeeds } from '../src/inner/episodes';
 import { type EpisodeBatch, VsmlPopulation } from '../src/inner/population';
-import { cellColumnsFor, columnWeightLoopFor, rowReuseFor } from '../src/inner/population-plan';
+import { cellColumnsFor, columnCellBlockFor, columnWeightLoopFor, rowReuseFor } from '../src/inner/population-plan';
 import { type VsmlConfig, initMetaParams, metaParamLayout, validateVsmlConfig } from '../src/spec/vsml-config';
 import { useGpu } from './helpers/gpu';
+import { cellKernelSource } from '../src/kernels/vsml-cell';
+import type { LayerPlan } from '../src/spec/plan';
 import { testSeed } from './helpers/seed';
 
 const gpu = useGpu();
@@ -34,10 +36,11 @@ interface RunOptions {
   rowReuse?: boolean;
   queryBatch?: number;
   weightLoop?: boolean;
+  cellBlock?: number;
 }
 
 async function run(cfg: VsmlConfig, members: number, tasks: number, o: RunOptions) {
-  const { columns, rowReuse = false, queryBatch = 4, weightLoop = false } = o;
+  const { columns, rowReuse = false, queryBatch = 4, weightLoop = false, cellBlock = 1 } = o;
   const g = gpu();
   const L = members * tasks;
   const learnLength = 7;
@@ -51,7 +54,7 @@ async function run(cfg: VsmlConfig, members: number, tasks: number, o: RunOption
     g,
     cfg,
     { members, tasksPerMember: tasks, learnLength, queryLength },
-    { poison: true, queryBatch, stepsPerSubmit: 3, columns, rowReuse, weightLoop },
+    { poison: true, queryBatch, stepsPerSubmit: 3, columns, rowReuse, weightLoop, cellBlock },
   );
   const paramBuf = g.storage('params', params);
   const batch: EpisodeBatch = {
@@ -238,6 +241,66 @@ describe(`private path, column mapping: weights copied by a loop give identical 
   }
 });
 
+// Issue 20: the column mapping's learning step with several cells per thread side by side
+// (LayerPlan.cellBlock, lavapipe's choice) against one at a time: blocks that divide A, a block
+// that leaves a tail of single cells (A = 20, 21 with blocks of 3 and 2), and the low-rank cell,
+// which keeps one cell at a time.
+describe(`private path, column mapping: cells learned side by side give identical bits (seed ${seed})`, () => {
+  const cases: [string, Record<string, unknown>, number, number, number][] = [
+    [
+      '20 -> 10 H4 M3, 3 ticks, blocks of 2',
+      { projection: true, layers: [20, 10], hidden: 4, message: 3, ticks: 3 },
+      2,
+      1,
+      2,
+    ],
+    [
+      '20 -> 10 H4 M3, 3 ticks, blocks of 3 (a tail of 2)',
+      { projection: true, layers: [20, 10], hidden: 4, message: 3, ticks: 3 },
+      1,
+      2,
+      3,
+    ],
+    [
+      '21 -> 10 H4 M2, 2 ticks, blocks of 2 (a tail of 1)',
+      { projection: true, layers: [21, 10], hidden: 4, message: 2, ticks: 2 },
+      2,
+      1,
+      2,
+    ],
+    [
+      'two layers 12 -> 7 -> 10 H4, 3 ticks, blocks of 4',
+      { projection: true, layers: [12, 7, 10], hidden: 4, message: 2, ticks: 3 },
+      1,
+      2,
+      4,
+    ],
+    [
+      'low-rank 16 -> 10 H8 r3 (one cell at a time)',
+      { projection: true, layers: [16, 10], hidden: 8, message: 2, ticks: 2, cell: { kind: 'lstm-lowrank', rank: 3 } },
+      1,
+      2,
+      2,
+    ],
+  ];
+  for (const [name, raw, members, tasks, block] of cases) {
+    it(name, async () => {
+      const cfg = validateVsmlConfig(raw);
+      const one = await run(cfg, members, tasks, { columns: true, cellBlock: 1 });
+      const blocked = await run(cfg, members, tasks, { columns: true, cellBlock: block });
+      expect(one.plan.layers[0].columns && one.plan.layers[0].cellBlock === 1).toBe(true);
+      expect(blocked.plan.layers[0].columns && blocked.plan.layers[0].cellBlock === block).toBe(true);
+      // The blocked kernel really differs (so equal bits are a finding); the low-rank one does not.
+      const learnCode = (lp: LayerPlan) => cellKernelSource({ config: cfg, layer: lp, mode: 'learn', examples: 1 });
+      const [a, b] = [learnCode(one.plan.layers[0]), learnCode(blocked.plan.layers[0])];
+      if (cfg.cell.kind === 'lstm') expect(b).toContain(`a += ${block}u`);
+      else expect(b).toBe(a);
+      expect(a).not.toContain('a += ');
+      expectSameBits(name, one.bits, blocked.bits);
+    });
+  }
+});
+
 describe('default mapping per adapter', () => {
   it('columns everywhere but lavapipe (its column kernels build for 10-19 s each; training chooses per run there)', () => {
     expect(cellColumnsFor('swiftshader')).toBe(true);
@@ -259,6 +322,11 @@ describe('default mapping per adapter', () => {
     expect(columnWeightLoopFor('lavapipe', 8)).toBe(false);
     expect(columnWeightLoopFor('lavapipe', 16)).toBe(true);
     expect(columnWeightLoopFor('lavapipe', 32)).toBe(true);
+  });
+
+  it('learning steps with two cells per thread on lavapipe only', () => {
+    expect(columnCellBlockFor('lavapipe')).toBe(2);
+    for (const source of ['swiftshader', 'hardware', 'browser'] as const) expect(columnCellBlockFor(source)).toBe(1);
   });
 
   it("a population without an explicit mapping plans this adapter's default", () => {

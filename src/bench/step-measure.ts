@@ -33,6 +33,8 @@ export interface StepMeasureOptions {
   mapping?: CellMapping;
   /** Column mapping: copy the weights by a loop (LayerPlan.weightLoop); default: columnWeightLoopFor. */
   weightLoop?: boolean;
+  /** Column mapping, learning steps: cells per thread side by side (LayerPlan.cellBlock); default: columnCellBlockFor. */
+  cellBlock?: number;
   train: GpuImageSplit;
   test: GpuImageSplit;
   /** Also time the shortest episodes (learnBaseSeconds, queryBaseSeconds; see file comment). */
@@ -107,6 +109,7 @@ export async function measureStepSpeed(
     weights: o.weights ?? 'auto',
     ...(mapping === 'auto' ? {} : { columns: mapping === 'columns' }),
     ...(o.weightLoop === undefined ? {} : { weightLoop: o.weightLoop }),
+    ...(o.cellBlock === undefined ? {} : { cellBlock: o.cellBlock }),
   };
   const members = learners;
   const paramBuf = gpu.storage('bench params', benchParams(config, members));

@@ -10,7 +10,7 @@ import { acquireGpu } from '../gpu/acquire';
 import { type VsmlConfig, describeVsmlConfig, validateVsmlConfig } from '../spec/vsml-config';
 import { measureStepSpeed } from '../bench/step-measure';
 import { CELL_MAPPINGS, type CellMapping } from '../meta/cell-mapping';
-import { cliArgs, defineCommand, optInt } from './args';
+import { UsageError, cliArgs, defineCommand, optInt } from './args';
 import { mnistOnGpu } from './common';
 
 const COMMAND = defineCommand({
@@ -65,13 +65,22 @@ Defaults are sized for SwiftShader (about a minute); on a GPU raise --learners a
       description:
         "column mapping: copy the cell's weights into its private array by a loop (on) or one statement per vec4 (off); auto: on for H >= 16 on lavapipe",
     },
+    'cell-block': {
+      type: 'string',
+      value: 'N',
+      defaultText: '2 on lavapipe, else 1',
+      description: 'column mapping, learning steps of the full cell: cells each thread steps side by side (1-4)',
+    },
     json: { type: 'boolean', description: 'one JSON line per configuration' },
   },
 });
 
 const v = cliArgs(COMMAND, ({ values }) => {
-  const num = (name: 'learners' | 'tiny-learners' | 'default-learners' | 'steps' | 'queries') =>
+  const num = (name: 'learners' | 'tiny-learners' | 'default-learners' | 'steps' | 'queries' | 'cell-block') =>
     optInt(`--${name}`, values[name], 0);
+  const cellBlock = num('cell-block');
+  if (cellBlock !== undefined && (cellBlock < 1 || cellBlock > 4))
+    throw new UsageError('--cell-block', `must be 1 to 4, got ${cellBlock}`);
   return {
     ...values,
     learners: num('learners'),
@@ -79,6 +88,7 @@ const v = cliArgs(COMMAND, ({ values }) => {
     defaultLearners: num('default-learners'),
     steps: num('steps'),
     queries: num('queries'),
+    cellBlock,
   };
 });
 const gpu = await acquireGpu();
@@ -111,6 +121,7 @@ try {
       weights,
       mapping,
       weightLoop,
+      cellBlock: v.cellBlock,
       train,
       test,
     });

@@ -4,6 +4,7 @@
  * Debian's chromium package.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { GpuUnavailableError, NO_ADAPTER_HELP } from './errors';
 import type { AdapterSource } from './context';
@@ -202,4 +203,47 @@ export async function requestNodeAdapter(
       ? `VSML_ADAPTER=${preference} but no SwiftShader ICD exists at ${SWIFTSHADER_ICD_PATHS.join(' or ')}.`
       : `Tried: ${tried.join('; ')}.${swiftshaderMissing ? ' SwiftShader (chromium) is not installed.' : ''}`;
   throw new GpuUnavailableError(`${why} ${NO_ADAPTER_HELP}`);
+}
+
+/** Default nice value of the main thread on a software adapter (see yieldMainThreadToDriver). */
+export const SOFTWARE_MAIN_NICE = 19;
+
+/**
+ * The main thread's nice value for an adapter: `VSML_MAIN_NICE` (an integer 0..19; 0 leaves the
+ * priority alone) or, by default, SOFTWARE_MAIN_NICE on the CPU adapters and 0 on hardware.
+ */
+export function mainThreadNice(source: AdapterSource, env: string | undefined = process.env.VSML_MAIN_NICE): number {
+  if (env !== undefined && env.trim() !== '') {
+    const v = Number(env);
+    if (!Number.isInteger(v) || v < 0 || v > 19)
+      throw new GpuUnavailableError(
+        `VSML_MAIN_NICE='${env}' is not an integer from 0 (leave the priority alone) to 19`,
+      );
+    return v;
+  }
+  return source === 'lavapipe' || source === 'swiftshader' ? SOFTWARE_MAIN_NICE : 0;
+}
+
+/**
+ * Dawn for Node (npm `webgpu`) waits for GPU work from the main thread: while a mapAsync or
+ * onSubmittedWorkDone promise is pending it polls for events again and again, keeping that
+ * thread busy. On a CPU adapter the poll competes with the driver's threads for the same cores:
+ * measured on 2 cores during lavapipe learning steps, the main thread used 0.71 of a core and
+ * the two lavapipe workers 0.59 each. Once the device exists (its driver threads are created
+ * with it), the main thread's nice value is raised, so the driver's threads win the cores and
+ * the poll runs in what they leave (the default cell's learning steps 19 -> 28-30 GFLOP/s,
+ * docs/perf.md). On Linux setpriority(0) changes the calling thread only; threads started later
+ * from the main thread inherit it. Raising a nice value cannot be undone without privileges, so
+ * this happens at most once per thread and only when asked for (nice > current). Returns the
+ * value set, or undefined when nothing changed.
+ */
+export function yieldMainThreadToDriver(nice: number): number | undefined {
+  if (nice <= 0) return undefined;
+  try {
+    if (getPriority() >= nice) return undefined;
+    setPriority(nice);
+    return nice;
+  } catch {
+    return undefined; // not permitted in this sandbox: run at the normal priority
+  }
 }

@@ -37,6 +37,8 @@ export interface PopulationOptions {
   rowReuse?: boolean;
   /** Column mapping: fill the private weights with a loop (default: columnWeightLoopFor the adapter and cell). */
   weightLoop?: boolean;
+  /** Column mapping, learning steps: cells stepped side by side per thread (default: columnCellBlockFor the adapter). */
+  cellBlock?: number;
 }
 
 export const MAX_STEPS_PER_SUBMIT = 1024;
@@ -73,6 +75,15 @@ export function rowReuseFor(source: GpuContext['report']['source']): boolean {
  */
 export function columnWeightLoopFor(source: GpuContext['report']['source'], hidden: number): boolean {
   return source === 'lavapipe' && hidden >= 16;
+}
+
+/**
+ * Cells a column-mapped learning step steps side by side per thread (LayerPlan.cellBlock): 2 on
+ * lavapipe, where sharing each weight load between two cells ran the default cell's learning
+ * steps 3-14% faster in alternated pairs (docs/perf.md); 1 elsewhere.
+ */
+export function columnCellBlockFor(source: GpuContext['report']['source']): number {
+  return source === 'lavapipe' ? 2 : 1;
 }
 
 export interface RunPlan {
@@ -121,6 +132,7 @@ export function planRun(gpu: GpuContext, config: VsmlConfig, shape: PopulationSh
     columns: opts.columns ?? cellColumnsFor(gpu.report.source),
     reuse: opts.rowReuse ?? rowReuseFor(gpu.report.source),
     weightLoop: opts.weightLoop ?? columnWeightLoopFor(gpu.report.source, config.hidden),
+    cellBlock: opts.cellBlock ?? columnCellBlockFor(gpu.report.source),
   };
   const plan = planPopulation(
     config,

@@ -136,7 +136,7 @@ export class VsmlPopulation {
     const p = this.plan;
     return (
       `${describeVsmlConfig(this.config)}, L=${this.learners} (${this.shape.members}x${this.shape.tasksPerMember}), ` +
-      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}/${l.NC}`).join(' ')} (${p.layers[0].weights} weights${p.layers[0].weightLoop ? ', copied by a loop' : ''}), ` +
+      `${p.groups.length} group(s), tiles ${p.layers.map((l) => `${l.TA}x${l.TB}/${l.NC}`).join(' ')} (${p.layers[0].weights} weights${p.layers[0].weightLoop ? ', copied by a loop' : ''}${p.layers[0].columns && p.layers[0].cellBlock > 1 ? `, learning ${p.layers[0].cellBlock} cells per thread at once` : ''}), ` +
       `${this.stepsPerSubmit} steps/submit, query batch ${p.queryBatch}`
     );
   }

@@ -73,7 +73,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
   const { config: c, layer: lp, mode, examples: E } = spec;
-  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${lp.columns && lp.weightLoop ? '/wloop' : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${lp.columns && lp.weightLoop ? '/wloop' : ''}${lp.columns && lp.cellBlock > 1 && mode === 'learn' ? `/cb${lp.cellBlock}` : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
   return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
     label: `vsml-cell-${mode}-L${lp.k}`,
     code: cellKernelSource(spec),
@@ -333,6 +333,93 @@ export function cellKernelSource(spec: CellKernelSpec): string {
     }`;
     }
   }
+  // The column mapping's loop over a. With LayerPlan.cellBlock = CB > 1 (learning steps, full
+  // cell), CB consecutive cells a..a+CB-1 are stepped side by side: each weight vec4 is loaded
+  // once and used for all CB cells' dots (register blocking across cells: fewer loads per FMA
+  // on a CPU, where the weights cannot stay in registers). Every cell's sums are the same
+  // expressions in the same order as the single-cell code (first tick from the stored h, as
+  // k.. is), and s.. adds h of a, a+1, .. in order: identical bits (tests/vsml-columns.test.ts).
+  const CB = lp.columns && learn && !lowRank ? lp.cellBlock : 1;
+  const singleLoop = (from: number) => `for (var a = ${u(from)}; a < A; a++) {
+    let sb = unit * UNIT_VEC4S + a * TB + tb;
+    ${perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    ')}${colK}
+    ${colExamples}
+  }`;
+  let colLoop = '';
+  if (lp.columns) {
+    if (CB <= 1) colLoop = singleLoop(0);
+    else {
+      const cells = range(CB);
+      const full = lp.A - (lp.A % CB);
+      let tickB = '';
+      for (const q of quads) {
+        tickB += `
+        {`;
+        for (const G of range(4)) {
+          for (const k of range(4)) {
+            const row = G * H + 4 * q + k;
+            for (const j of quads) {
+              tickB += `
+        let w${G}${k}${j} = wp[${u(row * H4 + j)}]; ${cells
+          .map((i) =>
+            j === 0
+              ? `var d${G}${k}_${i} = dot(w${G}${k}${j}, h${j}_${i});`
+              : `d${G}${k}_${i} = d${G}${k}_${i} + dot(w${G}${k}${j}, h${j}_${i});`,
+          )
+          .join(' ')}`;
+            }
+          }
+        }
+        tickB += `
+        ${cells
+          .map((i) =>
+            range(4)
+              .map(
+                (G) =>
+                  `let ${gates[G]}_${i} = gt${G * H4 + q}_${i} + vec4<f32>(${range(4)
+                    .map((k) => `d${G}${k}_${i}`)
+                    .join(', ')});`,
+              )
+              .join(' '),
+          )
+          .join('\n        ')}
+        ${cells
+          .map(
+            (i) =>
+              `c${q}_${i} = sig4(pf_${i}) * c${q}_${i} + sig4(pi_${i}) * tanh4(pg_${i}); n${q}_${i} = sig4(po_${i}) * tanh4(c${q}_${i});`,
+          )
+          .join('\n        ')}
+        }`;
+      }
+      const nextHB = cells.map((i) => quads.map((q) => `h${q}_${i} = n${q}_${i};`).join(' ')).join(' ');
+      let body = cells
+        .map(
+          (i) => `
+    let sb_${i} = unit * UNIT_VEC4S + (a + ${u(i)}) * TB + tb;
+    let x_${i} = fwdIn[lg * A + a + ${u(i)}];
+    ${rqs.map((q) => `let gt${q}_${i} = wf${q} * x_${i} + gb${q};`).join(' ')}
+    ${quads.map((q) => `var h${q}_${i} = state[sb_${i} + ${hAt(q)}]; var c${q}_${i} = state[sb_${i} + ${cAt(q)}]; var n${q}_${i}: vec4<f32>;`).join(' ')}`,
+        )
+        .join('');
+      for (let t = 0; t < c.ticks; t++)
+        body += `
+    {${tickB}
+    }
+    ${nextHB}`;
+      body += cells
+        .map(
+          (i) => `
+    ${perQuad((q) => `state[sb_${i} + ${hAt(q)}] = h${q}_${i}; state[sb_${i} + ${cAt(q)}] = c${q}_${i};`)}
+    ${quads.map((q) => `s${q} += h${q}_${i};`).join(' ')}`,
+        )
+        .join('');
+      colLoop = `for (var a = 0u; a < ${u(full)}; a += ${u(CB)}) {${body}
+  }`;
+      if (full < lp.A)
+        colLoop += `
+  ${singleLoop(full)}`;
+    }
+  }
   // The row mapping's query batch with reuse: cells outside, examples inside. Per example the same
   // operations as the plain row loop (gt = gf + gb, then the tick with gt + dots): the first tick's
   // dots are the column mapping's k.., computed once per cell from the stored h.
@@ -434,12 +521,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
       COL_LOAD_TERMS: rqs
         .map((q) => `let wf${q} = pk[pb + ${u(pk.wf + q * c.message)}]; let gb${q} = bwd_term(pb, ${u(q)}, lg, b);`)
         .join('\n  '),
-      COL_LOAD_CELL: perQuad(
-        (q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`,
-        '\n    ',
-      ),
-      COL_K: colK,
-      COL_EXAMPLES: colExamples,
+      COL_LOOP: colLoop,
       // Learning steps sum h in s0..; query batches (a batch of one too) in acc or r<e>_<q>.
       COL_DECL_SUM: learn
         ? quads.map((q) => `var s${q} = vec4<f32>(0.0);`).join(' ')

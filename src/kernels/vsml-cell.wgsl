@@ -98,11 +98,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   ${COL_LOAD_W}
   ${COL_LOAD_TERMS}
   ${COL_DECL_SUM}
-  for (var a = 0u; a < A; a++) {
-    let sb = unit * UNIT_VEC4S + a * TB + tb;
-    ${COL_LOAD_CELL}${COL_K}
-    ${COL_EXAMPLES}
-  }
+  ${COL_LOOP}
   ${COL_WRITE}
 }
 #elif ${PRIVATE}

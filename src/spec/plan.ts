@@ -39,6 +39,8 @@ export interface CellKernelOptions {
    * statement per vec4 (`LayerPlan.weightLoop`). Default false.
    */
   weightLoop?: boolean;
+  /** Column mapping: cells a thread steps side by side in a learning step (`LayerPlan.cellBlock`). Default 1. */
+  cellBlock?: number;
 }
 
 export interface LayerPlan {
@@ -95,6 +97,13 @@ export interface LayerPlan {
    * about 25% slower. The same values: identical bits.
    */
   weightLoop: boolean;
+  /**
+   * Column mapping, learning steps of the full cell (issue 20, lavapipe): the thread steps this
+   * many consecutive cells a side by side, loading each weight vec4 once for all of them
+   * (register blocking across cells; on a CPU the weights cannot stay in registers). Each cell's
+   * sums are the same expressions in the same order: identical bits. 1 elsewhere.
+   */
+  cellBlock: number;
 }
 
 /** Padded rank (multiple of 4) of the low-rank cell; 0 for the full cell. */
@@ -194,6 +203,7 @@ export function planLayers(
         columns: true,
         reuse: false,
         weightLoop: opts.weightLoop === true,
+        cellBlock: Math.max(1, Math.floor(opts.cellBlock ?? 1)),
       });
       continue;
     }
@@ -225,6 +235,7 @@ export function planLayers(
         columns: false,
         reuse: opts.reuse === true,
         weightLoop: false,
+        cellBlock: 1,
       });
       continue;
     }
@@ -265,6 +276,7 @@ export function planLayers(
       columns: false,
       reuse: false,
       weightLoop: false,
+      cellBlock: 1,
     });
   }
   return out;
