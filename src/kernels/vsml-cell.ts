@@ -28,6 +28,8 @@
  * run: src/meta/cell-mapping.ts), and its query batches use LayerPlan.reuse (issue 20): cells
  * outside, examples inside, each cell loaded once and its first-tick recurrent product computed
  * once, in registers rather than the private gf/gt arrays; identical bits to the plain row loop.
+ * Once training moves lavapipe to columns, its learning steps step LayerPlan.cellBlock (2) cells per
+ * thread side by side, each weight vec4 loaded once for all of them (COL_LOOP below); same bits.
  *
  * Buffers (all [group learner]-major; tiled state layout: src/spec/plan.ts):
  *   pk     packed weights [member of group][PackedLayout.size] vec4
