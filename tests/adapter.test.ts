@@ -8,7 +8,7 @@ import {
   findSystemIcds,
   SOFTWARE_MAIN_NICE,
   hasGpuDeviceNode,
-  mainThreadNice,
+  mainThreadNicePolicy,
   parsePreference,
   planAdapterAttempts,
 } from '../src/gpu/node-adapter';
@@ -121,14 +121,14 @@ describe('adapter selection policy', () => {
 
   it("the main thread's nice value: 19 on the CPU adapters, untouched on hardware, VSML_MAIN_NICE overrides", () => {
     expect(SOFTWARE_MAIN_NICE).toBe(19);
-    expect(mainThreadNice('lavapipe', undefined)).toBe(19);
-    expect(mainThreadNice('swiftshader', '')).toBe(19);
-    expect(mainThreadNice('hardware', undefined)).toBe(0);
-    expect(mainThreadNice('browser', undefined)).toBe(0);
-    expect(mainThreadNice('lavapipe', '0')).toBe(0);
-    expect(mainThreadNice('hardware', ' 7 ')).toBe(7);
+    expect(mainThreadNicePolicy(undefined)('lavapipe')).toBe(19);
+    expect(mainThreadNicePolicy('')('swiftshader')).toBe(19);
+    expect(mainThreadNicePolicy(undefined)('hardware')).toBe(0);
+    expect(mainThreadNicePolicy(undefined)('browser')).toBe(0);
+    expect(mainThreadNicePolicy('0')('lavapipe')).toBe(0);
+    expect(mainThreadNicePolicy(' 7 ')('hardware')).toBe(7);
     for (const bad of ['-1', '20', '2.5', 'high'])
-      expect(() => mainThreadNice('lavapipe', bad)).toThrow(/VSML_MAIN_NICE='.*' is not an integer from 0/);
+      expect(() => mainThreadNicePolicy(bad)('lavapipe')).toThrow(/VSML_MAIN_NICE='.*' is not an integer from 0/);
   });
 
   it('parses VSML_ADAPTER and rejects unknown values', () => {

@@ -30,10 +30,10 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<GpuContext>
   }
   const nodeAdapter = await import(/* @vite-ignore */ './node-adapter');
   const pref = opts.adapter ?? nodeAdapter.parsePreference(process.env.VSML_ADAPTER);
-  nodeAdapter.mainThreadNice('hardware'); // a malformed VSML_MAIN_NICE fails before any device exists
+  const niceFor = nodeAdapter.mainThreadNicePolicy(); // a malformed VSML_MAIN_NICE fails before any device exists
   const { adapter, source, release } = await nodeAdapter.requestNodeAdapter(pref);
   const gpu = await GpuContext.fromAdapter(adapter, source, 'node-dawn', opts, release);
   // After the device (and its driver's threads) exist: see yieldMainThreadToDriver.
-  nodeAdapter.yieldMainThreadToDriver(nodeAdapter.mainThreadNice(gpu.report.source));
+  nodeAdapter.yieldMainThreadToDriver(niceFor(gpu.report.source));
   return gpu;
 }

@@ -209,19 +209,22 @@ export async function requestNodeAdapter(
 export const SOFTWARE_MAIN_NICE = 19;
 
 /**
- * The main thread's nice value for an adapter: `VSML_MAIN_NICE` (an integer 0..19; 0 leaves the
- * priority alone) or, by default, SOFTWARE_MAIN_NICE on the CPU adapters and 0 on hardware.
+ * The main thread's nice value per adapter, from `VSML_MAIN_NICE` (an integer 0..19; 0 leaves the
+ * priority alone) or, by default, SOFTWARE_MAIN_NICE on the CPU adapters and 0 on hardware. The
+ * variable is checked here, before any device exists; the adapter is known only after.
  */
-export function mainThreadNice(source: AdapterSource, env: string | undefined = process.env.VSML_MAIN_NICE): number {
+export function mainThreadNicePolicy(
+  env: string | undefined = process.env.VSML_MAIN_NICE,
+): (source: AdapterSource) => number {
   if (env !== undefined && env.trim() !== '') {
     const v = Number(env);
     if (!Number.isInteger(v) || v < 0 || v > 19)
       throw new GpuUnavailableError(
         `VSML_MAIN_NICE='${env}' is not an integer from 0 (leave the priority alone) to 19`,
       );
-    return v;
+    return () => v;
   }
-  return source === 'lavapipe' || source === 'swiftshader' ? SOFTWARE_MAIN_NICE : 0;
+  return (source) => (source === 'lavapipe' || source === 'swiftshader' ? SOFTWARE_MAIN_NICE : 0);
 }
 
 /**
@@ -234,16 +237,13 @@ export function mainThreadNice(source: AdapterSource, env: string | undefined = 
  * the poll runs in what they leave (the default cell's learning steps 19 -> 28-30 GFLOP/s,
  * docs/perf.md). On Linux setpriority(0) changes the calling thread only; threads started later
  * from the main thread inherit it. Raising a nice value cannot be undone without privileges, so
- * this happens at most once per thread and only when asked for (nice > current). Returns the
- * value set, or undefined when nothing changed.
+ * this happens at most once per thread and only when asked for (nice > current).
  */
-export function yieldMainThreadToDriver(nice: number): number | undefined {
-  if (nice <= 0) return undefined;
+export function yieldMainThreadToDriver(nice: number): void {
+  if (nice <= 0) return;
   try {
-    if (getPriority() >= nice) return undefined;
-    setPriority(nice);
-    return nice;
+    if (getPriority() < nice) setPriority(nice);
   } catch {
-    return undefined; // not permitted in this sandbox: run at the normal priority
+    // not permitted in this sandbox: run at the normal priority
   }
 }

@@ -71,11 +71,16 @@ export const CELL_PARAMS = [
 const rowReuse = (lp: LayerPlan, mode: CellMode) =>
   lp.reuse && mode === 'query' && lp.weights === 'private' && !lp.columns;
 
+/** Cells per thread the column mapping steps side by side: LayerPlan.cellBlock for learning steps of the full cell, else 1. */
+const cellBlock = (c: VsmlConfig, lp: LayerPlan, mode: CellMode) =>
+  lp.columns && mode === 'learn' && c.cell.kind !== 'lstm-lowrank' ? lp.cellBlock : 1;
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export function cellProgram(spec: CellKernelSpec): Program<(typeof CELL_PARAMS)[number]> {
   const { config: c, layer: lp, mode, examples: E } = spec;
-  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${lp.columns && lp.weightLoop ? '/wloop' : ''}${lp.columns && lp.cellBlock > 1 && mode === 'learn' ? `/cb${lp.cellBlock}` : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
+  const cb = cellBlock(c, lp, mode);
+  const shape = `${lp.k}/${lp.A}x${lp.B}/${lp.TA}x${lp.TB}/${lp.NC}/wg${lp.threads}/${lp.weights}/${lp.isInput ? 'in' : ''}${lp.columns ? '/col' : ''}${lp.columns && lp.weightLoop ? '/wloop' : ''}${cb > 1 ? `/cb${cb}` : ''}${rowReuse(lp, mode) ? '/reuse' : ''}`;
   return cachedProgram(`vsml-cell/${configKey(c)}/${shape}/${mode}/E${E}`, () => ({
     label: `vsml-cell-${mode}-L${lp.k}`,
     code: cellKernelSource(spec),
@@ -148,6 +153,10 @@ export function cellKernelSource(spec: CellKernelSpec): string {
     }
   }
   const gates = ['pi', 'pf', 'pg', 'po'];
+  /** The LSTM state update of quad q from the gates pi.. (names suffixed by s: one cell of a block). */
+  const cellUpdate = (q: number, s = '') =>
+    `c${q}${s} = sig4(pf${s}) * c${q}${s} + sig4(pi${s}) * tanh4(pg${s});
+        n${q}${s} = sig4(po${s}) * tanh4(c${q}${s});`;
   for (const q of quads) {
     tick += `
         {`;
@@ -176,8 +185,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         }`;
     }
     tick += `
-        c${q} = sig4(pf) * c${q} + sig4(pi) * tanh4(pg);
-        n${q} = sig4(po) * tanh4(c${q});
+        ${cellUpdate(q)}
         }`;
   }
   // ---- the column mapping (CPU path, input layers): weights in `wp`, message terms in registers
@@ -256,8 +264,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
         }
       }
       const upd = `
-        c${q} = sig4(pf) * c${q} + sig4(pi) * tanh4(pg);
-        n${q} = sig4(po) * tanh4(c${q});
+        ${cellUpdate(q)}
         }`;
       colTickFirst += upd;
       colTick += upd;
@@ -341,7 +348,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   // on a CPU, where the weights cannot stay in registers). Every cell's sums are the same
   // expressions in the same order as the single-cell code (first tick from the stored h, as
   // k.. is), and s.. adds h of a, a+1, .. in order: identical bits (tests/vsml-columns.test.ts).
-  const CB = lp.columns && learn && !lowRank ? lp.cellBlock : 1;
+  const CB = cellBlock(c, lp, mode);
   const singleLoop = (from: number) => `for (var a = ${u(from)}; a < A; a++) {
     let sb = unit * UNIT_VEC4S + a * TB + tb;
     ${perQuad((q) => `let hs${q} = state[sb + ${hAt(q)}]; let cs${q} = state[sb + ${cAt(q)}];`, '\n    ')}${colK}
@@ -385,12 +392,7 @@ export function cellKernelSource(spec: CellKernelSpec): string {
               .join(' '),
           )
           .join('\n        ')}
-        ${cells
-          .map(
-            (i) =>
-              `c${q}_${i} = sig4(pf_${i}) * c${q}_${i} + sig4(pi_${i}) * tanh4(pg_${i}); n${q}_${i} = sig4(po_${i}) * tanh4(c${q}_${i});`,
-          )
-          .join('\n        ')}
+        ${cells.map((i) => cellUpdate(q, `_${i}`)).join('\n        ')}
         }`;
       }
       const nextHB = cells.map((i) => quads.map((q) => `h${q}_${i} = n${q}_${i};`).join(' ')).join(' ');
