@@ -231,8 +231,8 @@ export function mainThreadNicePolicy(
  * Dawn for Node (npm `webgpu`) waits for GPU work from the main thread: while a mapAsync or
  * onSubmittedWorkDone promise is pending it polls for events again and again, keeping that
  * thread busy. On a CPU adapter the poll competes with the driver's threads for the same cores:
- * measured on 2 cores during lavapipe learning steps, the main thread used 0.71 of a core and
- * the two lavapipe workers 0.59 each. Once the device exists (its driver threads are created
+ * measured on 2 cores during lavapipe learning steps, the main thread used 0.64-0.71 of a core
+ * and the two lavapipe workers 0.54-0.59 each (scripts/thread-usage.sh). Once the device exists (its driver threads are created
  * with it), the main thread's nice value is raised, so the driver's threads win the cores and
  * the poll runs in what they leave (the default cell's learning steps 19 -> 28-30 GFLOP/s,
  * docs/perf.md). On Linux setpriority(0) changes the calling thread only; threads started later
