@@ -52,8 +52,8 @@ export interface Slab {
 
 export interface LayerBuffers {
   slabs: Slab[];
-  /** [Lg][E][partRows][B][H] partial sums over a (forward). */
-  partB: GPUBuffer;
+  /** [Lg][E][partRows][B][H] partial sums over a (forward); none on the column mapping, which applies the head itself. */
+  partB: GPUBuffer | null;
   /** [Lg][bTiles][A][H] partial sums over b (backward; layers > 0). */
   partA: GPUBuffer | null;
   /** [Lg][E][B][M] forward messages out. */
@@ -108,7 +108,7 @@ export function allocateGroup(
       unitBase,
       unitCount,
     })),
-    partB: buffer(`${name} L${k} partB`, count * E * lp.partRows * lp.B * H * 4),
+    partB: lp.columns ? null : buffer(`${name} L${k} partB`, count * E * lp.partRows * lp.B * H * 4),
     partA: lp.isInput ? null : buffer(`${name} L${k} partA`, count * lp.bTiles * lp.A * H * 4),
     fwdOut: buffer(`${name} L${k} fwdOut`, count * E * lp.B * M * 4),
     bwdIn: buffer(`${name} L${k} bwdIn`, count * lp.B * M * 4),

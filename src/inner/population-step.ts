@@ -6,7 +6,8 @@
  *    (vsml-projection), clear the state slabs and draw the random part of the initial cell states
  *    (vsml-init), once per episode;
  *  - `buildStep`: one example step of one group, built once per run and replayed for every step
- *    of a submission: input -> per layer (backward terms on the CPU path) cell -> heads ->
+ *    of a submission: input -> per layer (backward terms on the CPU path's row mapping) cell ->
+ *    heads (not after the column mapping, whose cell kernel applies the forward head) ->
  *    readout -> advance the step counter.
  */
 import { type GpuImageSplit, maxBindingBytes } from '../data/gpu-dataset';
@@ -136,8 +137,12 @@ export function buildStep(
       });
     }
     // Cell: one workgroup per tile ("unit"), slab by slab.
+    // The column mapping writes the forward messages itself (its thread holds the whole sum over
+    // a); the other mappings write partial sums for the heads kernel.
     for (const slab of lb.slabs) {
-      const bindings: Binding[] = [g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn, lb.partB];
+      const bindings: Binding[] = [g.packed, slab.buffer, fwdIn, lb.gb ?? lb.bwdIn];
+      if (lp.columns) bindings.push(lb.fwdOut, mp);
+      else bindings.push(lb.partB!);
       if (learn && !lp.isInput) bindings.push(lb.partA!);
       const uniforms = {
         unitBase: slab.unitBase,
@@ -146,12 +151,14 @@ export function buildStep(
         tasksPerMember: T,
         firstMember: g.members[0],
         zeroBwd,
+        paramShift: shift,
       };
       const size = lp.columns ? { threads: slab.unitCount * lp.TB } : { grid: gpu.grid(slab.unitCount) };
       calls.push({ program: cellProg, ...size, uniforms, bindings, label: `vsml cell L${k}` });
     }
+    if (lp.columns) continue;
     const backward = learn && !lp.isInput;
-    const hBindings: Binding[] = [mp, lb.partB, lb.fwdOut];
+    const hBindings: Binding[] = [mp, lb.partB!, lb.fwdOut];
     if (backward) hBindings.push(lb.partA!, g.layers[k - 1].bwdIn);
     calls.push({
       program: headsProgram(c, lp, E, backward),

@@ -18,9 +18,10 @@
  * outputs one after the other; no workgroup memory, no barriers; row sums go straight to partB.
  * Input layers use its column mapping instead (LayerPlan.columns, issue 10): a thread owns one
  * output b, copies the weights once for all A cells of its column, keeps the message terms in
- * registers, sums h over a in registers (one partB row instead of A), and in a query batch loads
+ * registers, sums h over a in registers (no partial-sum rows), and in a query batch loads
  * each cell once and reuses the first tick's recurrent product (it depends only on the stored h)
- * for every example. Same operations in the same order as the row mapping: identical bits
+ * for every example, and applies the forward head itself (no partial sums, no heads dispatch).
+ * Same operations in the same order as the row mapping: identical bits
  * (tests/vsml-columns.test.ts); 2.1x faster learning steps and 4x faster query batches for the
  * ordered preset on SwiftShader (docs/perf.md).
  * On lavapipe the planner gives input layers the row mapping (llvmpipe builds each column kernel
@@ -35,11 +36,12 @@
  *   pk     packed weights [member of group][PackedLayout.size] vec4
  *   fwdIn  input layer: x [Lg][E][A] f32;  other layers: forward messages [Lg][E][A][M]
  *   bwdIn  [Lg][B][M]  (ignored when P.zeroBwd != 0); CPU path: gb [Lg][B][RQ] vec4 from vsml-terms.ts
- *   partB  [Lg][E][aTiles][B][H/4] vec4: sum over the tile's a of h_ab
+ *   partB  [Lg][E][aTiles][B][H/4] vec4: sum over the tile's a of h_ab (not on the column mapping)
+ *   fwdOut, mp  column mapping: the forward messages [Lg][E][B][M] and the group's meta-parameters
  *   partA  [Lg][bTiles][A][H/4] vec4: sum over the tile's b of h_ab (learning, layers > 0 only)
  */
 import { type LayerPlan, packedLayout } from '../spec/plan';
-import type { VsmlConfig } from '../spec/vsml-config';
+import { type VsmlConfig, metaParamLayout } from '../spec/vsml-config';
 import { cachedProgram, type Program } from './program';
 import template from './vsml-cell.wgsl?raw';
 import { activationsWgsl, configKey } from './vsml-common';
@@ -64,7 +66,8 @@ export const CELL_PARAMS = [
   'tasksPerMember',
   'firstMember',
   'zeroBwd',
-  'pad',
+  /** Column mapping: where the group's meta-parameters start in the bound range (its forward head's weights). */
+  'paramShift',
 ] as const;
 
 /** The row mapping's query batch with the first tick's product reused per cell (LayerPlan.reuse). */
@@ -424,6 +427,38 @@ export function cellKernelSource(spec: CellKernelSpec): string {
   ${singleLoop(full)}`;
     }
   }
+  // The column mapping's forward head (what vsml-heads does for the other mappings): its thread
+  // holds the sum over a of h for its output b, so it applies fwdOut = Wf (sum / A) + bf itself.
+  // The heads kernel's expression with one partial row: (0 + sum) / A, then the bias plus the
+  // dot products in quad order; the weights are read once per thread. Same bits
+  // (tests/vsml-columns.test.ts compares with the row mapping, which keeps the heads kernel).
+  const ml = metaParamLayout(c);
+  const ms = range(c.message);
+  const headWeights = `let hpb = ((P.firstLearner + lg) / P.tasksPerMember) * ${u(ml.size)} - P.paramShift;
+  ${ms
+    .map(
+      (m) =>
+        `let hb${m} = mp[hpb + ${u(ml.get('head.fwd.b').offset + m)}]; ${quads
+          .map((q) => {
+            const w = ml.get('head.fwd.W').offset + m * H + 4 * q;
+            return `let hw${m}_${q} = vec4<f32>(${range(4)
+              .map((k) => `mp[hpb + ${u(w + k)}]`)
+              .join(', ')});`;
+          })
+          .join(' ')}`,
+    )
+    .join('\n  ')}`;
+  const forwardHead = (sum: (q: number) => string, e: string) => `
+  {
+    ${quads.map((q) => `let hm${q} = (vec4<f32>(0.0) + ${sum(q)}) / f32(A);`).join(' ')}
+    let o = ((lg * E + ${e}) * B + b) * M;
+    ${ms
+      .map(
+        (m) =>
+          `var y${m} = hb${m}; ${quads.map((q) => `y${m} += dot(hw${m}_${q}, hm${q});`).join(' ')} fwdOut[o + ${u(m)}] = y${m};`,
+      )
+      .join('\n    ')}
+  }`;
   // The row mapping's query batch with reuse: cells outside, examples inside. Per example the same
   // operations as the plain row loop (gt = gf + gb, then the tick with gt + dots): the first tick's
   // dots are the column mapping's k.., computed once per cell from the stored h.
@@ -534,13 +569,18 @@ export function cellKernelSource(spec: CellKernelSpec): string {
               .map((e) => quads.map((q) => `var r${e}_${q} = vec4<f32>(0.0);`).join(' '))
               .join('\n  ')
           : `var acc: array<vec4<f32>, ${E * H4}>;`,
-      COL_WRITE: learn
-        ? perQuad((q) => `partB[(lg * B + b) * H4 + ${u(q)}] = s${q};`, '\n  ')
-        : skipZeros
-          ? range(E)
-              .map((e) => perQuad((q) => `partB[((lg * E + ${u(e)}) * B + b) * H4 + ${u(q)}] = r${e}_${q};`, '\n  '))
-              .join('\n  ')
-          : `for (var e = 0u; e < E; e++) {\n    ${perQuad((q) => `partB[((lg * E + e) * B + b) * H4 + ${u(q)}] = acc[e * H4 + ${u(q)}];`, '\n    ')}\n  }`,
+      COL_WRITE: !lp.columns
+        ? ''
+        : `${headWeights}
+  ${
+    learn
+      ? forwardHead((q) => `s${q}`, '0u')
+      : skipZeros
+        ? range(E)
+            .map((e) => forwardHead((q) => `r${e}_${q}`, u(e)))
+            .join('\n  ')
+        : `for (var e = 0u; e < E; e++) {${forwardHead((q) => `acc[e * H4 + ${u(q)}]`, 'e')}\n  }`
+  }`,
     },
     'vsml-cell',
   );

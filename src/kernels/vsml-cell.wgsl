@@ -23,7 +23,7 @@ const PV = ${PV};
 const E = ${E};
 const TICKS = ${TICKS};
 
-struct Params { unitBase: u32, unitCount: u32, gridX: u32, firstLearner: u32, tasksPerMember: u32, firstMember: u32, zeroBwd: u32, pad: u32 }
+struct Params { unitBase: u32, unitCount: u32, gridX: u32, firstLearner: u32, tasksPerMember: u32, firstMember: u32, zeroBwd: u32, paramShift: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> pk: array<vec4<f32>>;
 #if ${LEARN}
@@ -37,7 +37,13 @@ struct Params { unitBase: u32, unitCount: u32, gridX: u32, firstLearner: u32, ta
 #else
 @group(0) @binding(4) var<storage, read> bwdIn: array<f32>;
 #endif
+#if ${COLUMNS}
+// The column mapping applies the forward head itself (no partial sums, no heads dispatch).
+@group(0) @binding(5) var<storage, read_write> fwdOut: array<f32>;
+@group(0) @binding(6) var<storage, read> mp: array<f32>;
+#else
 @group(0) @binding(5) var<storage, read_write> partB: array<vec4<f32>>;
+#endif
 #if ${PART_A}
 @group(0) @binding(6) var<storage, read_write> partA: array<vec4<f32>>;
 #endif
@@ -78,7 +84,8 @@ fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
 #if ${COLUMNS}
 // CPU path, input layer (column mapping): a thread owns output column b of one unit and steps its
 // cells a = 0..A-1 in order, each for every example; the sum over a of h is kept in registers (or
-// `acc` for a query batch) and written once (partRows = 1). Weights sit in the private array wp at
+// `acc` for a query batch), and the forward head of its mean goes straight to fwdOut (COL_WRITE: the
+// heads kernel's expression for partRows = 1, so the same bits). Weights sit in the private array wp at
 // constant indices; message terms (the backward ones from bwd_term, no vsml-terms dispatch) and the
 // first tick's recurrent product in registers. COL_EXAMPLES (vsml-cell.ts) is the generated
 // per-example code: ticks unrolled, no loop for a learning step, zero inputs of raw-pixel query

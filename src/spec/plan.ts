@@ -62,7 +62,8 @@ export interface LayerPlan {
   /**
    * Rows of forward partial sums per (learner, example, b): aTiles when a workgroup sums its tile
    * in workgroup memory; A on the private-weights path's row mapping, which writes each row's h
-   * directly; 1 on its column mapping (`columns`), which sums all A rows in registers.
+   * directly; 1 on its column mapping (`columns`), which sums all A rows in registers and applies
+   * the forward head itself, so no partial sums are stored or dispatched there.
    */
   partRows: number;
   unitsPerLearner: number;
@@ -332,7 +333,7 @@ export function perLearnerBytes(
   };
   if (c.projection) r.projectionSigns = projectionBytes(c.layers[0], c.inputSize);
   for (const l of layers) {
-    r[`partialB${l.k}`] = E * l.partRows * l.B * H * 4;
+    if (!l.columns) r[`partialB${l.k}`] = E * l.partRows * l.B * H * 4;
     if (!l.isInput) r[`partialA${l.k}`] = l.bTiles * l.A * H * 4;
     r[`forward${l.k}`] = E * l.B * M * 4;
     r[`backward${l.k}`] = l.B * M * 4;
