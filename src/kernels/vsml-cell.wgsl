@@ -87,9 +87,9 @@ fn bwd_term(pb: u32, q: u32, lg: u32, b: u32) -> vec4<f32> {
 // `acc` for a query batch), and the forward head of its mean goes straight to fwdOut (COL_WRITE: the
 // heads kernel's expression for partRows = 1, so the same bits). Weights sit in the private array wp at
 // constant indices; message terms (the backward ones from bwd_term, no vsml-terms dispatch) and the
-// first tick's recurrent product in registers. COL_EXAMPLES (vsml-cell.ts) is the generated
-// per-example code: ticks unrolled, no loop for a learning step, zero inputs of raw-pixel query
-// batches skipped.
+// first tick's recurrent product in registers. COL_LOOP (vsml-cell.ts) is the generated loop over
+// a with its per-example code: ticks unrolled, no loop over examples for a learning step (whose
+// cells go LayerPlan.cellBlock at a time), zero inputs of raw-pixel query batches skipped.
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let id = gid.x + gid.y * P.gridX * ${WG_U};
